@@ -1,0 +1,19 @@
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable
+from typing import ClassVar as _ClassVar, Optional as _Optional
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ServiceLifecycle(_message.Message):
+    __slots__ = ("service", "instance", "grpc_address", "queues")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    GRPC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    QUEUES_FIELD_NUMBER: _ClassVar[int]
+    service: str
+    instance: str
+    grpc_address: str
+    queues: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, service: _Optional[str] = ..., instance: _Optional[str] = ..., grpc_address: _Optional[str] = ..., queues: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -1,0 +1,161 @@
+import datetime
+
+from google.protobuf import struct_pb2 as _struct_pb2
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from jobmesh.jobs.v1 import common_pb2 as _common_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SyncProvider(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SYNC_PROVIDER_UNSPECIFIED: _ClassVar[SyncProvider]
+    SYNC_PROVIDER_GOCARDLESS: _ClassVar[SyncProvider]
+    SYNC_PROVIDER_MANUAL: _ClassVar[SyncProvider]
+    SYNC_PROVIDER_API: _ClassVar[SyncProvider]
+
+class SyncType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    SYNC_TYPE_UNSPECIFIED: _ClassVar[SyncType]
+    SYNC_TYPE_FULL: _ClassVar[SyncType]
+    SYNC_TYPE_INCREMENTAL: _ClassVar[SyncType]
+    SYNC_TYPE_SPECIFIC: _ClassVar[SyncType]
+
+class ReconciliationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RECONCILIATION_TYPE_UNSPECIFIED: _ClassVar[ReconciliationType]
+    RECONCILIATION_TYPE_DAILY: _ClassVar[ReconciliationType]
+    RECONCILIATION_TYPE_MONTHLY: _ClassVar[ReconciliationType]
+    RECONCILIATION_TYPE_MANUAL: _ClassVar[ReconciliationType]
+
+class ReportType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPORT_TYPE_UNSPECIFIED: _ClassVar[ReportType]
+    REPORT_TYPE_MONTHLY_SUMMARY: _ClassVar[ReportType]
+    REPORT_TYPE_TAX_REPORT: _ClassVar[ReportType]
+    REPORT_TYPE_CASH_FLOW: _ClassVar[ReportType]
+    REPORT_TYPE_PROFIT_LOSS: _ClassVar[ReportType]
+
+class ReportFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REPORT_FORMAT_UNSPECIFIED: _ClassVar[ReportFormat]
+    REPORT_FORMAT_PDF: _ClassVar[ReportFormat]
+    REPORT_FORMAT_EXCEL: _ClassVar[ReportFormat]
+    REPORT_FORMAT_JSON: _ClassVar[ReportFormat]
+    REPORT_FORMAT_CSV: _ClassVar[ReportFormat]
+
+class CategorizationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CATEGORIZATION_METHOD_UNSPECIFIED: _ClassVar[CategorizationMethod]
+    CATEGORIZATION_METHOD_AI: _ClassVar[CategorizationMethod]
+    CATEGORIZATION_METHOD_RULES: _ClassVar[CategorizationMethod]
+    CATEGORIZATION_METHOD_HYBRID: _ClassVar[CategorizationMethod]
+SYNC_PROVIDER_UNSPECIFIED: SyncProvider
+SYNC_PROVIDER_GOCARDLESS: SyncProvider
+SYNC_PROVIDER_MANUAL: SyncProvider
+SYNC_PROVIDER_API: SyncProvider
+SYNC_TYPE_UNSPECIFIED: SyncType
+SYNC_TYPE_FULL: SyncType
+SYNC_TYPE_INCREMENTAL: SyncType
+SYNC_TYPE_SPECIFIC: SyncType
+RECONCILIATION_TYPE_UNSPECIFIED: ReconciliationType
+RECONCILIATION_TYPE_DAILY: ReconciliationType
+RECONCILIATION_TYPE_MONTHLY: ReconciliationType
+RECONCILIATION_TYPE_MANUAL: ReconciliationType
+REPORT_TYPE_UNSPECIFIED: ReportType
+REPORT_TYPE_MONTHLY_SUMMARY: ReportType
+REPORT_TYPE_TAX_REPORT: ReportType
+REPORT_TYPE_CASH_FLOW: ReportType
+REPORT_TYPE_PROFIT_LOSS: ReportType
+REPORT_FORMAT_UNSPECIFIED: ReportFormat
+REPORT_FORMAT_PDF: ReportFormat
+REPORT_FORMAT_EXCEL: ReportFormat
+REPORT_FORMAT_JSON: ReportFormat
+REPORT_FORMAT_CSV: ReportFormat
+CATEGORIZATION_METHOD_UNSPECIFIED: CategorizationMethod
+CATEGORIZATION_METHOD_AI: CategorizationMethod
+CATEGORIZATION_METHOD_RULES: CategorizationMethod
+CATEGORIZATION_METHOD_HYBRID: CategorizationMethod
+
+class TransactionSyncJob(_message.Message):
+    __slots__ = ("id", "timestamp", "account_id", "provider", "sync_type", "date_range")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    SYNC_TYPE_FIELD_NUMBER: _ClassVar[int]
+    DATE_RANGE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    timestamp: _timestamp_pb2.Timestamp
+    account_id: str
+    provider: SyncProvider
+    sync_type: SyncType
+    date_range: _common_pb2.DateRange
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., provider: _Optional[_Union[SyncProvider, str]] = ..., sync_type: _Optional[_Union[SyncType, str]] = ..., date_range: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ...) -> None: ...
+
+class AccountReconciliationJob(_message.Message):
+    __slots__ = ("id", "timestamp", "account_id", "reconciliation_type", "target_balance", "discrepancy_threshold")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
+    RECONCILIATION_TYPE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_BALANCE_FIELD_NUMBER: _ClassVar[int]
+    DISCREPANCY_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    timestamp: _timestamp_pb2.Timestamp
+    account_id: str
+    reconciliation_type: ReconciliationType
+    target_balance: str
+    discrepancy_threshold: str
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., reconciliation_type: _Optional[_Union[ReconciliationType, str]] = ..., target_balance: _Optional[str] = ..., discrepancy_threshold: _Optional[str] = ...) -> None: ...
+
+class ReportParameters(_message.Message):
+    __slots__ = ("date_range", "filters")
+    DATE_RANGE_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    date_range: _common_pb2.DateRange
+    filters: _struct_pb2.Struct
+    def __init__(self, date_range: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ..., filters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class ReportGenerationJob(_message.Message):
+    __slots__ = ("id", "timestamp", "report_type", "format", "parameters")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    REPORT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    timestamp: _timestamp_pb2.Timestamp
+    report_type: ReportType
+    format: ReportFormat
+    parameters: ReportParameters
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., report_type: _Optional[_Union[ReportType, str]] = ..., format: _Optional[_Union[ReportFormat, str]] = ..., parameters: _Optional[_Union[ReportParameters, _Mapping]] = ...) -> None: ...
+
+class CategorizationOptions(_message.Message):
+    __slots__ = ("ai_model", "confidence", "user_categories")
+    AI_MODEL_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    USER_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    ai_model: str
+    confidence: float
+    user_categories: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, ai_model: _Optional[str] = ..., confidence: _Optional[float] = ..., user_categories: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CategorizationJob(_message.Message):
+    __slots__ = ("id", "timestamp", "transaction_ids", "method", "options")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_IDS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    timestamp: _timestamp_pb2.Timestamp
+    transaction_ids: _containers.RepeatedScalarFieldContainer[str]
+    method: CategorizationMethod
+    options: CategorizationOptions
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., method: _Optional[_Union[CategorizationMethod, str]] = ..., options: _Optional[_Union[CategorizationOptions, _Mapping]] = ...) -> None: ...
