@@ -1,0 +1,80 @@
+"""One exception hierarchy for jobmesh domain code.
+
+Domain code raises these and never imports grpc; `queue_system.rpc_errors`
+maps each class to a gRPC status code and a stable `ErrorInfo.reason` at the
+service boundary.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class JobmeshError(Exception):
+    """Base of every error jobmesh raises on purpose."""
+
+    reason: str = "INTERNAL"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldViolation:
+    """One bad field: its path in the request (e.g. `jobs[3].payload.symbol`) and what is wrong."""
+
+    field: str
+    description: str
+
+
+class InvalidArgumentError(JobmeshError):
+    """The request is malformed; `violations` names every bad field."""
+
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, violations: list[FieldViolation], message: str | None = None) -> None:
+        self.violations = list(violations)
+        first = self.violations[0] if self.violations else None
+        summary = message or (
+            f"{first.field}: {first.description}" if first else "invalid argument"
+        )
+        if len(self.violations) > 1 and message is None:
+            summary += f" (and {len(self.violations) - 1} more)"
+        super().__init__(summary)
+
+
+class NotFoundError(JobmeshError):
+    """A named resource does not exist."""
+
+    reason = "NOT_FOUND"
+
+    def __init__(self, resource_type: str, name: str) -> None:
+        super().__init__(f"{resource_type} {name!r} not found")
+        self.resource_type = resource_type
+        self.name = name
+
+
+class FailedPreconditionError(JobmeshError):
+    """The resource is not in a state that allows the operation."""
+
+    reason = "FAILED_PRECONDITION"
+
+    def __init__(self, message: str, violation_type: str = "STATE", subject: str = "") -> None:
+        super().__init__(message)
+        self.violation_type = violation_type
+        self.subject = subject
+
+
+class UnavailableError(JobmeshError):
+    """A dependency (Redis) does not answer; the caller may retry."""
+
+    reason = "REDIS_UNAVAILABLE"
+
+
+class NotImplementedYetError(JobmeshError):
+    """The RPC is part of the contract but its behaviour is not built yet."""
+
+    reason = "NOT_IMPLEMENTED"
+
+
+class UnrecoverableError(JobmeshError):
+    """Raised by a job handler: the job must not be retried (dramatiq's `throws`)."""
+
+    reason = "UNRECOVERABLE"
