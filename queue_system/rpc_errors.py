@@ -1,0 +1,206 @@
+"""The one table from jobmesh exceptions to rich gRPC statuses, and the interceptor that applies it.
+
+Domain code raises `queue_system.errors` and never imports grpc; at the
+service boundary `ErrorInterceptor` turns each error into its canonical code,
+a `google.rpc.ErrorInfo` (stable `reason`, domain "jobmesh") and the detail
+that fits (BadRequest, ResourceInfo, PreconditionFailure, RetryInfo), so any
+client in any language can act on the failure without parsing a message.
+A Redis that does not answer is UNAVAILABLE (retryable); anything else that
+escapes a servicer is INTERNAL with a generic message: the traceback goes to
+the log, never to the caller, so no secret or internal detail leaks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import grpc
+import redis.exceptions
+from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from queue_system.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    JobmeshError,
+    NotFoundError,
+    NotImplementedYetError,
+    UnavailableError,
+    UnrecoverableError,
+)
+from queue_system.rpc_handlers import Context, wrap_handler
+
+log = logging.getLogger(__name__)
+
+DOMAIN: Final = "jobmesh"
+# How long a client should wait before retrying an UNAVAILABLE call.
+RETRY_DELAY_S: Final = 1
+INTERNAL_MESSAGE: Final = "internal error; the service log has the details"
+REDIS_DOWN_MESSAGE: Final = "Redis does not answer; retry shortly"
+
+
+def _bad_request(exc: InvalidArgumentError) -> list[Message]:
+    return [
+        error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                for v in exc.violations
+            ]
+        )
+    ]
+
+
+def _resource_info(exc: NotFoundError) -> list[Message]:
+    return [
+        error_details_pb2.ResourceInfo(
+            resource_type=exc.resource_type, resource_name=exc.name, description=str(exc)
+        )
+    ]
+
+
+def _precondition_failure(exc: FailedPreconditionError) -> list[Message]:
+    violation = error_details_pb2.PreconditionFailure.Violation(
+        type=exc.violation_type, subject=exc.subject, description=str(exc)
+    )
+    return [error_details_pb2.PreconditionFailure(violations=[violation])]
+
+
+def _retry_info(_: JobmeshError) -> list[Message]:
+    return [error_details_pb2.RetryInfo(retry_delay=duration_pb2.Duration(seconds=RETRY_DELAY_S))]
+
+
+def _no_detail(_: JobmeshError) -> list[Message]:
+    return []
+
+
+def _metadata(exc: JobmeshError) -> dict[str, str]:
+    if isinstance(exc, InvalidArgumentError):
+        return {"violations": str(len(exc.violations))}
+    if isinstance(exc, NotFoundError):
+        return {"resource_type": exc.resource_type, "resource_name": exc.name}
+    if isinstance(exc, FailedPreconditionError):
+        return {k: v for k, v in (("violation_type", exc.violation_type), ("subject", exc.subject)) if v}
+    return {}
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """How one exception class travels: its status code and the detail messages beside ErrorInfo."""
+
+    code: grpc.StatusCode
+    details: Callable[[Any], list[Message]]
+
+
+# The table. A subclass without a row of its own uses its nearest ancestor's.
+RULES: Final[Mapping[type[JobmeshError], Rule]] = {
+    InvalidArgumentError: Rule(grpc.StatusCode.INVALID_ARGUMENT, _bad_request),
+    NotFoundError: Rule(grpc.StatusCode.NOT_FOUND, _resource_info),
+    FailedPreconditionError: Rule(grpc.StatusCode.FAILED_PRECONDITION, _precondition_failure),
+    UnavailableError: Rule(grpc.StatusCode.UNAVAILABLE, _retry_info),
+    NotImplementedYetError: Rule(grpc.StatusCode.UNIMPLEMENTED, _no_detail),
+    # A job handler's verdict that leaked to an RPC is a server-side failure.
+    UnrecoverableError: Rule(grpc.StatusCode.INTERNAL, _no_detail),
+    JobmeshError: Rule(grpc.StatusCode.INTERNAL, _no_detail),
+}
+
+
+def rule_for(exc: JobmeshError) -> Rule:
+    """The table row of `exc`'s class, or of its nearest ancestor that has one."""
+    for cls in type(exc).__mro__:
+        rule = RULES.get(cls)
+        if rule is not None:
+            return rule
+    return RULES[JobmeshError]
+
+
+def _pack(message: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def to_rich_status(exc: BaseException, method: str = "") -> status_pb2.Status:
+    """The google.rpc.Status a caller receives for `exc` (raised while serving `method`)."""
+    if isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        exc = UnavailableError(REDIS_DOWN_MESSAGE)
+    elif isinstance(exc, NotImplementedError) and not isinstance(exc, JobmeshError):
+        exc = NotImplementedYetError(f"{method or 'this method'} is not implemented")
+    if isinstance(exc, JobmeshError):
+        rule, reason, message = rule_for(exc), exc.reason, str(exc)
+        details = rule.details(exc)
+        metadata = _metadata(exc)
+    else:
+        rule, reason, message = RULES[JobmeshError], JobmeshError.reason, INTERNAL_MESSAGE
+        details, metadata = [], {}
+    if method:
+        metadata["method"] = method
+    info = error_details_pb2.ErrorInfo(reason=reason, domain=DOMAIN, metadata=metadata)
+    return status_pb2.Status(
+        code=rule.code.value[0],
+        message=message,
+        details=[_pack(info), *(_pack(d) for d in details)],
+    )
+
+
+def to_grpc_status(exc: BaseException, method: str = "") -> grpc.Status:
+    """`to_rich_status` as a grpc.Status (code, message, trailing metadata) ready to abort with."""
+    status: grpc.Status = rpc_status.to_status(to_rich_status(exc, method))
+    return status
+
+
+def _note(exc: Exception, method: str) -> None:
+    """Log what the caller will not see: a traceback for the unexpected, a line for the rest."""
+    if isinstance(exc, JobmeshError) and not isinstance(exc, UnrecoverableError):
+        log.debug("%s: %s: %s", method, type(exc).__name__, exc)
+    elif isinstance(exc, (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)):
+        log.warning("%s: Redis does not answer (%s)", method, type(exc).__name__)
+    else:
+        log.exception("%s failed", method)
+
+
+async def _abort(context: Context, exc: Exception, method: str) -> None:
+    """End the call with the rich status of `exc` (raises grpc.aio.AbortError)."""
+    status = to_grpc_status(exc, method)
+    await context.abort(status.code, status.details, status.trailing_metadata)
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Turns exceptions escaping servicer methods into rich statuses (see RULES)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler[Any, Any]:
+        handler = await continuation(handler_call_details)
+        if handler is None:  # unknown method: grpc answers UNIMPLEMENTED itself
+            return handler
+        method = handler_call_details.method
+
+        async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
+            try:
+                return await call()
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                _note(exc, method)
+                await _abort(context, exc, method)
+
+        async def stream(
+            call: Callable[[], AsyncIterator[Any]], context: Context
+        ) -> AsyncIterator[Any]:
+            try:
+                async for item in call():
+                    yield item
+            except grpc.aio.AbortError:
+                raise
+            except Exception as exc:
+                _note(exc, method)
+                await _abort(context, exc, method)
+
+        return wrap_handler(handler, unary, stream)

@@ -1,0 +1,243 @@
+"""The one way a jobmesh service runs: an aio gRPC server with health, reflection and metrics.
+
+Each service package only says which servicers it serves (`build`); this
+module gives all four the same behaviour: configuration checked before
+anything starts (a bad variable is one line on stderr and exit code 2),
+`grpc.health.v1` that follows Redis, server reflection so grpcurl needs no
+.proto files, rich error statuses, gRPC metrics plus Prometheus over HTTP on
+the service's metrics port, and a graceful stop on SIGTERM/SIGINT: health
+goes NOT_SERVING, the server stops accepting, in-flight calls get a grace
+period, then the service's shutdown hooks run (workers drain there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Final
+from wsgiref.simple_server import WSGIServer
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from prometheus_client import disable_created_metrics, start_http_server
+
+from queue_system.grpc_metrics import MetricsInterceptor
+from queue_system.health import RedisHealth
+from queue_system.rpc_errors import ErrorInterceptor
+from queue_system.settings import SERVICE_BY_MODULE, ConfigError, ServiceSpec, Settings, load
+
+log = logging.getLogger(__name__)
+
+# In-flight RPCs get at most this long once shutdown starts; watch streams never end
+# on their own, so the grace is short and bounded by JOBMESH_SHUTDOWN_GRACE_MS.
+RPC_GRACE_S_MAX: Final = 5.0
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServedService:
+    """One gRPC service a process serves: its full name and how to add its servicer to a server."""
+
+    name: str
+    add_to_server: Callable[[grpc.aio.Server], None]
+
+
+def served(pb2: ModuleType, service: str, add: Callable[[Any, Any], None], servicer: object) -> ServedService:
+    """ServedService for `servicer` of `service` in the generated module `pb2`.
+
+    e.g. served(trading_service_pb2, "TradingService", add_TradingServiceServicer_to_server, servicer)
+    """
+    full_name: str = pb2.DESCRIPTOR.services_by_name[service].full_name
+    return ServedService(full_name, lambda server: add(servicer, server))
+
+
+@dataclass(slots=True)
+class ServiceContext:
+    """What a service's `build` gets: its settings and where to hook start-up and shutdown work."""
+
+    spec: ServiceSpec
+    settings: Settings
+    startup_hooks: list[Hook] = field(default_factory=list)
+    shutdown_hooks: list[Hook] = field(default_factory=list)
+
+    def on_startup(self, hook: Hook) -> None:
+        """Run `hook` once the server listens (Redis may still be down then)."""
+        self.startup_hooks.append(hook)
+
+    def on_shutdown(self, hook: Hook) -> None:
+        """Run `hook` after the server stopped serving; hooks run in reverse order of registration."""
+        self.shutdown_hooks.append(hook)
+
+
+Build = Callable[[ServiceContext], Sequence[ServedService]]
+
+
+class StartError(RuntimeError):
+    """The service cannot start (e.g. its port is taken); the message says why in one line."""
+
+
+def _metrics_host(bind_host: str) -> str:
+    return bind_host.strip("[]") or "0.0.0.0"
+
+
+class Service:
+    """One running service: start() it, stop() it; `grpc_port`/`metrics_port` are the bound ports."""
+
+    def __init__(self, spec: ServiceSpec, settings: Settings, build: Build) -> None:
+        self.spec = spec
+        self.settings = settings
+        self.build = build
+        self.context = ServiceContext(spec, settings)
+        self.served: list[ServedService] = []
+        self.grpc_port = 0
+        self.metrics_port = 0
+        self._health: RedisHealth | None = None
+        self._server: grpc.aio.Server | None = None
+        self._metrics_http: tuple[WSGIServer, threading.Thread] | None = None
+        self._stopped = False
+
+    @property
+    def service_names(self) -> list[str]:
+        """Every service name on the wire, health and reflection included."""
+        return [
+            *(s.name for s in self.served),
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ]
+
+    async def start(self) -> None:
+        """Build the servicers, listen, and run the start-up hooks (inside the running loop)."""
+        self.served = list(self.build(self.context))
+        self._health = RedisHealth(
+            self.settings.redis_url, self.settings.redis_url_redacted, [s.name for s in self.served]
+        )
+        self._server = server = grpc.aio.server(
+            interceptors=[MetricsInterceptor(), ErrorInterceptor()],
+            # Without this, grpc lets a second process bind the same port (SO_REUSEPORT).
+            options=[("grpc.so_reuseport", 0)],
+        )
+        for svc in self.served:
+            svc.add_to_server(server)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health.servicer, server)
+        reflection.enable_server_reflection(self.service_names, server)
+        await self._health.start()
+
+        host = self.settings.bind_host
+        wanted = self.settings.grpc_ports[self.spec.module]
+        try:
+            self.grpc_port = server.add_insecure_port(f"{host}:{wanted}")
+        except RuntimeError as exc:
+            raise StartError(f"cannot listen for gRPC on {host}:{wanted} (port in use?)") from exc
+        self._start_metrics_http()
+        await server.start()
+        log.info(
+            "%s serving %s on %s:%d; metrics on http://%s:%d/metrics; Redis %s",
+            self.spec.name, ", ".join(s.name for s in self.served), host, self.grpc_port,
+            host, self.metrics_port, self.settings.redis_url_redacted,
+        )
+        for hook in self.context.startup_hooks:
+            await hook()
+
+    def _start_metrics_http(self) -> None:
+        wanted = self.settings.metrics_ports[self.spec.module]
+        host = _metrics_host(self.settings.bind_host)
+        hosts = [host, "0.0.0.0"] if host == "::" else [host]  # machines without IPv6
+        error: OSError | None = None
+        for candidate in hosts:
+            try:
+                self._metrics_http = start_http_server(wanted, addr=candidate)
+            except OSError as exc:
+                error = exc
+                continue
+            self.metrics_port = int(self._metrics_http[0].server_port)
+            return
+        reason = error.strerror if error is not None and error.strerror else error
+        raise StartError(f"cannot serve metrics on {host}:{wanted} ({reason})")
+
+    async def stop(self) -> None:
+        """NOT_SERVING, stop accepting, let calls finish within the grace, then run shutdown hooks."""
+        if self._stopped:
+            return
+        self._stopped = True
+        if self._health is not None:
+            await self._health.shutdown()
+        if self._server is not None:
+            grace = min(self.settings.tuning.shutdown_grace_ms / 1000, RPC_GRACE_S_MAX)
+            await self._server.stop(grace)
+        for hook in reversed(self.context.shutdown_hooks):
+            try:
+                await hook()
+            except Exception:
+                log.exception("%s: a shutdown hook failed", self.spec.name)
+        if self._metrics_http is not None:
+            http, thread = self._metrics_http
+            http.shutdown()
+            http.server_close()
+            thread.join(5)
+        log.info("%s stopped", self.spec.name)
+
+
+async def serve_until_signalled(service: Service) -> None:
+    """Run `service` until SIGTERM or SIGINT, then stop it gracefully; a second signal exits at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            log.warning("%s again: exiting without waiting", sig.name)
+            os._exit(1)
+        log.info("%s: shutting down", sig.name)
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await service.start()
+        await stop.wait()
+    finally:
+        await service.stop()
+
+
+def configure_logging(level: str, service: str) -> None:
+    """Log lines name their service: `jobmesh up` interleaves four services on one terminal."""
+    logging.basicConfig(
+        level=level, stream=sys.stderr,
+        format=f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (faster), else on asyncio's own loop."""
+    try:
+        import uvloop  # noqa: PLC0415 (optional: absent on Windows)
+    except ImportError:
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
+
+
+def run_service(module: str, build: Build) -> None:
+    """Entry point of `python -m <module>`: load settings, serve until signalled, exit."""
+    spec = SERVICE_BY_MODULE[module]
+    try:
+        settings = load()
+    except ConfigError as exc:
+        print(f"{spec.name}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level, spec.name)
+    disable_created_metrics()  # type: ignore[no-untyped-call]  # no *_created series: nothing reads them
+    try:
+        _run(serve_until_signalled(Service(spec, settings, build)))
+    except StartError as exc:
+        print(f"{spec.name}: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
