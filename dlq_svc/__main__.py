@@ -1,0 +1,5 @@
+"""python -m dlq_svc"""
+
+from dlq_svc.app import main
+
+main()

@@ -1,0 +1,5 @@
+"""python -m trading_svc"""
+
+from trading_svc.app import main
+
+main()

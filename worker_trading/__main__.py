@@ -1,0 +1,5 @@
+"""python -m worker_trading"""
+
+from worker_trading.app import main
+
+main()
