@@ -9,11 +9,13 @@ need one; under CI (CI=1) it fails them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+import redis as sync_redis
 import redis.asyncio as aioredis
 
 from mesh.redis_server import RedisProcess
@@ -26,8 +28,6 @@ def _shared_redis_url() -> str:
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """URL of a Redis that answers (the machine's, or REDIS_URL)."""
-    import redis as sync_redis
-
     url = _shared_redis_url()
     try:
         sync_redis.Redis.from_url(url, socket_connect_timeout=1).ping()
@@ -49,9 +49,10 @@ async def redis_client(redis_url: str, queue_prefix: str) -> AsyncIterator[aiore
     """A client on the shared Redis; deletes the test's keys afterwards."""
     client = aioredis.Redis.from_url(redis_url)
     yield client
-    async for key in client.scan_iter(match=f"{queue_prefix}:*", count=1000):
-        await client.delete(key)
-    await client.aclose()
+    async with asyncio.timeout(30):
+        async for key in client.scan_iter(match=f"{queue_prefix}:*", count=1000):
+            await client.delete(key)
+        await client.aclose()
 
 
 @pytest.fixture
