@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every check jobmesh has, in order, stopping at the first failure:
+# the contract (buf lint, buf breaking, gen/ freshness), ruff, mypy, pytest.
+# Expects the project's venv on PATH (./run test arranges that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { printf '\ncheck failed: %s\n' "$*" >&2; exit 1; }
+
+scripts/check_contract.sh
+
+step "ruff check ."
+ruff check . || fail "ruff"
+
+step "mypy (strict, packages from pyproject.toml)"
+mypy || fail "mypy"
+
+step "pytest"
+pytest "$@" || fail "pytest"
+
+printf '\nall checks passed\n'
