@@ -8,7 +8,9 @@ mesh that already uses the default ports.
 from __future__ import annotations
 
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +22,6 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from mesh.redis_server import free_port
 from queue_system.settings import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,38 @@ SERVED: dict[str, set[str]] = {
 }
 HEALTH = "grpc.health.v1.Health"
 REFLECTION = "grpc.reflection.v1alpha.ServerReflection"
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_handed_out: set[int] = set()
+
+
+def free_port() -> int:
+    """A free port below the ephemeral range, never handed out twice in this process.
+
+    bind(0) would pick from the ephemeral range, where the outgoing connections of
+    every other test also take their local ports, so a port found free there may be
+    taken before the service binds it. Below that range nothing is picked implicitly.
+    """
+    low, high = 20000, min(_ephemeral_low(), 32768) - 1
+    for _ in range(1000):
+        port = random.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port in {low}-{high}")
 
 
 def base_env(**extra: str) -> dict[str, str]:

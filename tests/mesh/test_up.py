@@ -25,8 +25,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from mesh.redis_server import free_port
-from tests.servicekit import ROOT, SPECS, base_env
+from tests.servicekit import ROOT, SPECS, base_env, free_port
 
 pytestmark = pytest.mark.slow
 
