@@ -55,6 +55,10 @@ class QueueKeys:
         """Stream of ready jobs of one priority lane; entries hold only the job id."""
         return f"{self.base}:lane:{lane}"
 
+    def lane_key_of(self, index: int) -> str:
+        """Stream of lane `index` (1 = critical ... 4 = low), as the scripts number them."""
+        return self.lane(LANES[index - 1])
+
     @property
     def lanes(self) -> tuple[str, ...]:
         """Every lane stream, highest priority first."""

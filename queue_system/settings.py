@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -143,8 +143,8 @@ def parse_retention(variable: str, raw: str) -> Retention:
     if value in ("false", "0", "no"):
         return Retention(remove=False)
     count, age_ms = 0, 0
-    for part in value.split(","):
-        part = part.strip()
+    for raw_part in value.split(","):
+        part = raw_part.strip()
         if part.isdigit() and count == 0:
             count = int(part)
         elif _DURATION.match(part) and age_ms == 0:
@@ -190,9 +190,7 @@ def _redis_url(raw: str) -> str:
 def _database_url(raw: str) -> str:
     scheme = urlsplit(raw.strip()).scheme
     if scheme not in ("postgresql", "postgres", "sqlite"):
-        raise ConfigError(
-            "DATABASE_URL", "a postgresql:// or sqlite:/// URL", redact_url(raw)
-        )
+        raise ConfigError("DATABASE_URL", "a postgresql:// or sqlite:/// URL", redact_url(raw))
     return raw.strip()
 
 
@@ -266,18 +264,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
     tuning = QueueTuning()
     if (raw := get("JOBMESH_RECLAIM_MS")) is not None:
-        tuning = _replace(tuning, reclaim_ms=_positive_int("JOBMESH_RECLAIM_MS", raw, 3_600_000))
+        tuning = replace(tuning, reclaim_ms=_positive_int("JOBMESH_RECLAIM_MS", raw, 3_600_000))
     if (raw := get("JOBMESH_MAX_DELIVERIES")) is not None:
-        tuning = _replace(tuning, max_deliveries=_positive_int("JOBMESH_MAX_DELIVERIES", raw, 1000))
+        tuning = replace(tuning, max_deliveries=_positive_int("JOBMESH_MAX_DELIVERIES", raw, 1000))
     if (raw := get("JOBMESH_SHUTDOWN_GRACE_MS")) is not None:
-        tuning = _replace(
+        tuning = replace(
             tuning, shutdown_grace_ms=_positive_int("JOBMESH_SHUTDOWN_GRACE_MS", raw, 3_600_000)
         )
     kw["tuning"] = tuning
     return Settings(**kw)  # type: ignore[arg-type]
-
-
-def _replace(tuning: QueueTuning, **changes: int) -> QueueTuning:
-    from dataclasses import replace
-
-    return replace(tuning, **changes)

@@ -1,0 +1,203 @@
+"""`JobBroker`: taskiq's programming model on jobmesh's queues.
+
+A taskiq user declares tasks on a broker and sends them with `kiq`:
+
+    broker = JobBroker(settings, service="worker-trading")
+
+    @broker.task(queue="strategy-execution")
+    async def execute_strategy(job: StrategyExecutionJob, ctx: JobContext) -> None: ...
+
+    await execute_strategy.kiq(StrategyExecutionJob(...))
+    await execute_strategy.kicker().with_labels(priority="high", delay=5.0).kiq(job)
+
+What travels is a protobuf `Job` envelope (never pickle); options come from
+labels (`priority`, `delay` s, `attempts`, `timeout` s, `job_id`, or a whole
+serialized `JobOptions` as the bytes label `options`). Sending goes through
+taskiq's kicker, so `pre_send`/`post_send` middlewares run; receiving is
+jobmesh's own path (`queue_system.worker.Worker`), which also runs
+`pre_execute`/`post_execute`/`on_error`. taskiq-redis's stream listener and
+taskiq's receiver are not used: they lose and hoard jobs (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import AsyncGenerator, Callable, Sequence
+from typing import Any, cast
+
+from google.protobuf.message import Message as ProtoMessage
+from google.protobuf.timestamp_pb2 import Timestamp
+from taskiq.abc.broker import AsyncBroker
+from taskiq.abc.formatter import TaskiqFormatter
+from taskiq.acks import AckableMessage
+from taskiq.message import BrokerMessage, TaskiqMessage
+
+from jobmesh.jobs.v1 import envelope_pb2 as env
+from queue_system.catalog import ALL_QUEUES
+from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.manager import QueueManager
+from queue_system.options import duration_ms, lane_of
+from queue_system.producer import JobRequest, envelope
+from queue_system.queue import NewJob
+from queue_system.settings import Settings
+from queue_system.validation import check, validate_job
+
+# JobPayload field for each payload message type (by full proto name).
+PAYLOAD_FIELD_OF_TYPE = {
+    f.message_type.full_name: f.name
+    for f in env.JobPayload.DESCRIPTOR.oneofs_by_name["kind"].fields
+    if f.message_type is not None
+}
+PRIORITY_LABELS = {
+    "low": env.JOB_PRIORITY_LOW,
+    "normal": env.JOB_PRIORITY_NORMAL,
+    "high": env.JOB_PRIORITY_HIGH,
+    "critical": env.JOB_PRIORITY_CRITICAL,
+}
+
+
+def payload_of(message: object) -> env.JobPayload:
+    """Wrap a job message (StrategyExecutionJob, ...) in the JobPayload oneof."""
+    if isinstance(message, env.JobPayload):
+        return message
+    if not isinstance(message, ProtoMessage):
+        raise InvalidArgumentError(
+            [FieldViolation("payload", f"a task takes one jobmesh job message, got {type(message).__name__}")]
+        )
+    field = PAYLOAD_FIELD_OF_TYPE.get(message.DESCRIPTOR.full_name)
+    if field is None:
+        raise InvalidArgumentError(
+            [
+                FieldViolation(
+                    "payload", f"{message.DESCRIPTOR.full_name} is not a job type of jobmesh.jobs.v1"
+                )
+            ]
+        )
+    payload = env.JobPayload()
+    getattr(payload, field).CopyFrom(message)
+    return payload
+
+
+def options_from_labels(labels: dict[str, Any]) -> env.JobOptions:
+    """JobOptions from taskiq labels (already parsed to their Python types)."""
+    opts = env.JobOptions()
+    raw = labels.get("options")
+    if isinstance(raw, bytes | str) and raw:
+        opts.ParseFromString(raw if isinstance(raw, bytes) else base64.b64decode(raw))
+    if "priority" in labels:
+        value = labels["priority"]
+        if isinstance(value, str) and value.lower() in PRIORITY_LABELS:
+            opts.priority = PRIORITY_LABELS[value.lower()]
+        else:
+            try:
+                opts.priority = cast(env.JobPriority, env.JobPriority.Value(env.JobPriority.Name(int(value))))
+            except ValueError:
+                raise InvalidArgumentError(
+                    [FieldViolation("options.priority", f"unknown priority {value!r}")]
+                ) from None
+    if "delay" in labels:
+        opts.delay.FromMilliseconds(int(float(labels["delay"]) * 1000))
+    if "attempts" in labels:
+        opts.attempts = int(labels["attempts"])
+    if "timeout" in labels:
+        opts.timeout.FromMilliseconds(int(float(labels["timeout"]) * 1000))
+    if "job_id" in labels:
+        opts.job_id = str(labels["job_id"])
+    return opts
+
+
+class EnvelopeFormatter(TaskiqFormatter):
+    """TaskiqMessage <-> protobuf Job envelope."""
+
+    def __init__(self, broker: JobBroker) -> None:
+        self.broker = broker
+
+    def dumps(self, message: TaskiqMessage) -> BrokerMessage:
+        if len(message.args) != 1 or message.kwargs:
+            raise InvalidArgumentError(
+                [FieldViolation("payload", "a jobmesh task takes exactly one positional job message")]
+            )
+        message.parse_labels()
+        labels = dict(message.labels)
+        queue = str(labels.get("queue") or message.task_name)
+        payload = payload_of(message.args[0])
+        opts = options_from_labels(labels)
+        check(validate_job(queue, payload, opts))
+        now = Timestamp()
+        now.FromNanoseconds(time.time_ns())
+        job_id = opts.job_id or message.task_id
+        job = envelope(JobRequest(queue, payload, opts, task_name=message.task_name), job_id, now)
+        return BrokerMessage(
+            task_id=job_id,
+            task_name=message.task_name,
+            message=job.SerializeToString(),
+            labels={"queue": queue, "lane": lane_of(opts.priority), "delay_ms": duration_ms(opts.delay)},
+        )
+
+    def loads(self, message: bytes) -> TaskiqMessage:
+        job = env.Job.FromString(message)
+        kind = job.payload.WhichOneof("kind") or ""
+        return TaskiqMessage(
+            task_id=job.id,
+            task_name=job.task_name or job.queue,
+            labels={"queue": job.queue},
+            args=[getattr(job.payload, kind)] if kind else [],
+            kwargs={},
+        )
+
+
+class JobBroker(AsyncBroker):
+    """A taskiq broker whose queues are jobmesh's reliable Redis Stream queues."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        service: str,
+        queues: Sequence[str] = ALL_QUEUES,
+        manager: QueueManager | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.service = service
+        self.manager = manager or QueueManager(settings, service=service, queues=queues)
+        self.formatter = EnvelopeFormatter(self)
+
+    def task(self, task_name: Any = None, **labels: Any) -> Any:
+        """taskiq's decorator; `queue=` names the jobmesh queue (and the default task name)."""
+        queue = labels.get("queue")
+        if queue is not None and queue not in self.manager.queues:
+            raise ValueError(f"unknown queue {queue!r}; one of: {', '.join(self.manager.queues)}")
+        if task_name is None and queue is not None:
+            task_name = queue
+        return super().task(task_name, **labels)
+
+    async def startup(self) -> None:
+        await super().startup()
+        await self.manager.initialize()
+
+    async def shutdown(self) -> None:
+        await self.manager.close()
+        await super().shutdown()
+
+    async def kick(self, message: BrokerMessage) -> None:
+        labels = message.labels
+        queue = self.manager.queue(str(labels["queue"]))
+        await queue.enqueue(
+            [NewJob(message.task_id, message.message, int(labels["lane"]), int(labels["delay_ms"]))]
+        )
+
+    def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:
+        raise NotImplementedError(
+            "jobmesh receives with queue_system.worker.Worker (leases, reclaim, batched acks), "
+            "not with taskiq's receiver"
+        )
+
+    def tasks_of(self, queue: str) -> dict[str, Callable[..., Any]]:
+        """Registered task functions of one queue, by task name."""
+        return {
+            name: task.original_func
+            for name, task in self.get_all_tasks().items()
+            if (task.labels.get("queue") or name) == queue
+        }

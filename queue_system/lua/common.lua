@@ -1,0 +1,130 @@
+-- Prelude of every jobmesh queue script (prepended by queue_system/scripts.py).
+--
+-- Every script gets the same KEYS (all keys of one queue, one hash slot):
+--   1..4 lane streams (critical, high, normal, low)   5 delayed   6 completed
+--   7 failed   8 paused   9 limiter   10 events   11 dead letters   12 workers   13 stats
+-- and the same first ARGV:
+--   1 job hash prefix   2 consumer group   3 consumer   4 service   5 pub/sub channel
+--   6 queue name   7 emit events ("1"/"0")
+-- Operation arguments start at ARGV[8].
+
+local JP, GROUP, ME, SERVICE, CHANNEL, QUEUE = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local EMIT = ARGV[7] == '1'
+local LANE_KEYS = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
+local K_DELAYED, K_COMPLETED, K_FAILED, K_PAUSED = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local K_LIMITER, K_EVENTS, K_DEAD, K_WORKERS, K_STATS = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local EVENTS_MAXLEN = 10000
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local NOW = now_ms()
+
+-- RFC 3339 UTC time of a millisecond epoch (days-from-civil, H. Hinnant).
+local function iso(ms)
+  local s = math.floor(ms / 1000)
+  local days = math.floor(s / 86400)
+  local rem = s - days * 86400
+  local z = days + 719468
+  local era = math.floor(z / 146097)
+  local doe = z - era * 146097
+  local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+  local y = yoe + era * 400
+  local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+  local mp = math.floor((5 * doy + 2) / 153)
+  local d = doy - math.floor((153 * mp + 2) / 5) + 1
+  local m = mp < 10 and mp + 3 or mp - 9
+  if m <= 2 then y = y + 1 end
+  return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
+    math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+end
+local NOW_ISO = iso(NOW)
+
+local LIFECYCLE_TYPE = 'type.googleapis.com/jobmesh.events.v1.JobLifecycle'
+local DEAD_TYPE = 'type.googleapis.com/jobmesh.events.v1.JobDeadLettered'
+local CONTROL_TYPE = 'type.googleapis.com/jobmesh.events.v1.QueueControl'
+
+-- Publish one event: an entry in the queue's capped event stream (what
+-- watchers resume from) and proto3 JSON of a jobmesh.events.v1.Event on the
+-- queue's seed channel. `data` is the JSON object of the event's payload.
+local function emit(name, data, type_url)
+  if not EMIT then return end
+  data['@type'] = type_url or LIFECYCLE_TYPE
+  local payload = cjson.encode(data)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
+    'service', SERVICE, 'event', name, 'ts', NOW, 'data', payload)
+  redis.call('PUBLISH', CHANNEL, '{"service":' .. cjson.encode(SERVICE) .. ',"event":"' .. name ..
+    '","data":' .. payload .. ',"timestamp":"' .. NOW_ISO .. '"}')
+end
+
+local function lifecycle(name, id, state, attempt, extra)
+  if not EMIT then return end
+  local data = extra or {}
+  data['queue'] = QUEUE
+  data['jobId'] = id
+  data['state'] = state
+  if attempt and attempt > 0 then data['attempt'] = attempt end
+  if ME ~= '' then data['worker'] = ME end
+  emit(name, data)
+end
+
+local function duration_json(ms)
+  return string.format('%.3fs', ms / 1000)
+end
+
+-- Consumer groups exist before the first job is sent, and again after a
+-- Redis that kept nothing restarts: every script that reads or writes a lane
+-- makes sure of it.
+local function ensure_groups()
+  for i = 1, 4 do
+    if redis.call('EXISTS', LANE_KEYS[i]) == 0 then
+      redis.call('XGROUP', 'CREATE', LANE_KEYS[i], GROUP, '0', 'MKSTREAM')
+    end
+  end
+end
+
+-- True when `sid` in lane `lane` is pending and held by this consumer.
+local function owned(lane, sid)
+  local p = redis.call('XPENDING', LANE_KEYS[lane], GROUP, sid, sid, 1)
+  return p[1] ~= nil and p[1][2] == ME
+end
+
+-- Acknowledge and delete a finished entry: nothing acknowledged stays in a
+-- lane, so XLEN - pending is exactly the number of waiting jobs.
+local function retire(lane, sid)
+  redis.call('XACK', LANE_KEYS[lane], GROUP, sid)
+  redis.call('XDEL', LANE_KEYS[lane], sid)
+end
+
+-- Put a job id into its lane (ready now); returns the entry id.
+local function ready(id, lane)
+  local sid = redis.call('XADD', LANE_KEYS[lane], '*', 'j', id)
+  redis.call('HSET', JP .. id, 'sid', sid)
+  return sid
+end
+
+-- Keep or drop a finished job per its retention (mode 1 = remove at once;
+-- mode 0 = keep, bounded by count and/or age when they are > 0).
+local function retain(set_key, id, mode, count, age_ms)
+  if mode == 1 then
+    redis.call('DEL', JP .. id)
+    return
+  end
+  redis.call('ZADD', set_key, NOW, id)
+  if age_ms > 0 then
+    local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', NOW - age_ms, 'LIMIT', 0, 1000)
+    for _, oid in ipairs(old) do
+      redis.call('DEL', JP .. oid)
+      redis.call('ZREM', set_key, oid)
+    end
+  end
+  if count > 0 then
+    local extra = redis.call('ZCARD', set_key) - count
+    if extra > 0 then
+      local old = redis.call('ZRANGE', set_key, 0, extra - 1)
+      for _, oid in ipairs(old) do redis.call('DEL', JP .. oid) end
+      redis.call('ZREMRANGEBYRANK', set_key, 0, extra - 1)
+    end
+  end
+end

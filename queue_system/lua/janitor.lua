@@ -1,0 +1,25 @@
+-- Housekeeping, run now and then by every worker: delete consumers that hold
+-- nothing and have been silent for ARGV[8] ms, and forget workers that have
+-- not renewed for as long. A consumer that still holds jobs is never deleted
+-- (that would drop its pending entries); its jobs are reclaimed first.
+-- Returns the number of consumers deleted.
+local deleted = 0
+for lane = 1, 4 do
+  local info = redis.pcall('XINFO', 'CONSUMERS', LANE_KEYS[lane], GROUP)
+  if type(info) == 'table' and not info.err then
+    for _, c in ipairs(info) do
+      local name, pending, idle
+      for i = 1, #c, 2 do
+        if c[i] == 'name' then name = c[i + 1]
+        elseif c[i] == 'pending' then pending = tonumber(c[i + 1])
+        elseif c[i] == 'idle' then idle = tonumber(c[i + 1]) end
+      end
+      if name ~= ME and pending == 0 and idle >= tonumber(ARGV[8]) then
+        redis.call('XGROUP', 'DELCONSUMER', LANE_KEYS[lane], GROUP, name)
+        deleted = deleted + 1
+      end
+    end
+  end
+end
+redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', NOW - tonumber(ARGV[8]))
+return deleted

@@ -1,0 +1,35 @@
+"""A registered handler: the function, its queue, and whether it wants a JobContext."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, get_type_hints
+
+from queue_system.context import JobContext
+
+HandlerFn = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class TaskSpec:
+    """How the receive path calls one task: `fn(payload)` or `fn(payload, ctx)`."""
+
+    name: str
+    queue: str
+    fn: HandlerFn
+    takes_context: bool
+
+
+def task_spec(name: str, queue: str, fn: HandlerFn) -> TaskSpec:
+    """Inspect `fn` once, at registration, so no job pays for it."""
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"task {name!r}: handler must be an async function")
+    try:
+        hints = get_type_hints(fn)
+    except Exception:  # unresolvable annotations: fall back to the parameter count
+        hints = {}
+    params = [p for p in inspect.signature(fn).parameters.values() if p.name != "return"]
+    takes_context = any(hints.get(p.name) is JobContext for p in params) or (not hints and len(params) >= 2)
+    return TaskSpec(name, queue, fn, takes_context)

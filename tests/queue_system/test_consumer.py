@@ -1,0 +1,399 @@
+"""Queue semantics on a real Redis, in one process: what BullMQ users expect, and more."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from jobmesh.jobs.v1 import envelope_pb2 as env
+from jobmesh.jobs.v1 import failure_pb2
+from queue_system.catalog import CATEGORIZATION
+from queue_system.context import JobContext
+from queue_system.errors import UnrecoverableError
+from queue_system.manager import QueueManager
+from queue_system.options import backoff_ms
+from queue_system.producer import JobRequest
+from queue_system.settings import Settings
+from queue_system.tasks import task_spec
+from tests.queue_system.conftest import categorization, wait_until
+
+Q = CATEGORIZATION
+
+
+def handler(fn: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
+    return {Q: task_spec(Q, Q, fn)}
+
+
+async def dead_letters(client: aioredis.Redis, m: QueueManager) -> list[failure_pb2.FailedJob]:
+    entries = await client.xrange(m.queue(Q).keys.dead_letters)
+    return [failure_pb2.FailedJob.FromString(fields[b"failed"]) for _, fields in entries]
+
+
+async def test_jobs_sent_before_any_worker_exists_are_delivered(
+    make_settings: Callable[..., Settings], redis_client: aioredis.Redis
+) -> None:
+    m = QueueManager(make_settings(), service="test")  # no initialize(): the add itself creates the groups
+    try:
+        added = await m.add_job(Q, categorization("a"))
+        ran: list[str] = []
+
+        async def run(job: Any, ctx: JobContext) -> None:
+            ran.append(ctx.job_id)
+
+        await m.create_worker(Q, handler(run))
+        await wait_until(lambda: _true(len(ran) == 1))
+        assert ran == [added.job_id]
+    finally:
+        await m.close(1)
+
+
+async def _true(value: bool) -> bool:
+    return value
+
+
+async def test_worker_reads_only_as_many_jobs_as_it_has_free_slots(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    release = asyncio.Event()
+
+    async def run(job: Any) -> None:
+        await release.wait()
+
+    await manager.add_jobs([JobRequest(Q, categorization(str(i))) for i in range(10)])
+    consumer = await manager.create_worker(Q, handler(run), concurrency=2)
+    await wait_until(lambda: _true(consumer.running == 2))
+    await asyncio.sleep(0.2)
+    pending = sum(
+        [(await redis_client.xpending(k, "workers"))["pending"] for k in manager.queue(Q).keys.lanes]
+    )
+    stats = await manager.get_queue_stats(Q)
+    assert pending == 2
+    assert (stats.counts.active, stats.counts.waiting) == (2, 8)
+    release.set()
+    await wait_until(lambda: _completed(manager, 10))
+
+
+async def _completed(m: QueueManager, n: int) -> bool:
+    return (await m.get_queue_stats(Q)).counts.completed == n
+
+
+async def test_higher_priority_jobs_always_start_first(manager: QueueManager) -> None:
+    order: list[str] = []
+
+    async def run(job: Any) -> None:
+        order.append(job.transaction_ids[0])
+
+    prios = [env.JOB_PRIORITY_LOW, env.JOB_PRIORITY_NORMAL, env.JOB_PRIORITY_HIGH, env.JOB_PRIORITY_CRITICAL]
+    names = {
+        env.JOB_PRIORITY_LOW: "low",
+        env.JOB_PRIORITY_NORMAL: "normal",
+        env.JOB_PRIORITY_HIGH: "high",
+        env.JOB_PRIORITY_CRITICAL: "critical",
+    }
+    reqs = [
+        JobRequest(Q, categorization(f"{names[p]}-{i}"), env.JobOptions(priority=p))
+        for i in range(5)
+        for p in prios
+    ]
+    await manager.add_jobs(reqs)
+    stats = await manager.get_queue_stats(Q)
+    assert (stats.counts.waiting, stats.counts.prioritized) == (5, 15)
+    await manager.create_worker(Q, handler(run), concurrency=1)
+    await wait_until(lambda: _true(len(order) == 20))
+    expected = [f"{lane}-{i}" for lane in ("critical", "high", "normal", "low") for i in range(5)]
+    assert order == expected
+
+
+async def test_delayed_jobs_start_no_more_than_100ms_late(manager: QueueManager) -> None:
+    started: dict[str, float] = {}
+
+    async def run(job: Any) -> None:
+        started[job.transaction_ids[0]] = time.time()
+
+    await manager.create_worker(Q, handler(run))
+    delays = [150, 400, 700, 1000]
+    sent = time.time()
+    for d in delays:
+        opts = env.JobOptions()
+        opts.delay.FromMilliseconds(d)
+        added = await manager.add_job(Q, categorization(str(d)), opts)
+        assert added.delayed
+    assert (await manager.get_queue_stats(Q)).counts.delayed == len(delays)
+    await wait_until(lambda: _true(len(started) == len(delays)), within=5)
+    for d in delays:
+        late_ms = (started[str(d)] - sent) * 1000 - d
+        assert -5 <= late_ms <= 100, f"delay {d} ms started {late_ms:.1f} ms late"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected_gaps"),
+    [(env.BACKOFF_TYPE_FIXED, [200, 200, 200]), (env.BACKOFF_TYPE_EXPONENTIAL, [200, 400, 800])],
+)
+async def test_backoff_waits_between_attempts(
+    manager: QueueManager, kind: int, expected_gaps: list[int]
+) -> None:
+    attempts: list[float] = []
+
+    async def run(job: Any, ctx: JobContext) -> None:
+        attempts.append(time.monotonic())
+        if ctx.attempt < 4:
+            raise RuntimeError(f"attempt {ctx.attempt} fails")
+
+    opts = env.JobOptions(attempts=4, backoff=env.Backoff(type=kind))  # type: ignore[arg-type]
+    opts.backoff.delay.FromMilliseconds(200)
+    await manager.create_worker(Q, handler(run))
+    added = await manager.add_job(Q, categorization("x"), opts)
+    await wait_until(lambda: _completed(manager, 1), within=6)
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(attempts)]
+    assert len(gaps) == 3
+    for gap, want in zip(gaps, expected_gaps, strict=True):
+        assert want - 5 <= gap <= want + 120, f"gaps {gaps} expected {expected_gaps}"
+    info = await manager.get_job(Q, added.job_id)
+    assert info.attempts_made == 4
+    assert [e.attempt for e in info.errors] == [1, 2, 3]
+    assert info.errors[0].message == "attempt 1 fails"
+
+
+async def test_jitter_takes_off_at_most_its_share(manager: QueueManager) -> None:
+    b = env.Backoff(type=env.BACKOFF_TYPE_EXPONENTIAL, jitter=0.5)
+    b.delay.FromMilliseconds(1000)
+    b.max_delay.FromMilliseconds(5000)
+    waits = [backoff_ms(b, 3) for _ in range(200)]
+    assert all(2000 <= w <= 4000 for w in waits) and len(set(waits)) > 50
+    assert backoff_ms(b, 10) <= 5000
+
+
+async def test_a_second_add_with_the_same_job_id_returns_the_first_job(manager: QueueManager) -> None:
+    ran: list[str] = []
+
+    async def run(job: Any) -> None:
+        ran.append(job.transaction_ids[0])
+
+    first = await manager.add_job(Q, categorization("first"), env.JobOptions(job_id="order-42"))
+    second = await manager.add_job(Q, categorization("second"), env.JobOptions(job_id="order-42"))
+    assert (first.job_id, first.added) == ("order-42", True)
+    assert (second.job_id, second.added) == ("order-42", False)
+    await manager.create_worker(Q, handler(run))
+    await wait_until(lambda: _completed(manager, 1))
+    await asyncio.sleep(0.1)
+    assert ran == ["first"]
+
+
+async def test_retention_bool_count_and_age(manager: QueueManager, redis_client: aioredis.Redis) -> None:
+    async def run(job: Any) -> None:
+        if job.transaction_ids[0].startswith("fail"):
+            raise RuntimeError("no")
+
+    keep_two = env.JobOptions(remove_on_complete=env.Retention(keep=env.KeepJobs(count=2)))
+    remove = env.JobOptions(remove_on_complete=env.Retention(remove=True))
+    keep_fail = env.JobOptions(remove_on_fail=env.Retention(remove=False))
+    drop_fail = env.JobOptions(remove_on_fail=env.Retention(remove=True))
+    await manager.create_worker(Q, handler(run), concurrency=1)
+    kept = [await manager.add_job(Q, categorization(f"k{i}"), keep_two) for i in range(4)]
+    gone = await manager.add_job(Q, categorization("r"), remove)
+    failed_kept = await manager.add_job(Q, categorization("fail-k"), keep_fail)
+    failed_gone = await manager.add_job(Q, categorization("fail-g"), drop_fail)
+    await wait_until(lambda: _settled(manager))
+    keys = manager.queue(Q).keys
+    completed = {x.decode() for x in await redis_client.zrange(keys.completed, 0, -1)}
+    assert completed == {kept[2].job_id, kept[3].job_id}
+    for a in [*kept[:2], gone, failed_gone]:
+        assert not await redis_client.exists(keys.job(a.job_id)), a
+    assert (await manager.get_job(Q, failed_kept.job_id)).state == env.JOB_STATE_FAILED
+    # age: kept jobs older than the bound are dropped when the next job finishes
+    aged = env.JobOptions(remove_on_complete=env.Retention(keep=env.KeepJobs()))
+    aged.remove_on_complete.keep.age.FromMilliseconds(300)
+    old = await manager.add_job(Q, categorization("old"), aged)
+    await wait_until(lambda: _zscore(redis_client, keys.completed, old.job_id))
+    await asyncio.sleep(0.4)
+    await manager.add_job(Q, categorization("new"), aged)
+    await wait_until(lambda: _gone(redis_client, keys.job(old.job_id)))
+
+
+async def _settled(m: QueueManager) -> bool:
+    c = (await m.get_queue_stats(Q)).counts
+    return c.waiting + c.active + c.delayed == 0
+
+
+async def _zscore(client: aioredis.Redis, key: str, member: str) -> bool:
+    return await client.zscore(key, member) is not None
+
+
+async def _gone(client: aioredis.Redis, key: str) -> bool:
+    return not await client.exists(key)
+
+
+async def test_pause_is_global_and_resume_restarts_every_worker(
+    manager: QueueManager, make_settings: Callable[..., Settings]
+) -> None:
+    ran: list[str] = []
+
+    async def run(job: Any) -> None:
+        ran.append(job.transaction_ids[0])
+
+    other = QueueManager(make_settings(), service="other")  # a second worker "process"
+    try:
+        await manager.create_worker(Q, handler(run))
+        await other.create_worker(Q, handler(run))
+        await manager.pause(Q)
+        await manager.add_jobs([JobRequest(Q, categorization(str(i))) for i in range(6)])
+        await asyncio.sleep(0.5)
+        stats = await manager.get_queue_stats(Q)
+        assert ran == [] and stats.paused and stats.counts.paused == 6 and stats.counts.waiting == 0
+        await other.resume(Q)
+        await wait_until(lambda: _true(len(ran) == 6))
+    finally:
+        await other.close(1)
+
+
+async def test_unknown_task_goes_to_the_dead_letter_stream(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    async def run(job: Any) -> None:
+        pass
+
+    added = await manager.add_job(Q, categorization("x"), task_name="no-such-task")
+    await manager.create_worker(Q, handler(run))
+    await wait_until(lambda: _dead(redis_client, manager, 1))
+    [dead] = await dead_letters(redis_client, manager)
+    assert dead.reason == failure_pb2.DEAD_LETTER_REASON_UNKNOWN_TASK
+    assert dead.job_id == added.job_id and dead.job.payload.categorization.transaction_ids == ["x"]
+    assert "no-such-task" in dead.detail
+    stats = await manager.get_queue_stats(Q)
+    assert stats.dead_lettered == 1 and stats.counts.failed == 1
+
+
+async def _dead(client: aioredis.Redis, m: QueueManager, n: int) -> bool:
+    return bool(await client.xlen(m.queue(Q).keys.dead_letters) == n)
+
+
+async def test_exhausted_and_unrecoverable_jobs_carry_every_error(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    async def run(job: Any, ctx: JobContext) -> None:
+        if job.transaction_ids[0] == "unrecoverable":
+            raise UnrecoverableError("bad account")
+        raise ConnectionError(f"exchange down ({ctx.attempt})")
+
+    await manager.create_worker(Q, handler(run))
+    exhausted = await manager.add_job(Q, categorization("flaky"), env.JobOptions(attempts=3))
+    await manager.add_job(Q, categorization("unrecoverable"), env.JobOptions(attempts=5))
+    await wait_until(lambda: _dead(redis_client, manager, 2))
+    by_reason = {d.reason: d for d in await dead_letters(redis_client, manager)}
+    ex = by_reason[failure_pb2.DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED]
+    assert ex.job_id == exhausted.job_id
+    assert [(e.attempt, e.message) for e in ex.errors] == [(i, f"exchange down ({i})") for i in (1, 2, 3)]
+    unrec = by_reason[failure_pb2.DEAD_LETTER_REASON_UNRECOVERABLE]
+    assert [e.error_type for e in unrec.errors] == ["UnrecoverableError"]
+
+
+async def test_timeout_and_deadline(manager: QueueManager, redis_client: aioredis.Redis) -> None:
+    async def run(job: Any) -> None:
+        await asyncio.sleep(2)
+
+    await manager.create_worker(Q, handler(run))
+    timed = env.JobOptions()
+    timed.timeout.FromMilliseconds(100)
+    late = env.JobOptions()
+    late.deadline.FromMilliseconds(int(time.time() * 1000) + 100)
+    late.delay.FromMilliseconds(300)
+    await manager.add_job(Q, categorization("t"), timed)
+    await manager.add_job(Q, categorization("d"), late)
+    await wait_until(lambda: _dead(redis_client, manager, 2), within=5)
+    reasons = {d.reason: d for d in await dead_letters(redis_client, manager)}
+    assert reasons[failure_pb2.DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED].errors[0].error_type == "TimeoutError"
+    assert failure_pb2.DEAD_LETTER_REASON_DEADLINE_EXCEEDED in reasons
+
+
+async def test_stop_lets_running_jobs_finish_within_the_grace_period(manager: QueueManager) -> None:
+    done: list[str] = []
+
+    async def run(job: Any) -> None:
+        await asyncio.sleep(0.3)
+        done.append(job.transaction_ids[0])
+
+    consumer = await manager.create_worker(Q, handler(run))
+    await manager.add_job(Q, categorization("a"))
+    await wait_until(lambda: _true(consumer.running == 1))
+    await consumer.stop(grace_s=3)
+    assert done == ["a"]
+    assert (await manager.get_queue_stats(Q)).counts.completed == 1
+
+
+async def test_stop_never_acks_a_cancelled_job_and_gives_it_back_at_once(
+    manager: QueueManager, make_settings: Callable[..., Settings]
+) -> None:
+    events: list[str] = []
+
+    async def slow(job: Any) -> None:
+        events.append("slow-start")
+        await asyncio.sleep(30)
+        events.append("slow-finished")  # must never happen
+
+    consumer = await manager.create_worker(Q, handler(slow))
+    added = await manager.add_job(Q, categorization("a"))
+    await wait_until(lambda: _true(consumer.running == 1))
+    await consumer.stop(grace_s=0.2)
+    stats = await manager.get_queue_stats(Q)
+    assert (stats.counts.waiting, stats.counts.active, stats.counts.completed) == (1, 0, 0)
+    assert events == ["slow-start"]
+
+    async def quick(job: Any) -> None:
+        events.append("quick")
+
+    other = QueueManager(make_settings(), service="other")
+    try:
+        started = time.monotonic()
+        await other.create_worker(Q, handler(quick))
+        await wait_until(lambda: _completed(manager, 1))
+        assert time.monotonic() - started < 0.5  # given back, not waiting for a reclaim
+        info = await manager.get_job(Q, added.job_id)
+        assert info.attempts_made == 1 and info.deliveries == 1
+    finally:
+        await other.close(1)
+
+
+async def test_a_job_taken_over_by_another_worker_is_stopped_and_never_acked(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    events: list[str] = []
+
+    async def run(job: Any) -> None:
+        events.append("start")
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    consumer = await manager.create_worker(Q, handler(run))
+    added = await manager.add_job(Q, categorization("a"))
+    await wait_until(lambda: _true(consumer.running == 1))
+    sid = next(iter(consumer.held))
+    lane = manager.queue(Q).keys.lane_key_of(consumer.held[sid].lane)
+    await redis_client.xclaim(lane, "workers", "someone-else", 0, [sid])
+    await wait_until(lambda: _true(events == ["start", "cancelled"]), within=3)
+    pending = await redis_client.xpending_range(lane, "workers", "-", "+", 10)
+    assert [p["consumer"] for p in pending] == [b"someone-else"]
+    assert (await manager.get_job(Q, added.job_id)).state == env.JOB_STATE_ACTIVE
+
+
+async def test_progress_is_recorded(manager: QueueManager) -> None:
+    async def run(job: Any, ctx: JobContext) -> None:
+        assert await ctx.progress(40)
+        await asyncio.sleep(0.3)
+
+    consumer = await manager.create_worker(Q, handler(run))
+    added = await manager.add_job(Q, categorization("p"))
+    await wait_until(lambda: _true(consumer.running == 1))
+    await wait_until(lambda: _progress(manager, added.job_id, 40.0))
+
+
+async def _progress(m: QueueManager, job_id: str, pct: float) -> bool:
+    return (await m.get_job(Q, job_id)).progress == pct

@@ -1,0 +1,204 @@
+"""Faults done for real: workers SIGKILLed, Redis killed and restarted, limits across processes.
+
+Each test runs real worker processes (worker_proc.py) against a real Redis
+and checks, from what the handlers recorded in Redis, that nothing was lost
+and nothing ran twice that should not have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import redis.asyncio as aioredis
+
+from jobmesh.jobs.v1 import envelope_pb2 as env
+from jobmesh.jobs.v1 import failure_pb2
+from mesh.redis_server import RedisProcess
+from queue_system.catalog import CATEGORIZATION
+from queue_system.manager import QueueManager
+from queue_system.producer import JobRequest
+from queue_system.settings import Settings, load
+from tests.queue_system.conftest import WorkerProcesses, categorization, wait_until
+
+pytestmark = pytest.mark.slow
+Q = CATEGORIZATION
+
+
+async def records(client: aioredis.Redis, prefix: str, which: str) -> list[tuple[str, int, int]]:
+    """(job id, ms, pid) of every start or finish the test handler recorded."""
+    out = []
+    for raw in await client.lrange(f"{prefix}:test:{which}", 0, -1):
+        job_id, ms, pid = raw.decode().split("|")
+        out.append((job_id, int(ms), int(pid)))
+    return out
+
+
+async def held_by(client: aioredis.Redis, m: QueueManager, consumer: str) -> set[str]:
+    """Job ids whose lane entries are pending with `consumer`."""
+    ids = set()
+    for lane in m.queue(Q).keys.lanes:
+        for p in await client.xpending_range(lane, "workers", "-", "+", 10_000, consumername=consumer):
+            [(_, fields)] = await client.xrange(lane, p["message_id"], p["message_id"])
+            ids.add(fields[b"j"].decode())
+    return ids
+
+
+async def test_killed_worker_loses_nothing_and_only_its_running_jobs_run_twice(
+    manager: QueueManager, redis_client: aioredis.Redis, worker_processes: WorkerProcesses, queue_prefix: str
+) -> None:
+    added = await manager.add_jobs([JobRequest(Q, categorization("sleep:50")) for _ in range(1000)])
+    all_ids = {a.job_id for a in added}
+    victim = worker_processes.start(concurrency=50)
+    await wait_until(lambda: _count(redis_client, queue_prefix, "done", 300), within=20)
+    victim_name = (await redis_client.xinfo_consumers(manager.queue(Q).keys.lanes[2], "workers"))[0]["name"]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    killed_at = time.time() * 1000
+    running_at_kill = await held_by(redis_client, manager, victim_name.decode())
+    assert 0 < len(running_at_kill) <= 50
+
+    worker_processes.start(concurrency=50)
+    await wait_until(lambda: _completed(manager, 1000), within=30)
+    starts = await records(redis_client, queue_prefix, "starts")
+    ran = Counter(job_id for job_id, _, _ in starts)
+    assert set(ran) == all_ids
+    twice = {job_id for job_id, n in ran.items() if n > 1}
+    assert twice <= running_at_kill, f"ran twice but were not running at the kill: {twice - running_at_kill}"
+    assert max(ran.values()) == 2
+    # redelivered by the reclaim timer (2 s here), with no new job arriving
+    rerun_at = [ms for job_id, ms, _ in starts if job_id in running_at_kill and ms > killed_at]
+    assert rerun_at and max(rerun_at) - killed_at < 2000 + 1500
+    stats = await manager.get_queue_stats(Q)
+    assert (stats.counts.waiting, stats.counts.active, stats.counts.completed) == (0, 0, 1000)
+
+
+async def _completed(m: QueueManager, n: int) -> bool:
+    return (await m.get_queue_stats(Q)).counts.completed == n
+
+
+async def _count(client: aioredis.Redis, prefix: str, which: str, n: int) -> bool:
+    return bool(await client.llen(f"{prefix}:test:{which}") >= n)
+
+
+async def _all_done(client: aioredis.Redis, prefix: str, ids: set[str]) -> bool:
+    return {job_id for job_id, _, _ in await records(client, prefix, "done")} >= ids
+
+
+async def test_long_job_on_a_live_worker_runs_exactly_once(
+    manager: QueueManager, redis_client: aioredis.Redis, worker_processes: WorkerProcesses, queue_prefix: str
+) -> None:
+    # reclaim after 1 s; the job runs 3.5 s; a second worker is ready to steal it
+    worker_processes.start(concurrency=2, JOBMESH_RECLAIM_MS="1000")
+    added = await manager.add_job(Q, categorization("sleep:3500"))
+    await wait_until(lambda: _count(redis_client, queue_prefix, "starts", 1))
+    worker_processes.start(concurrency=2, JOBMESH_RECLAIM_MS="1000")
+    await wait_until(lambda: _count(redis_client, queue_prefix, "done", 1), within=10)
+    await asyncio.sleep(1.5)
+    starts = await records(redis_client, queue_prefix, "starts")
+    assert [s[0] for s in starts] == [added.job_id]
+    info = await manager.get_job(Q, added.job_id)
+    assert (info.state, info.deliveries) == (env.JOB_STATE_COMPLETED, 1)
+
+
+async def test_poison_job_is_dead_lettered_with_its_history_and_the_queue_keeps_flowing(
+    manager: QueueManager, redis_client: aioredis.Redis, worker_processes: WorkerProcesses, queue_prefix: str
+) -> None:
+    poison = await manager.add_job(Q, categorization("kill"))
+    normal = await manager.add_jobs([JobRequest(Q, categorization("sleep:10")) for _ in range(30)])
+    dead_key = manager.queue(Q).keys.dead_letters
+    deadline = time.monotonic() + 60
+    workers_started = 0
+    while not await redis_client.xlen(dead_key):
+        assert time.monotonic() < deadline, "poison job never reached the dead-letter stream"
+        live = [p for p in worker_processes.procs if p.poll() is None]
+        if not live:
+            worker_processes.start(concurrency=5, JOBMESH_RECLAIM_MS="1000", JOBMESH_MAX_DELIVERIES="3")
+            workers_started += 1
+        await asyncio.sleep(0.1)
+    assert workers_started == 4  # three died on it; the fourth dead-lettered it without running it
+    [(_, fields)] = await redis_client.xrange(dead_key)
+    dead = failure_pb2.FailedJob.FromString(fields[b"failed"])
+    assert dead.reason == failure_pb2.DEAD_LETTER_REASON_DELIVERIES_EXCEEDED
+    assert dead.job_id == poison.job_id and dead.deliveries == 4
+    assert [r.delivery for r in dead.redeliveries] == [2, 3, 4]
+    assert all(r.lost_by and r.idle.seconds >= 1 for r in dead.redeliveries)
+    starts = await records(redis_client, queue_prefix, "starts")
+    assert sum(1 for s in starts if s[0] == poison.job_id) == 3
+    await wait_until(lambda: _all_done(redis_client, queue_prefix, {a.job_id for a in normal}), within=20)
+
+
+async def test_redis_restart_under_load_loses_no_acknowledged_job(
+    private_redis: RedisProcess,
+    worker_processes: WorkerProcesses,
+    queue_prefix: str,
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = load(
+        {
+            "REDIS_URL": private_redis.url,
+            "QUEUE_PREFIX": queue_prefix,
+            "JOBMESH_QUEUE_CATEGORIZATION_RATE_LIMIT": "none",
+        }
+    )
+    m = QueueManager(settings, service="producer")
+    client = aioredis.Redis.from_url(private_redis.url)
+    procs = WorkerProcesses(private_redis.url, queue_prefix)
+    acknowledged: set[str] = set()
+    try:
+        await m.initialize()
+        procs.start(concurrency=20, JOBMESH_RECLAIM_MS="1500")
+
+        async def produce() -> None:
+            for batch in range(60):
+                reqs = [
+                    JobRequest(Q, categorization("sleep:5"), env.JobOptions(job_id=f"b{batch}-{i}"))
+                    for i in range(25)
+                ]
+                while True:  # a producer retries until Redis takes the batch (ids make it idempotent)
+                    try:
+                        added = await m.add_jobs(reqs)
+                        break
+                    except Exception:
+                        await asyncio.sleep(0.2)
+                acknowledged.update(a.job_id for a in added)
+                await asyncio.sleep(0.03)
+
+        producer = asyncio.create_task(produce())
+        await asyncio.sleep(0.7)
+        private_redis.kill()
+        await asyncio.sleep(1.0)
+        private_redis.start()
+        await producer
+        assert len(acknowledged) == 1500
+        await wait_until(lambda: _all_done(client, queue_prefix, acknowledged), within=40, every=0.2)
+        assert await client.xlen(m.queue(Q).keys.dead_letters) == 0
+        assert all(p.poll() is None for p in procs.procs), "the worker should have reconnected, not died"
+    finally:
+        procs.close()
+        await m.close(1)
+        await client.aclose()
+
+
+async def test_two_worker_processes_never_exceed_the_queue_rate_limit(
+    manager: QueueManager, redis_client: aioredis.Redis, worker_processes: WorkerProcesses, queue_prefix: str
+) -> None:
+    limit = {"JOBMESH_QUEUE_CATEGORIZATION_RATE_LIMIT": "4/1s"}
+    # two slots each and 300 ms jobs: one worker alone cannot take a whole window
+    worker_processes.start(concurrency=2, **limit)
+    worker_processes.start(concurrency=2, **limit)
+    started = time.time()
+    await manager.add_jobs([JobRequest(Q, categorization("sleep:300")) for _ in range(12)])
+    await wait_until(lambda: _count(redis_client, queue_prefix, "done", 12), within=15)
+    recorded = await records(redis_client, queue_prefix, "starts")
+    starts = sorted(ms for _, ms, _ in recorded)
+    assert len({pid for _, _, pid in recorded}) == 2, "both workers should have taken jobs"
+    # no window of (almost) a second holds more than 4 starts, across both processes
+    for i, t in enumerate(starts):
+        in_window = [s for s in starts[i:] if s < t + 950]
+        assert len(in_window) <= 4, f"{len(in_window)} starts within 950 ms: {starts}"
+    assert time.time() - started >= 2  # 12 jobs at 4/s need three windows

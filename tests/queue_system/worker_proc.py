@@ -1,0 +1,71 @@
+"""A real worker process for fault tests: run with a queue, kill it for real.
+
+    python tests/queue_system/worker_proc.py --redis URL --prefix P [--concurrency N]
+
+It serves the `categorization` queue with one task whose behaviour each job
+names in `transaction_ids[0]`:
+  sleep:<ms>  sleep, then finish          kill   SIGKILL this process
+  fail        raise (to exercise retries)
+Every start and finish is recorded in Redis (`<prefix>:test:starts` /
+`:done`, entries `job_id|ms|pid`), so a test can tell what ran, where and how
+often. Prints `READY` once consuming; SIGTERM stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+
+from jobmesh.jobs.v1 import financial_jobs_pb2
+from queue_system.broker import JobBroker
+from queue_system.catalog import CATEGORIZATION
+from queue_system.connection import connect
+from queue_system.context import JobContext
+from queue_system.settings import load
+from queue_system.worker import Worker
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--redis", required=True)
+    ap.add_argument("--prefix", required=True)
+    ap.add_argument("--concurrency", type=int, default=50)
+    args = ap.parse_args()
+    settings = load({**os.environ, "REDIS_URL": args.redis, "QUEUE_PREFIX": args.prefix})
+    recorder = connect(args.redis)  # rides out a Redis restart, like the queue's own client
+    starts, done = f"{args.prefix}:test:starts", f"{args.prefix}:test:done"
+    broker = JobBroker(settings, service="test-worker", queues=[CATEGORIZATION])
+
+    @broker.task(queue=CATEGORIZATION)
+    async def categorize(job: financial_jobs_pb2.CategorizationJob, ctx: JobContext) -> None:
+        stamp = f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}"
+        await recorder.rpush(starts, stamp)
+        action = job.transaction_ids[0]
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if action == "fail":
+            raise RuntimeError("asked to fail")
+        if action.startswith("sleep:"):
+            await asyncio.sleep(int(action[6:]) / 1000)
+        await recorder.rpush(done, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}")
+
+    await broker.startup()
+    worker = Worker(broker, [CATEGORIZATION], concurrency=args.concurrency)
+    await worker.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    print("READY", worker.consumers[0].consumer, flush=True)
+    await stop.wait()
+    await worker.stop()
+    await broker.shutdown()
+    await recorder.aclose()
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
