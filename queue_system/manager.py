@@ -267,7 +267,7 @@ class QueueManager:
             pending = await self._pending_ids(key)
             entries = cast(
                 list[tuple[bytes, dict[bytes, bytes]]],
-                await self.client.xrange(key, "-", "+", count=offset + size + len(pending)),
+                await self.client.xrange(key, "-", "+", count=offset + size + 1 + len(pending)),
             )
             found += [fields[b"j"].decode() for sid, fields in entries if sid not in pending]
         page = found[offset : offset + size]

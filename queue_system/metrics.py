@@ -8,11 +8,17 @@ its dashboards although a gauge ending in `_total` draws a promtool warning.
 
 from __future__ import annotations
 
-from typing import Final
+import asyncio
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import Counter, Gauge, Histogram
+from redis.exceptions import RedisError
 
 from queue_system.keys import LANES
+
+if TYPE_CHECKING:
+    from queue_system.manager import QueueManager as QueueManagerLike
 
 JOBS_PROCESSED: Final = Counter(
     "jobs_processed_total", "Jobs finished by this process, by job type and outcome.", ["job_type", "status"]
@@ -65,3 +71,15 @@ def set_queue_depth(queue: str, waiting_by_lane: list[int], delayed: int) -> Non
     for lane, waiting in zip(LANES, waiting_by_lane, strict=True):
         QUEUE_DEPTH.labels(queue, lane).set(waiting)
     QUEUE_DEPTH.labels(queue, "delayed").set(delayed)
+
+
+async def track_queue_depth(manager: QueueManagerLike, queues: Sequence[str], every_s: float = 2.0) -> None:
+    """Refresh queue_depth from Redis until cancelled (a Redis outage only pauses it)."""
+    while True:
+        for queue in queues:
+            try:
+                c = await manager.queue(queue).counts(alive_ms=2 * manager.settings.tuning.reclaim_ms)
+            except RedisError:
+                break
+            set_queue_depth(queue, c.waiting_by_lane, c.delayed)
+        await asyncio.sleep(every_s)

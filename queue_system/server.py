@@ -67,11 +67,32 @@ class ServiceContext:
     spec: ServiceSpec
     settings: Settings
     startup_hooks: list[Hook] = field(default_factory=list)
+    stopping_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
 
     def on_startup(self, hook: Hook) -> None:
         """Run `hook` once the server listens (Redis may still be down then)."""
         self.startup_hooks.append(hook)
+
+    def run_in_background(self, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run a coroutine for the service's life: started with it, cancelled when it stops."""
+        tasks: list[asyncio.Task[None]] = []
+
+        async def start() -> None:
+            tasks.append(asyncio.get_running_loop().create_task(make()))
+
+        async def stop() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.on_startup(start)
+        self.on_stopping(stop)
+
+    def on_stopping(self, hook: Hook) -> None:
+        """Run `hook` as soon as shutdown begins, beside the server's RPC grace period
+        (workers stop taking jobs at once and let running ones finish meanwhile)."""
+        self.stopping_hooks.append(hook)
 
     def on_shutdown(self, hook: Hook) -> None:
         """Run `hook` after the server stopped serving; hooks run in reverse order of registration."""
@@ -170,9 +191,14 @@ class Service:
         self._stopped = True
         if self._health is not None:
             await self._health.shutdown()
-        if self._server is not None:
-            grace = min(self.settings.tuning.shutdown_grace_ms / 1000, RPC_GRACE_S_MAX)
-            await self._server.stop(grace)
+        grace = min(self.settings.tuning.shutdown_grace_ms / 1000, RPC_GRACE_S_MAX)
+        stopping = [self._server.stop(grace)] if self._server is not None else []
+        results = await asyncio.gather(
+            *stopping, *(hook() for hook in self.context.stopping_hooks), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("%s: stopping failed: %r", self.spec.name, result)
         for hook in reversed(self.context.shutdown_hooks):
             try:
                 await hook()

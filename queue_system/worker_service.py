@@ -1,25 +1,27 @@
 """WorkerService over the wire, shared by worker-trading and worker-financial.
 
-Both workers expose the same control surface (queue status, pause/resume,
-cron schedules) over different queues, so one servicer takes the worker's
-queue list. It stays thin: the queue core (issue 3) does the work, the cron
-schedules come later. Until then every RPC answers UNIMPLEMENTED, naming
-what is missing.
+Both workers expose the same control surface over different queues, so one
+servicer takes the worker's queue list. Queue status and global pause/resume
+are the queue core's; the cron schedules (ListSchedules, TriggerSchedule)
+belong to the financial worker's issue and answer UNIMPLEMENTED until then.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, NoReturn
 
 import grpc
 
+from jobmesh.queue.v1 import queue_pb2
 from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
-from queue_system.errors import NotImplementedYetError
+from queue_system.errors import FieldViolation, InvalidArgumentError, NotImplementedYetError
+from queue_system.idempotency import first_answer
+from queue_system.manager import QueueManager
 
-QUEUE_CORE: str = "the queue core (issue 3)"
-SCHEDULES: str = "the cron schedules"
+SCHEDULES: str = "the cron schedules (worker-financial's schedules issue)"
+Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
 def _missing(rpc: str, what: str) -> NoReturn:
@@ -29,35 +31,85 @@ def _missing(rpc: str, what: str) -> NoReturn:
 class WorkerServicer(pb_grpc.WorkerServiceServicer):
     """jobmesh.worker.v1.WorkerService for a worker that runs `queues`."""
 
-    def __init__(self, queues: Sequence[str]) -> None:
+    def __init__(
+        self, name: str, queues: Sequence[str], manager: QueueManager, running: Callable[[], int]
+    ) -> None:
+        self.name = name
         self.queues = tuple(queues)
+        self.manager = manager
+        self.running = running
+
+    def _chosen(self, requested: Sequence[str]) -> list[str]:
+        bad = [
+            FieldViolation(f"queues[{i}]", f"not a queue of {self.name}; one of: {', '.join(self.queues)}")
+            for i, q in enumerate(requested)
+            if q not in self.queues
+        ]
+        if bad:
+            raise InvalidArgumentError(bad)
+        return list(requested) or list(self.queues)
+
+    async def _stats(self, queues: Sequence[str]) -> list[queue_pb2.QueueStats]:
+        return [await self.manager.get_queue_stats(q) for q in queues]
+
+    async def _set_paused(
+        self,
+        rpc: str,
+        request_id: str,
+        queues: Sequence[str],
+        paused: bool,
+        response: Callable[[list[queue_pb2.QueueStats]], Any],
+    ) -> Any:
+        chosen = self._chosen(queues)
+
+        async def apply() -> Any:
+            for q in chosen:
+                await (self.manager.pause(q, request_id) if paused else self.manager.resume(q, request_id))
+            return response(await self._stats(chosen))
+
+        return await self._once(rpc, request_id, type(response([])), apply)
+
+    async def _once(self, rpc: str, request_id: str, kind: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
+        return await first_answer(
+            self.manager.client,
+            prefix=self.manager.settings.queue_prefix,
+            scope=f"{self.name}.WorkerService.{rpc}",
+            request_id=request_id,
+            response_type=kind,
+            compute=compute,
+        )
 
     async def GetQueueStatus(
-        self, request: pb.GetQueueStatusRequest,
-        context: grpc.aio.ServicerContext[pb.GetQueueStatusRequest, pb.GetQueueStatusResponse],
+        self, request: pb.GetQueueStatusRequest, context: Ctx
     ) -> pb.GetQueueStatusResponse:
-        _missing("GetQueueStatus", QUEUE_CORE)
+        return pb.GetQueueStatusResponse(
+            worker=self.name, queues=await self._stats(self.queues), running=self.running()
+        )
 
-    async def PauseQueues(
-        self, request: pb.PauseQueuesRequest,
-        context: grpc.aio.ServicerContext[pb.PauseQueuesRequest, pb.PauseQueuesResponse],
-    ) -> pb.PauseQueuesResponse:
-        _missing("PauseQueues", QUEUE_CORE)
+    async def PauseQueues(self, request: pb.PauseQueuesRequest, context: Ctx) -> pb.PauseQueuesResponse:
+        answer: pb.PauseQueuesResponse = await self._set_paused(
+            "PauseQueues",
+            request.request_id,
+            request.queues,
+            True,
+            lambda s: pb.PauseQueuesResponse(queues=s),
+        )
+        return answer
 
-    async def ResumeQueues(
-        self, request: pb.ResumeQueuesRequest,
-        context: grpc.aio.ServicerContext[pb.ResumeQueuesRequest, pb.ResumeQueuesResponse],
-    ) -> pb.ResumeQueuesResponse:
-        _missing("ResumeQueues", QUEUE_CORE)
+    async def ResumeQueues(self, request: pb.ResumeQueuesRequest, context: Ctx) -> pb.ResumeQueuesResponse:
+        answer: pb.ResumeQueuesResponse = await self._set_paused(
+            "ResumeQueues",
+            request.request_id,
+            request.queues,
+            False,
+            lambda s: pb.ResumeQueuesResponse(queues=s),
+        )
+        return answer
 
-    async def ListSchedules(
-        self, request: pb.ListSchedulesRequest,
-        context: grpc.aio.ServicerContext[pb.ListSchedulesRequest, pb.ListSchedulesResponse],
-    ) -> pb.ListSchedulesResponse:
+    async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Ctx) -> pb.ListSchedulesResponse:
         _missing("ListSchedules", SCHEDULES)
 
     async def TriggerSchedule(
-        self, request: pb.TriggerScheduleRequest,
-        context: grpc.aio.ServicerContext[pb.TriggerScheduleRequest, pb.TriggerScheduleResponse],
+        self, request: pb.TriggerScheduleRequest, context: Ctx
     ) -> pb.TriggerScheduleResponse:
         _missing("TriggerSchedule", SCHEDULES)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 import redis as sync_redis
 import redis.asyncio as aioredis
 
 from mesh.redis_server import RedisProcess
+from queue_system.settings import Settings, load
 
 
 def _shared_redis_url() -> str:
@@ -64,3 +65,20 @@ def private_redis() -> Iterator[RedisProcess]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def make_settings(redis_url: str, queue_prefix: str) -> Callable[..., Settings]:
+    """Settings on the test's prefix; fast timers unless a test overrides them."""
+
+    def make(**env: str) -> Settings:
+        base = {
+            "REDIS_URL": redis_url,
+            "QUEUE_PREFIX": queue_prefix,
+            "JOBMESH_RECLAIM_MS": "1000",
+            "JOBMESH_QUEUE_CATEGORIZATION_RATE_LIMIT": "none",
+            "QUEUE_DEFAULT_REMOVE_ON_COMPLETE": "false",
+        }
+        return load({**base, **env})
+
+    return make

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+
+from redis.exceptions import RedisError
 
 from jobmesh.queue.v1 import queue_service_pb2, queue_service_pb2_grpc
 from jobmesh.trading.v1 import trading_service_pb2, trading_service_pb2_grpc
+from queue_system.manager import QueueManager
+from queue_system.metrics import track_queue_depth
 from queue_system.server import ServedService, ServiceContext, run_service, served
 from trading_svc.queue_servicer import QueueServicer
 from trading_svc.trading_servicer import TradingServicer
 
+log = logging.getLogger(__name__)
+
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
+    manager = QueueManager(context.settings, service=context.spec.name)
+
+    async def create_groups() -> None:
+        try:
+            await manager.initialize()
+        except RedisError as exc:  # Redis down at boot: the first add creates them instead
+            log.warning("consumer groups not created yet (%s); the first add will", exc)
+
+    context.on_startup(create_groups)
+    context.run_in_background(lambda: track_queue_depth(manager, list(manager.queues)))
+    context.on_shutdown(manager.close)
     return [
         served(
-            trading_service_pb2, "TradingService",
-            trading_service_pb2_grpc.add_TradingServiceServicer_to_server, TradingServicer(),
+            trading_service_pb2,
+            "TradingService",
+            trading_service_pb2_grpc.add_TradingServiceServicer_to_server,
+            TradingServicer(),
         ),
         served(
-            queue_service_pb2, "QueueService",
-            queue_service_pb2_grpc.add_QueueServiceServicer_to_server, QueueServicer(),
+            queue_service_pb2,
+            "QueueService",
+            queue_service_pb2_grpc.add_QueueServiceServicer_to_server,
+            QueueServicer(manager),
         ),
     ]
 

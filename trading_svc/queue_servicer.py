@@ -1,103 +1,237 @@
-"""PLACEHOLDER QueueService: every RPC answers UNIMPLEMENTED until the queue core exists.
+"""QueueService: the seed's QueueManager over gRPC.
 
-The queue core (issue 3) replaces this file with the real servicer: enqueue,
-inspect, pause/resume, retry, clean, drain and watch the eight queues.
+Thin: check the request's shape, call `QueueManager`, encode the answer.
+Mutating RPCs answer a retry with the same `request_id` with their first
+answer (queue_system.idempotency); adds derive their job ids from it, so even
+racing retries add a job once.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import NoReturn
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, Literal, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
+from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
-from queue_system.errors import NotImplementedYetError
+from queue_system import events
+from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.idempotency import first_answer, job_id_for
+from queue_system.manager import MAX_PAGE, QueueManager
+from queue_system.options import duration_ms
+from queue_system.producer import Added, JobRequest
+from queue_system.validation import check, validate_enqueue_batch, validate_job
+
+M = TypeVar("M", bound=Message)
+Ctx = grpc.aio.ServicerContext[Any, Any]
+MAX_BATCH = 10_000
+
+_FINISHED: dict[int, Literal["failed", "completed"]] = {
+    env.JOB_STATE_UNSPECIFIED: "failed",
+    env.JOB_STATE_FAILED: "failed",
+    env.JOB_STATE_COMPLETED: "completed",
+}
+_CLEANABLE: dict[int, Literal["completed", "failed", "delayed", "waiting"]] = {
+    env.JOB_STATE_COMPLETED: "completed",
+    env.JOB_STATE_FAILED: "failed",
+    env.JOB_STATE_DELAYED: "delayed",
+    env.JOB_STATE_WAITING: "waiting",
+}
 
 
-def _missing(rpc: str) -> NoReturn:
-    raise NotImplementedYetError(f"QueueService.{rpc}: the queue core (issue 3) is not built yet")
+def _require(value: str, field: str) -> None:
+    if not value:
+        raise InvalidArgumentError([FieldViolation(field, "required")])
+
+
+def _page_size(size: int, field: str = "page_size") -> None:
+    if not 0 <= size <= MAX_PAGE:
+        raise InvalidArgumentError([FieldViolation(field, f"must be from 0 to {MAX_PAGE}, got {size}")])
+
+
+def _answer(added: Added) -> pb.EnqueueJobResponse:
+    state = (
+        env.JOB_STATE_DELAYED
+        if added.delayed
+        else (env.JOB_STATE_WAITING if added.lane == 3 else env.JOB_STATE_PRIORITIZED)
+    )
+    return pb.EnqueueJobResponse(
+        job_id=added.job_id, queue=added.queue, duplicate=not added.added, state=state
+    )
 
 
 class QueueServicer(pb_grpc.QueueServiceServicer):
-    """jobmesh.queue.v1.QueueService (placeholder)."""
+    """jobmesh.queue.v1.QueueService over one QueueManager."""
 
-    async def EnqueueJob(
-        self, request: pb.EnqueueJobRequest,
-        context: grpc.aio.ServicerContext[pb.EnqueueJobRequest, pb.EnqueueJobResponse],
-    ) -> pb.EnqueueJobResponse:
-        _missing("EnqueueJob")
+    def __init__(self, manager: QueueManager) -> None:
+        self.manager = manager
 
-    async def EnqueueJobs(
-        self, request: pb.EnqueueJobsRequest,
-        context: grpc.aio.ServicerContext[pb.EnqueueJobsRequest, pb.EnqueueJobsResponse],
-    ) -> pb.EnqueueJobsResponse:
-        _missing("EnqueueJobs")
+    async def _once(
+        self, rpc: str, request_id: str, response_type: type[M], compute: Callable[[], Awaitable[M]]
+    ) -> M:
+        return await first_answer(
+            self.manager.client,
+            prefix=self.manager.settings.queue_prefix,
+            scope=f"QueueService.{rpc}",
+            request_id=request_id,
+            response_type=response_type,
+            compute=compute,
+        )
 
-    async def GetJob(
-        self, request: pb.GetJobRequest,
-        context: grpc.aio.ServicerContext[pb.GetJobRequest, pb.GetJobResponse],
-    ) -> pb.GetJobResponse:
-        _missing("GetJob")
+    async def EnqueueJob(self, request: pb.EnqueueJobRequest, context: Ctx) -> pb.EnqueueJobResponse:
+        check(validate_job(request.queue, request.payload, request.options))
 
-    async def ListJobs(
-        self, request: pb.ListJobsRequest,
-        context: grpc.aio.ServicerContext[pb.ListJobsRequest, pb.ListJobsResponse],
-    ) -> pb.ListJobsResponse:
-        _missing("ListJobs")
+        async def add() -> pb.EnqueueJobResponse:
+            options = request.options
+            if request.request_id and not options.job_id:
+                options = env.JobOptions()
+                options.CopyFrom(request.options)
+                options.job_id = job_id_for(request.request_id)
+            trace = request.trace if request.HasField("trace") else None
+            return _answer(await self.manager.add_job(request.queue, request.payload, options, trace=trace))
 
-    async def CancelJob(
-        self, request: pb.CancelJobRequest,
-        context: grpc.aio.ServicerContext[pb.CancelJobRequest, pb.CancelJobResponse],
-    ) -> pb.CancelJobResponse:
-        _missing("CancelJob")
+        return await self._once("EnqueueJob", request.request_id, pb.EnqueueJobResponse, add)
 
-    async def GetQueueStats(
-        self, request: pb.GetQueueStatsRequest,
-        context: grpc.aio.ServicerContext[pb.GetQueueStatsRequest, pb.GetQueueStatsResponse],
-    ) -> pb.GetQueueStatsResponse:
-        _missing("GetQueueStats")
+    async def EnqueueJobs(self, request: pb.EnqueueJobsRequest, context: Ctx) -> pb.EnqueueJobsResponse:
+        if len(request.jobs) > MAX_BATCH:
+            raise InvalidArgumentError(
+                [FieldViolation("jobs", f"at most {MAX_BATCH} jobs, got {len(request.jobs)}")]
+            )
+        check(validate_enqueue_batch([(j.queue, j.payload, j.options) for j in request.jobs]))
+
+        async def add() -> pb.EnqueueJobsResponse:
+            reqs = []
+            for i, spec in enumerate(request.jobs):
+                options = spec.options
+                if request.request_id and not options.job_id:
+                    options = env.JobOptions()
+                    options.CopyFrom(spec.options)
+                    options.job_id = job_id_for(request.request_id, i)
+                reqs.append(
+                    JobRequest(
+                        spec.queue, spec.payload, options, spec.trace if spec.HasField("trace") else None
+                    )
+                )
+            added = await self.manager.add_jobs(reqs)
+            return pb.EnqueueJobsResponse(results=[_answer(a) for a in added])
+
+        return await self._once("EnqueueJobs", request.request_id, pb.EnqueueJobsResponse, add)
+
+    async def GetJob(self, request: pb.GetJobRequest, context: Ctx) -> pb.GetJobResponse:
+        self.manager.queue(request.queue)
+        _require(request.job_id, "job_id")
+        return pb.GetJobResponse(job=await self.manager.get_job(request.queue, request.job_id))
+
+    async def ListJobs(self, request: pb.ListJobsRequest, context: Ctx) -> pb.ListJobsResponse:
+        self.manager.queue(request.queue)
+        _page_size(request.page_size)
+        if request.state == env.JOB_STATE_UNSPECIFIED or request.state not in env.JobState.values():
+            raise InvalidArgumentError([FieldViolation("state", "required: one job state (not UNSPECIFIED)")])
+        jobs, token = await self.manager.list_jobs(
+            request.queue, request.state, request.page_size, request.page_token
+        )
+        return pb.ListJobsResponse(jobs=jobs, next_page_token=token)
+
+    async def CancelJob(self, request: pb.CancelJobRequest, context: Ctx) -> pb.CancelJobResponse:
+        self.manager.queue(request.queue)
+        _require(request.job_id, "job_id")
+
+        async def cancel() -> pb.CancelJobResponse:
+            return pb.CancelJobResponse(job=await self.manager.cancel_job(request.queue, request.job_id))
+
+        return await self._once("CancelJob", request.request_id, pb.CancelJobResponse, cancel)
+
+    async def GetQueueStats(self, request: pb.GetQueueStatsRequest, context: Ctx) -> pb.GetQueueStatsResponse:
+        return pb.GetQueueStatsResponse(stats=await self.manager.get_queue_stats(request.queue))
 
     async def ListQueueStats(
-        self, request: pb.ListQueueStatsRequest,
-        context: grpc.aio.ServicerContext[pb.ListQueueStatsRequest, pb.ListQueueStatsResponse],
+        self, request: pb.ListQueueStatsRequest, context: Ctx
     ) -> pb.ListQueueStatsResponse:
-        _missing("ListQueueStats")
+        _page_size(request.page_size)
+        names = list(self.manager.queues)
+        start = 0
+        if request.page_token:
+            if request.page_token not in names:
+                raise InvalidArgumentError(
+                    [FieldViolation("page_token", "is not a token this service issued")]
+                )
+            start = names.index(request.page_token)
+        size = request.page_size or len(names)
+        page = names[start : start + size]
+        stats = [await self.manager.get_queue_stats(q) for q in page]
+        following = names[start + size] if start + size < len(names) else ""
+        return pb.ListQueueStatsResponse(stats=stats, next_page_token=following)
 
-    async def PauseQueue(
-        self, request: pb.PauseQueueRequest,
-        context: grpc.aio.ServicerContext[pb.PauseQueueRequest, pb.PauseQueueResponse],
-    ) -> pb.PauseQueueResponse:
-        _missing("PauseQueue")
+    async def PauseQueue(self, request: pb.PauseQueueRequest, context: Ctx) -> pb.PauseQueueResponse:
+        self.manager.queue(request.queue)
 
-    async def ResumeQueue(
-        self, request: pb.ResumeQueueRequest,
-        context: grpc.aio.ServicerContext[pb.ResumeQueueRequest, pb.ResumeQueueResponse],
-    ) -> pb.ResumeQueueResponse:
-        _missing("ResumeQueue")
+        async def pause() -> pb.PauseQueueResponse:
+            await self.manager.pause(request.queue, request.request_id)
+            return pb.PauseQueueResponse(stats=await self.manager.get_queue_stats(request.queue))
 
-    async def RetryJobs(
-        self, request: pb.RetryJobsRequest,
-        context: grpc.aio.ServicerContext[pb.RetryJobsRequest, pb.RetryJobsResponse],
-    ) -> pb.RetryJobsResponse:
-        _missing("RetryJobs")
+        return await self._once("PauseQueue", request.request_id, pb.PauseQueueResponse, pause)
 
-    async def CleanQueue(
-        self, request: pb.CleanQueueRequest,
-        context: grpc.aio.ServicerContext[pb.CleanQueueRequest, pb.CleanQueueResponse],
-    ) -> pb.CleanQueueResponse:
-        _missing("CleanQueue")
+    async def ResumeQueue(self, request: pb.ResumeQueueRequest, context: Ctx) -> pb.ResumeQueueResponse:
+        self.manager.queue(request.queue)
 
-    async def DrainQueue(
-        self, request: pb.DrainQueueRequest,
-        context: grpc.aio.ServicerContext[pb.DrainQueueRequest, pb.DrainQueueResponse],
-    ) -> pb.DrainQueueResponse:
-        _missing("DrainQueue")
+        async def resume() -> pb.ResumeQueueResponse:
+            await self.manager.resume(request.queue, request.request_id)
+            return pb.ResumeQueueResponse(stats=await self.manager.get_queue_stats(request.queue))
+
+        return await self._once("ResumeQueue", request.request_id, pb.ResumeQueueResponse, resume)
+
+    async def RetryJobs(self, request: pb.RetryJobsRequest, context: Ctx) -> pb.RetryJobsResponse:
+        self.manager.queue(request.queue)
+        which = _FINISHED.get(request.state)
+        if which is None:
+            raise InvalidArgumentError([FieldViolation("state", "must be FAILED (the default) or COMPLETED")])
+        if any(not job_id for job_id in request.job_ids):
+            raise InvalidArgumentError([FieldViolation("job_ids", "must not hold empty ids")])
+
+        async def retry() -> pb.RetryJobsResponse:
+            ids = await self.manager.retry(request.queue, which, list(request.job_ids), request.limit)
+            return pb.RetryJobsResponse(retried=len(ids), job_ids=ids)
+
+        return await self._once("RetryJobs", request.request_id, pb.RetryJobsResponse, retry)
+
+    async def CleanQueue(self, request: pb.CleanQueueRequest, context: Ctx) -> pb.CleanQueueResponse:
+        self.manager.queue(request.queue)
+        which = _CLEANABLE.get(request.state)
+        if which is None:
+            raise InvalidArgumentError(
+                [FieldViolation("state", "must be COMPLETED, FAILED, DELAYED or WAITING")]
+            )
+        grace = duration_ms(request.grace)
+        if grace < 0:
+            raise InvalidArgumentError([FieldViolation("grace", "must not be negative")])
+
+        async def clean() -> pb.CleanQueueResponse:
+            ids = await self.manager.clean(request.queue, which, grace, request.limit)
+            return pb.CleanQueueResponse(removed=len(ids), job_ids=ids)
+
+        return await self._once("CleanQueue", request.request_id, pb.CleanQueueResponse, clean)
+
+    async def DrainQueue(self, request: pb.DrainQueueRequest, context: Ctx) -> pb.DrainQueueResponse:
+        self.manager.queue(request.queue)
+
+        async def drain() -> pb.DrainQueueResponse:
+            return pb.DrainQueueResponse(
+                removed=await self.manager.drain(request.queue, request.include_delayed)
+            )
+
+        return await self._once("DrainQueue", request.request_id, pb.DrainQueueResponse, drain)
 
     async def WatchQueueEvents(
-        self, request: pb.WatchQueueEventsRequest,
-        context: grpc.aio.ServicerContext[pb.WatchQueueEventsRequest, pb.WatchQueueEventsResponse],
+        self, request: pb.WatchQueueEventsRequest, context: Ctx
     ) -> AsyncIterator[pb.WatchQueueEventsResponse]:
-        _missing("WatchQueueEvents")
-        yield pb.WatchQueueEventsResponse()  # an async generator, like the real stream will be
+        names = list(request.queues) or list(self.manager.queues)
+        queues = [self.manager.queue(q, field=f"queues[{i}]") for i, q in enumerate(names)]
+        client = self.manager.client
+        positions = await events.starting_positions(client, queues, request.resume_token)
+        snapshot = pb.QueueStatsSnapshot(stats=[await self.manager.get_queue_stats(q.name) for q in queues])
+        yield pb.WatchQueueEventsResponse(resume_token=events.encode_token(positions), snapshot=snapshot)
+        async for token, event in events.follow(client, queues, positions, frozenset(request.events)):
+            yield pb.WatchQueueEventsResponse(resume_token=token, event=event)

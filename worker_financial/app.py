@@ -1,22 +1,17 @@
-"""worker-financial: wires WorkerService, over the financial queues, into the shared server runner."""
+"""worker-financial: runs the financial queues and serves WorkerService over them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from jobmesh.worker.v1 import worker_service_pb2, worker_service_pb2_grpc
 from queue_system.catalog import FINANCIAL_QUEUES
-from queue_system.server import ServedService, ServiceContext, run_service, served
-from queue_system.worker_service import WorkerServicer
+from queue_system.server import ServedService, ServiceContext, run_service
+from queue_system.worker_app import build_worker
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
-    return [
-        served(
-            worker_service_pb2, "WorkerService",
-            worker_service_pb2_grpc.add_WorkerServiceServicer_to_server, WorkerServicer(FINANCIAL_QUEUES),
-        ),
-    ]
+    # WORKER_FINANCIAL_CONCURRENCY, when set, replaces every queue's WORKER_CONFIGS concurrency.
+    return build_worker(context, FINANCIAL_QUEUES, context.settings.worker_financial_concurrency)
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from jobmesh.jobs.v1 import envelope_pb2, financial_jobs_pb2
 from queue_system.manager import QueueManager
-from queue_system.settings import Settings, load
+from queue_system.settings import Settings
 
 WORKER_PROC = Path(__file__).with_name("worker_proc.py")
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,23 +63,6 @@ async def bounded(step: Coroutine[object, object, object], what: str, seconds: f
         print("TASK", t.get_name(), _await_chain(t.get_coro()))
     task.cancel()
     raise AssertionError(f"{what} did not finish within {seconds}s")
-
-
-@pytest.fixture
-def make_settings(redis_url: str, queue_prefix: str) -> Callable[..., Settings]:
-    """Settings on the test's prefix; fast timers unless a test overrides them."""
-
-    def make(**env: str) -> Settings:
-        base = {
-            "REDIS_URL": redis_url,
-            "QUEUE_PREFIX": queue_prefix,
-            "JOBMESH_RECLAIM_MS": "1000",
-            "JOBMESH_QUEUE_CATEGORIZATION_RATE_LIMIT": "none",
-            "QUEUE_DEFAULT_REMOVE_ON_COMPLETE": "false",
-        }
-        return load({**base, **env})
-
-    return make
 
 
 @pytest.fixture

@@ -1,0 +1,110 @@
+"""Job lifecycle events: read back from the capped streams, and watched with resume tokens.
+
+The queue scripts write each event twice (lua/common.lua `emit`): as proto3
+JSON of `jobmesh.events.v1.Event` on the seed channel, and as an entry of the
+queue's capped event stream. Watchers read the streams: a resume token holds
+the last entry id seen per queue, so a reconnect misses nothing the streams
+still hold, and says so (FailedPreconditionError) when they no longer do.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any, cast
+
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+from google.protobuf.any_pb2 import Any as AnyMsg
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from jobmesh.events.v1 import event_pb2
+from jobmesh.events.v1 import job_events_pb2 as _job_events  # noqa: F401  (registers the data types)
+from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
+from queue_system.queue import RedisQueue
+
+READ_COUNT = 500
+BLOCK_MS = 5000
+
+
+def event_from_entry(fields: Mapping[bytes, bytes]) -> event_pb2.Event:
+    """An Event from one event-stream entry (service, event, ts ms, data JSON)."""
+    ts = Timestamp()
+    ts.FromMilliseconds(int(fields[b"ts"]))
+    data = AnyMsg()
+    json_format.Parse(fields[b"data"].decode(), data)
+    return event_pb2.Event(
+        service=fields[b"service"].decode(), event=fields[b"event"].decode(), data=data, timestamp=ts
+    )
+
+
+def encode_token(positions: Mapping[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(positions, separators=(",", ":")).encode()).decode()
+
+
+def decode_token(token: str, queues: Sequence[str]) -> dict[str, str]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(token.encode()))
+        if isinstance(raw, dict) and all(isinstance(v, str) for v in raw.values()):
+            return {q: raw[q] for q in queues if q in raw}
+    except (ValueError, TypeError):
+        pass
+    raise InvalidArgumentError([FieldViolation("resume_token", "is not a token this service issued")])
+
+
+async def _last_id(client: aioredis.Redis, stream: str) -> str:
+    last = cast(list[tuple[bytes, Any]], await client.xrevrange(stream, count=1))
+    return last[0][0].decode() if last else "0-0"
+
+
+async def _check_retained(client: aioredis.Redis, queue: str, stream: str, after: str) -> None:
+    """Fail when entries after `after` may have been trimmed away (the token is too old)."""
+    if after == "0-0" or await client.xrange(stream, after, after):
+        return
+    first = cast(list[tuple[bytes, Any]], await client.xrange(stream, count=1))
+    if first and first[0][0].decode() > after:
+        raise FailedPreconditionError(
+            f"resume token for {queue} is older than the events still kept; watch again without it",
+            "RESUME_TOKEN_EXPIRED",
+            queue,
+        )
+
+
+async def starting_positions(
+    client: aioredis.Redis, queues: Sequence[RedisQueue], resume_token: str
+) -> dict[str, str]:
+    """Where each queue's stream is read from: the token's ids, else the current ends."""
+    names = [q.name for q in queues]
+    given = decode_token(resume_token, names) if resume_token else {}
+    positions = {}
+    for q in queues:
+        if q.name in given:
+            await _check_retained(client, q.name, q.keys.events, given[q.name])
+            positions[q.name] = given[q.name]
+        else:
+            positions[q.name] = await _last_id(client, q.keys.events)
+    return positions
+
+
+async def follow(
+    client: aioredis.Redis,
+    queues: Sequence[RedisQueue],
+    positions: dict[str, str],
+    names: frozenset[str] = frozenset(),
+) -> AsyncIterator[tuple[str, event_pb2.Event]]:
+    """Every event after `positions`, forever: (resume token after it, event)."""
+    by_stream = {q.keys.events: q.name for q in queues}
+    while True:
+        streams = {stream: positions[queue] for stream, queue in by_stream.items()}
+        got = cast(
+            list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]],
+            await client.xread(streams, count=READ_COUNT, block=BLOCK_MS),  # type: ignore[arg-type]
+        )
+        for stream, entries in got or []:
+            queue = by_stream[stream.decode()]
+            for entry_id, fields in entries:
+                positions[queue] = entry_id.decode()
+                if names and fields[b"event"].decode() not in names:
+                    continue
+                yield encode_token(positions), event_from_entry(fields)
