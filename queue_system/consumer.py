@@ -71,6 +71,7 @@ class QueueConsumer:
         self.tuning = tuning
         self.remove_on_complete = remove_on_complete
         self.remove_on_fail = remove_on_fail
+        self._default_completion = retention_of(envelope_pb2.Retention(), False, remove_on_complete)
         self.consumer = queue.consumer
         # Jobs this consumer holds (entry id -> delivery), until acknowledged,
         # retried, dead-lettered, given back or lost.
@@ -78,6 +79,9 @@ class QueueConsumer:
         self._running: dict[bytes, asyncio.Task[None]] = {}
         self._lost: set[bytes] = set()
         self._to_ack: list[tuple[Finished, metrics.JobMetrics]] = []
+        # Entry ids whose acknowledgement is queued or under way: the ack's own
+        # holder check decides their fate, not a lease renewal racing with it.
+        self._acking: set[bytes] = set()
         self._ack_wanted = asyncio.Event()
         self._slot_free = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -197,6 +201,21 @@ class QueueConsumer:
                 self._solo = None
             self._slot_free.set()
 
+    def _refusal(self, d: Delivery, job: envelope_pb2.Job, kind: str) -> tuple[int, str] | None:
+        """Why a delivered job must go to the dead-letter stream without running, if it must."""
+        if d.deliveries > self.tuning.max_deliveries:
+            return R.DEAD_LETTER_REASON_DELIVERIES_EXCEEDED, (
+                f"delivered {d.deliveries} times without finishing (limit {self.tuning.max_deliveries}): "
+                "it keeps stopping its worker"
+            )
+        if kind != PROBE_FIELD and (job.task_name or self.queue.name) not in self.tasks:
+            return R.DEAD_LETTER_REASON_UNKNOWN_TASK, (
+                f"no task {job.task_name or self.queue.name!r} is registered on queue {self.queue.name}"
+            )
+        if job.HasField("deadline") and job.deadline.ToMilliseconds() < time.time() * 1000:
+            return R.DEAD_LETTER_REASON_DEADLINE_EXCEEDED, "found past its deadline"
+        return None
+
     async def _run_job(self, d: Delivery) -> None:
         try:
             job = envelope_pb2.Job.FromString(d.envelope)
@@ -207,65 +226,37 @@ class QueueConsumer:
             return
         kind = job.payload.WhichOneof("kind") or ""
         m = metrics.for_job_type(kind or "unknown")
-        if d.deliveries > self.tuning.max_deliveries:
-            await self._dead_letter(
-                d,
-                job,
-                R.DEAD_LETTER_REASON_DELIVERIES_EXCEEDED,
-                f"delivered {d.deliveries} times without finishing (limit {self.tuning.max_deliveries}): "
-                "it keeps stopping its worker",
-                m=m,
-            )
-            return
-        spec = None
-        if kind != PROBE_FIELD:
-            spec = self.tasks.get(job.task_name or self.queue.name)
-            if spec is None:
-                await self._dead_letter(
-                    d,
-                    job,
-                    R.DEAD_LETTER_REASON_UNKNOWN_TASK,
-                    f"no task {job.task_name or self.queue.name!r} is registered on queue {self.queue.name}",
-                    m=m,
-                )
-                return
-        if job.HasField("deadline") and job.deadline.ToMilliseconds() < time.time() * 1000:
-            await self._dead_letter(
-                d, job, R.DEAD_LETTER_REASON_DEADLINE_EXCEEDED, "found past its deadline", m=m
-            )
+        refused = self._refusal(d, job, kind)
+        if refused is not None:
+            await self._dead_letter(d, job, refused[0], refused[1], m=m)
             return
         job.attempt = d.attempts_made + 1
+        spec = self.tasks.get(job.task_name or self.queue.name) if kind != PROBE_FIELD else None
         started = time.perf_counter()
-        started_ms = time.time() * 1000
-        m.active.inc()
+        m.running += 1
         try:
             result = None if spec is None else await self._call(spec, job, kind, d)
         except asyncio.CancelledError:
-            # Stopping, or the job was taken over: never acknowledged here.
-            raise
+            raise  # stopping, or the job was taken over: never acknowledged here
         except Exception as exc:
-            await self._failed(d, job, exc, started_ms=started_ms, elapsed=time.perf_counter() - started, m=m)
+            elapsed = time.perf_counter() - started
+            started_ms = time.time() * 1000 - elapsed * 1000
+            await self._failed(d, job, exc, started_ms=started_ms, elapsed=elapsed, m=m)
             return
         finally:
-            m.active.dec()
+            m.running -= 1
         elapsed = time.perf_counter() - started
         m.seconds.observe(elapsed)
         opts = job.options
-        self._to_ack.append(
-            (
-                Finished(
-                    d.lane,
-                    d.sid,
-                    d.job_id,
-                    retention_of(
-                        opts.remove_on_complete, opts.HasField("remove_on_complete"), self.remove_on_complete
-                    ),
-                    int(elapsed * 1000),
-                    _encode_result(result),
-                ),
-                m,
-            )
+        retention = (
+            retention_of(opts.remove_on_complete, True, self.remove_on_complete)
+            if opts.HasField("remove_on_complete")
+            else self._default_completion
         )
+        self._to_ack.append(
+            (Finished(d.lane, d.sid, d.job_id, retention, int(elapsed * 1000), _encode_result(result)), m)
+        )
+        self._acking.add(d.sid)
         self._ack_wanted.set()
 
     async def _call(self, spec: TaskSpec, job: envelope_pb2.Job, kind: str, d: Delivery) -> Any:
@@ -402,9 +393,13 @@ class QueueConsumer:
                 failures += 1
                 await self._backoff("ack", exc, failures)
                 continue
+            outcomes: dict[tuple[metrics.JobMetrics, bool], int] = {}
             for (f, m), ok in zip(batch, done, strict=True):
                 self.held.pop(f.sid, None)
-                (m.success if ok else m.lost).inc()
+                self._acking.discard(f.sid)
+                outcomes[m, ok] = outcomes.get((m, ok), 0) + 1
+            for (m, ok), n in outcomes.items():  # one counter update per job type and batch
+                (m.success if ok else m.lost).inc(n)
 
     # -- timers --------------------------------------------------------------
     async def _renew_loop(self) -> None:
@@ -422,6 +417,8 @@ class QueueConsumer:
 
     def _on_lost(self, sid: bytes) -> None:
         """Another worker took this job over: stop running it, never acknowledge it."""
+        if sid in self._acking:
+            return
         d = self.held.pop(sid, None)
         task = self._running.get(sid)
         if task is not None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 from google.protobuf.any_pb2 import Any as AnyMsg
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from jobmesh.events.v1 import event_pb2
-from jobmesh.events.v1 import job_events_pb2 as _job_events  # noqa: F401  (registers the data types)
+from jobmesh.events.v1 import event_pb2, job_events_pb2
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
 from queue_system.queue import RedisQueue
 
@@ -28,15 +27,23 @@ READ_COUNT = 500
 BLOCK_MS = 5000
 
 
-def event_from_entry(fields: Mapping[bytes, bytes]) -> event_pb2.Event:
-    """An Event from one event-stream entry (service, event, ts ms, data JSON)."""
-    ts = Timestamp()
-    ts.FromMilliseconds(int(fields[b"ts"]))
+# The type of each event's data, by event name (the stream entries leave it out).
+DATA_TYPE: Final = {
+    "job_dead_lettered": job_events_pb2.JobDeadLettered,
+    **{name: job_events_pb2.QueueControl for name in ("queue_paused", "queue_resumed")},
+}
+
+
+def event_from_entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> event_pb2.Event:
+    """An Event from one event-stream entry: s(ervice), e(vent), d(ata JSON); time from its id."""
+    name = fields[b"e"].decode()
+    message = DATA_TYPE.get(name, job_events_pb2.JobLifecycle)()
+    json_format.Parse(fields[b"d"].decode(), message)
     data = AnyMsg()
-    json_format.Parse(fields[b"data"].decode(), data)
-    return event_pb2.Event(
-        service=fields[b"service"].decode(), event=fields[b"event"].decode(), data=data, timestamp=ts
-    )
+    data.Pack(message)
+    ts = Timestamp()
+    ts.FromMilliseconds(int(entry_id.split(b"-", 1)[0]))
+    return event_pb2.Event(service=fields[b"s"].decode(), event=name, data=data, timestamp=ts)
 
 
 def encode_token(positions: Mapping[str, str]) -> str:
@@ -105,6 +112,6 @@ async def follow(
             queue = by_stream[stream.decode()]
             for entry_id, fields in entries:
                 positions[queue] = entry_id.decode()
-                if names and fields[b"event"].decode() not in names:
+                if names and fields[b"e"].decode() not in names:
                     continue
-                yield encode_token(positions), event_from_entry(fields)
+                yield encode_token(positions), event_from_entry(entry_id, fields)

@@ -108,6 +108,12 @@ class QueueKeys:
         return f"{self.base}:dead"
 
     @property
+    def ready(self) -> str:
+        """Hash lane number -> jobs waiting in that lane (acknowledged entries are trimmed
+        in bulk, so XLEN does not count waiting jobs)."""
+        return f"{self.base}:ready"
+
+    @property
     def workers(self) -> str:
         """ZSET consumer name -> last heartbeat (ms): live workers of the queue."""
         return f"{self.base}:workers"

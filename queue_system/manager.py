@@ -247,6 +247,17 @@ class QueueManager:
         )
         return {p["message_id"] for p in pending}
 
+    async def _last_delivered(self, lane_key: str) -> str:
+        """The group's last delivered entry id: entries after it are the waiting jobs."""
+        groups: list[dict[str, Any]] = (
+            await self.client.xinfo_groups(lane_key) if await self.client.exists(lane_key) else []
+        )
+        for g in groups:
+            if g["name"] in (CONSUMER_GROUP, CONSUMER_GROUP.encode()):
+                last = g["last-delivered-id"]
+                return last.decode() if isinstance(last, bytes) else str(last)
+        return "0-0"
+
     async def _entry_job_id(self, lane_key: str, sid: bytes) -> str:
         entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await self.client.xrange(lane_key, sid, sid))
         return entries[0][1][b"j"].decode() if entries else ""
@@ -264,12 +275,13 @@ class QueueManager:
         found: list[str] = []
         for lane in lanes.get(state, [1, 2, 3, 4]):
             key = q.keys.lane_key_of(lane)
-            pending = await self._pending_ids(key)
             entries = cast(
                 list[tuple[bytes, dict[bytes, bytes]]],
-                await self.client.xrange(key, "-", "+", count=offset + size + 1 + len(pending)),
+                await self.client.xrange(
+                    key, f"({await self._last_delivered(key)}", "+", count=offset + size + 1
+                ),
             )
-            found += [fields[b"j"].decode() for sid, fields in entries if sid not in pending]
+            found += [fields[b"j"].decode() for _, fields in entries]
         page = found[offset : offset + size]
         jobs = [await self.get_job(q.name, job_id) for job_id in page]
         return jobs, _token({"o": offset + size}) if len(found) > offset + size else ""

@@ -44,9 +44,13 @@ LOST: Final = "lost"  # finished, but another worker had taken the job over: not
 
 
 class JobMetrics:
-    """Label children of one job type, cached: the per-job cost is a few attribute calls."""
+    """Label children of one job type, cached: the per-job cost is a few attribute calls.
 
-    __slots__ = ("active", "failed", "lost", "retried", "seconds", "success")
+    `running` is a plain count every consumer of the process adds to and takes
+    from; active_jobs_total reads it when scraped, so no job pays for a lock.
+    """
+
+    __slots__ = ("failed", "lost", "retried", "running", "seconds", "success")
 
     def __init__(self, job_type: str) -> None:
         self.success = JOBS_PROCESSED.labels(job_type, SUCCESS)
@@ -54,7 +58,8 @@ class JobMetrics:
         self.failed = JOBS_PROCESSED.labels(job_type, FAILED)
         self.lost = JOBS_PROCESSED.labels(job_type, LOST)
         self.seconds = JOB_PROCESSING_SECONDS.labels(job_type)
-        self.active = ACTIVE_JOBS.labels(job_type)
+        self.running = 0
+        ACTIVE_JOBS.labels(job_type).set_function(lambda: self.running)
 
 
 _BY_TYPE: dict[str, JobMetrics] = {}

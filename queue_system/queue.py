@@ -7,6 +7,7 @@ the QueueManager all go through it.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
@@ -19,6 +20,9 @@ from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
 FETCHED, EMPTY, PAUSED, LIMITED = 1, 0, 2, 3
+# Record headers of the batch blobs enqueue.lua and complete.lua unpack (see there).
+_ENQUEUE_RECORD: Final = struct.Struct(">HBII")
+_COMPLETE_RECORD: Final = struct.Struct(">BBHBIIII")
 JOB_FIELDS: Final = 6  # lane, sid, id, envelope, attempts made, deliveries
 
 
@@ -135,6 +139,7 @@ class RedisQueue:
             k.dead_letters,
             k.workers,
             k.stats,
+            k.ready,
         ]
         self._head: list[str] = [
             k.job_prefix,
@@ -154,10 +159,13 @@ class RedisQueue:
     # -- producing ---------------------------------------------------------
     async def enqueue(self, jobs: Sequence[NewJob], client: Any = None) -> list[bool]:
         """Add jobs; per job True when added, False when its id already existed."""
-        args: list[Any] = [len(jobs)]
-        for j in jobs:
-            args += (j.job_id, j.envelope, j.lane, j.delay_ms)
-        res = await self._run("enqueue", *args, client=client)
+        blob = b"".join(
+            _ENQUEUE_RECORD.pack(len(ids := j.job_id.encode()), j.lane, j.delay_ms, len(j.envelope))
+            + ids
+            + j.envelope
+            for j in jobs
+        )
+        res = await self._run("enqueue", blob, client=client)
         return [bool(x) for x in res] if isinstance(res, list) else []
 
     # -- consuming ---------------------------------------------------------
@@ -193,11 +201,16 @@ class RedisQueue:
         return int(await self._run("release", len(args) // 3, *args))
 
     async def complete(self, done: Sequence[Finished]) -> list[bool]:
-        args: list[Any] = [len(done)]
+        parts = []
         for f in done:
-            r = f.retention
-            args += (f.lane, f.sid, f.job_id, r.mode, r.count, r.age_ms, f.run_ms, f.result)
-        return [bool(x) for x in await self._run("complete", *args)]
+            r, job_id = f.retention, f.job_id.encode()
+            parts.append(
+                _COMPLETE_RECORD.pack(
+                    f.lane, len(f.sid), len(job_id), r.mode, r.count, r.age_ms, f.run_ms, len(f.result)
+                )
+            )
+            parts += (f.sid, job_id, f.result)
+        return [bool(x) for x in await self._run("complete", b"".join(parts))]
 
     async def retry(
         self, d: Delivery, *, attempts_made: int, error: bytes, backoff_ms: int, reason: str, run_ms: int

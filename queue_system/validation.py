@@ -620,7 +620,8 @@ def validate_job(
         chain(
             _check_queue(queue, f"{field_prefix}queue"),
             _check_payload(queue, payload, f"{field_prefix}payload"),
-            check_message(options, f"{field_prefix}options"),
+            # default options are valid by construction (a test holds this): skip their walk
+            check_message(options, f"{field_prefix}options") if options.ByteSize() else (),
         )
     )
 

@@ -13,6 +13,7 @@ if redis.call('ZREM', K_DELAYED, id) == 0 then
     local p = redis.call('XPENDING', LANE_KEYS[lane], GROUP, f[1], f[1], 1)
     if p[1] then return {-2} end
     redis.call('XDEL', LANE_KEYS[lane], f[1])
+    redis.call('HINCRBY', K_READY, lane, -1)
   end
 end
 redis.call('DEL', jk)

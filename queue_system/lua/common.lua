@@ -3,6 +3,7 @@
 -- Every script gets the same KEYS (all keys of one queue, one hash slot):
 --   1..4 lane streams (critical, high, normal, low)   5 delayed   6 completed
 --   7 failed   8 paused   9 limiter   10 events   11 dead letters   12 workers   13 stats
+--   14 ready (waiting jobs per lane)
 -- and the same first ARGV:
 --   1 job hash prefix   2 consumer group   3 consumer   4 service   5 pub/sub channel
 --   6 queue name   7 emit events ("1"/"0")
@@ -13,6 +14,7 @@ local EMIT = ARGV[7] == '1'
 local LANE_KEYS = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
 local K_DELAYED, K_COMPLETED, K_FAILED, K_PAUSED = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local K_LIMITER, K_EVENTS, K_DEAD, K_WORKERS, K_STATS = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
+local K_READY = KEYS[14]
 local EVENTS_MAXLEN = 10000
 
 local function now_ms()
@@ -46,27 +48,47 @@ local DEAD_TYPE = 'type.googleapis.com/jobmesh.events.v1.JobDeadLettered'
 local CONTROL_TYPE = 'type.googleapis.com/jobmesh.events.v1.QueueControl'
 
 -- Publish one event: an entry in the queue's capped event stream (what
--- watchers resume from) and proto3 JSON of a jobmesh.events.v1.Event on the
--- queue's seed channel. `data` is the JSON object of the event's payload.
-local function emit(name, data, type_url)
-  if not EMIT then return end
-  data['@type'] = type_url or LIFECYCLE_TYPE
-  local payload = cjson.encode(data)
-  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-    'service', SERVICE, 'event', name, 'ts', NOW, 'data', payload)
-  redis.call('PUBLISH', CHANNEL, '{"service":' .. cjson.encode(SERVICE) .. ',"event":"' .. name ..
-    '","data":' .. payload .. ',"timestamp":"' .. NOW_ISO .. '"}')
+-- watchers resume from: service, event name and data; the entry id holds the
+-- time and the event name implies the data's type) and, when anyone listens,
+-- proto3 JSON of a jobmesh.events.v1.Event on the queue's seed channel.
+-- `payload` is the JSON object of the event's data, without its "@type".
+local SERVICE_JSON = cjson.encode(SERVICE)
+local listeners = nil
+local function emit_json(name, payload, type_url)
+  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 's', SERVICE, 'e', name, 'd', payload)
+  if listeners == nil then listeners = redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > 0 end
+  if listeners then
+    redis.call('PUBLISH', CHANNEL, '{"service":' .. SERVICE_JSON .. ',"event":"' .. name ..
+      '","data":{"@type":"' .. type_url .. '",' .. string.sub(payload, 2) .. ',"timestamp":"' .. NOW_ISO .. '"}')
+  end
 end
 
+local function emit(name, data, type_url)
+  if not EMIT then return end
+  emit_json(name, cjson.encode(data), type_url)
+end
+
+-- A JSON string literal; job ids are almost always plain, so skip the encoder then.
+local function json_string(s)
+  if string.find(s, '[%c"\\\128-\255]') then return cjson.encode(s) end
+  return '"' .. s .. '"'
+end
+
+-- The JobLifecycle events every job emits (added, active, completed, ...),
+-- built as strings: they are the hot path of every queue.
+local LIFECYCLE_HEAD = '{"queue":' .. cjson.encode(QUEUE) .. ',"jobId":'
+local WORKER_TAIL = ME ~= '' and (',"worker":' .. cjson.encode(ME) .. '}') or '}'
 local function lifecycle(name, id, state, attempt, extra)
   if not EMIT then return end
-  local data = extra or {}
-  data['queue'] = QUEUE
-  data['jobId'] = id
-  data['state'] = state
-  if attempt and attempt > 0 then data['attempt'] = attempt end
-  if ME ~= '' then data['worker'] = ME end
-  emit(name, data)
+  local body = LIFECYCLE_HEAD .. json_string(id) .. ',"state":"' .. state .. '"'
+  if attempt and attempt > 0 then body = body .. ',"attempt":' .. attempt end
+  if type(extra) == 'string' then  -- a ready JSON fragment (hot paths)
+    body = body .. extra
+  elseif extra then
+    local more = cjson.encode(extra)
+    if more ~= '{}' then body = body .. ',' .. string.sub(more, 2, -2) end
+  end
+  emit_json(name, body .. WORKER_TAIL, LIFECYCLE_TYPE)
 end
 
 local function duration_json(ms)
@@ -90,17 +112,42 @@ local function owned(lane, sid)
   return p[1] ~= nil and p[1][2] == ME
 end
 
--- Acknowledge and delete a finished entry: nothing acknowledged stays in a
--- lane, so XLEN - pending is exactly the number of waiting jobs.
+-- Acknowledge a finished entry. Acknowledged entries are not deleted one by
+-- one (XDEL costs more than the rest of a job's bookkeeping); trim() drops
+-- them in bulk, and waiting jobs are counted in K_READY, not by XLEN.
 local function retire(lane, sid)
   redis.call('XACK', LANE_KEYS[lane], GROUP, sid)
-  redis.call('XDEL', LANE_KEYS[lane], sid)
+end
+
+-- Drop acknowledged entries from the head of a lane: everything before the
+-- oldest entry still held by a worker, or, when none is held, everything up
+-- to the last one delivered. Nothing held or waiting is ever trimmed.
+local function trim(lane)
+  local key = LANE_KEYS[lane]
+  local p = redis.call('XPENDING', key, GROUP)
+  local threshold = p[2]
+  if not threshold then
+    for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+      if g[2] == GROUP then
+        for i = 1, #g, 2 do
+          if g[i] == 'last-delivered-id' then
+            local ms, seq = string.match(g[i + 1], '^(%d+)-(%d+)$')
+            threshold = ms .. '-' .. (tonumber(seq) + 1)
+          end
+        end
+      end
+    end
+  end
+  if threshold and threshold ~= '0-1' then
+    redis.call('XTRIM', key, 'MINID', '~', threshold)
+  end
 end
 
 -- Put a job id into its lane (ready now); returns the entry id.
 local function ready(id, lane)
   local sid = redis.call('XADD', LANE_KEYS[lane], '*', 'j', id)
   redis.call('HSET', JP .. id, 'sid', sid)
+  redis.call('HINCRBY', K_READY, lane, 1)
   return sid
 end
 

@@ -1,25 +1,33 @@
--- Finish jobs that succeeded: ARGV[8] = n, then per job lane, sid, id,
--- retention mode, count, age ms, run ms, result (may be empty).
+-- Finish jobs that succeeded. ARGV[8] is one blob of records, each:
+--   >B lane, B sid length, H id length, B retention mode, I4 keep count,
+--   I4 keep age ms, I4 run ms, I4 result length; then sid, id, result
 -- Only the consumer that holds a job may finish it. Returns per job 1 (done)
 -- or 0 (not held by this consumer any more: another worker took it over).
-local n = tonumber(ARGV[8])
+local blob = ARGV[8]
 local out = {}
-for i = 0, n - 1 do
-  local b = 9 + i * 8
-  local lane, sid, id = tonumber(ARGV[b]), ARGV[b + 1], ARGV[b + 2]
+local touched = {}
+local pos = 1
+while pos <= #blob do
+  local lane, sid_len, id_len, mode, count, age, run_ms, res_len, p = struct.unpack('>BBHBI4I4I4I4', blob, pos)
+  local sid = string.sub(blob, p, p + sid_len - 1)
+  local id = string.sub(blob, p + sid_len, p + sid_len + id_len - 1)
+  p = p + sid_len + id_len
   if owned(lane, sid) then
     retire(lane, sid)
-    local mode = tonumber(ARGV[b + 3])
+    touched[lane] = true
     if mode ~= 1 then
-      redis.call('HSET', JP .. id, 'fon', NOW, 'w', ME, 'att', (tonumber(redis.call('HGET', JP .. id, 'att')) or 0) + 1)
-      redis.call('HDEL', JP .. id, 'sid')
-      if ARGV[b + 7] ~= '' then redis.call('HSET', JP .. id, 'res', ARGV[b + 7]) end
+      local jk = JP .. id
+      redis.call('HSET', jk, 'fon', NOW, 'w', ME, 'att', (tonumber(redis.call('HGET', jk, 'att')) or 0) + 1)
+      redis.call('HDEL', jk, 'sid')
+      if res_len > 0 then redis.call('HSET', jk, 'res', string.sub(blob, p, p + res_len - 1)) end
     end
-    retain(K_COMPLETED, id, mode, tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]))
-    lifecycle('job_completed', id, 'JOB_STATE_COMPLETED', 0, {duration = duration_json(tonumber(ARGV[b + 6]))})
-    out[i + 1] = 1
+    retain(K_COMPLETED, id, mode, count, age)
+    lifecycle('job_completed', id, 'JOB_STATE_COMPLETED', 0, ',"duration":"' .. duration_json(run_ms) .. '"')
+    out[#out + 1] = 1
   else
-    out[i + 1] = 0
+    out[#out + 1] = 0
   end
+  pos = p + res_len
 end
+for lane in pairs(touched) do trim(lane) end
 return out

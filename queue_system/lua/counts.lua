@@ -2,14 +2,12 @@
 -- to count as alive. Returns {waiting, active per lane x4, delayed, completed,
 -- failed, paused (0/1), live workers, dead letters all time}.
 local out = {}
+local ready = redis.call('HMGET', K_READY, 1, 2, 3, 4)
 for lane = 1, 4 do
-  local len = redis.call('XLEN', LANE_KEYS[lane])
   local pending = 0
-  if len > 0 then
-    local p = redis.pcall('XPENDING', LANE_KEYS[lane], GROUP)
-    if type(p) == 'table' and not p.err then pending = tonumber(p[1]) end
-  end
-  out[#out + 1] = len - pending
+  local p = redis.pcall('XPENDING', LANE_KEYS[lane], GROUP)
+  if type(p) == 'table' and not p.err then pending = tonumber(p[1]) end
+  out[#out + 1] = tonumber(ready[lane]) or 0
   out[#out + 1] = pending
 end
 out[#out + 1] = redis.call('ZCARD', K_DELAYED)

@@ -12,6 +12,7 @@ if redis.call('EXISTS', K_DEAD) == 0 then
 end
 redis.call('XADD', K_DEAD, '*', 'job', id, 'failed', ARGV[13])
 retire(lane, sid)
+trim(lane)
 local att = tonumber(ARGV[11])
 local jk = JP .. id
 if redis.call('EXISTS', jk) == 1 then

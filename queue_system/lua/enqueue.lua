@@ -1,17 +1,22 @@
--- Add jobs: ARGV[8] = n, then per job: id, envelope, lane (1..4), delay ms.
+-- Add jobs. ARGV[8] is one blob of records, each:
+--   >H id length, B lane (1..4), I4 delay ms, I4 envelope length; then id, envelope
+-- (one argument for the whole batch: packing thousands of small arguments
+-- costs the client more than the add itself).
 -- A job id that exists already is not added again (de-duplication).
 -- Returns per job 1 (added) or 0 (duplicate: the first job stands).
 ensure_groups()
-local n = tonumber(ARGV[8])
+local blob = ARGV[8]
 local out = {}
-for i = 0, n - 1 do
-  local b = 9 + i * 4
-  local id, env, lane, delay = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2]), tonumber(ARGV[b + 3])
+local pos = 1
+while pos <= #blob do
+  local id_len, lane, delay, env_len, p = struct.unpack('>HBI4I4', blob, pos)
+  local id = string.sub(blob, p, p + id_len - 1)
+  p = p + id_len
   local jk = JP .. id
   if redis.call('EXISTS', jk) == 1 then
-    out[i + 1] = 0
+    out[#out + 1] = 0
   else
-    redis.call('HSET', jk, 'env', env, 'lane', lane, 'ts', NOW)
+    redis.call('HSET', jk, 'env', string.sub(blob, p, p + env_len - 1), 'lane', lane, 'ts', NOW)
     if delay > 0 then
       redis.call('HSET', jk, 'due', NOW + delay)
       redis.call('ZADD', K_DELAYED, NOW + delay, id)
@@ -20,7 +25,8 @@ for i = 0, n - 1 do
       ready(id, lane)
       lifecycle('job_added', id, lane == 3 and 'JOB_STATE_WAITING' or 'JOB_STATE_PRIORITIZED', 0)
     end
-    out[i + 1] = 1
+    out[#out + 1] = 1
   end
+  pos = p + env_len
 end
 return out

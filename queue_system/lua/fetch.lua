@@ -22,6 +22,7 @@ for lane = 1, 4 do
   if want <= 0 then break end
   local got = redis.call('XREADGROUP', 'GROUP', GROUP, ME, 'COUNT', want, 'STREAMS', LANE_KEYS[lane], '>')
   if got then
+    redis.call('HINCRBY', K_READY, lane, -#got[1][2])
     for _, entry in ipairs(got[1][2]) do
       local sid, id = entry[1], entry[2][2]
       local jk = JP .. id

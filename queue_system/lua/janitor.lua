@@ -3,6 +3,9 @@
 -- not renewed for as long. A consumer that still holds jobs is never deleted
 -- (that would drop its pending entries); its jobs are reclaimed first.
 -- Returns the number of consumers deleted.
+for lane = 1, 4 do
+  if redis.call('EXISTS', LANE_KEYS[lane]) == 1 then trim(lane) end
+end
 local deleted = 0
 for lane = 1, 4 do
   local info = redis.pcall('XINFO', 'CONSUMERS', LANE_KEYS[lane], GROUP)

@@ -8,6 +8,7 @@ for i = 0, n - 1 do
   local lane, sid, id = tonumber(ARGV[9 + i * 3]), ARGV[10 + i * 3], ARGV[11 + i * 3]
   if owned(lane, sid) then
     retire(lane, sid)
+    trim(lane)
     if redis.call('EXISTS', JP .. id) == 1 then
       local dlv = tonumber(redis.call('HGET', JP .. id, 'dlv')) or 1
       redis.call('HSET', JP .. id, 'dlv', math.max(0, dlv - 1))

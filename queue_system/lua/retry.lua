@@ -5,6 +5,7 @@
 local lane, sid, id = tonumber(ARGV[8]), ARGV[9], ARGV[10]
 if not owned(lane, sid) then return 0 end
 retire(lane, sid)
+trim(lane)
 local att, delay = tonumber(ARGV[11]), tonumber(ARGV[13])
 local jk = JP .. id
 redis.call('HSET', jk, 'att', att, 'e:' .. att, ARGV[12], 'w', ME, 'dlv', 0)

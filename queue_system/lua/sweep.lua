@@ -1,13 +1,29 @@
--- Remove waiting (never started) jobs from one lane, a chunk at a time:
+-- Remove waiting (never delivered) jobs from one lane, a chunk at a time:
 -- ARGV[8] lane, [9] cursor (exclusive start id, '-' first), [10] chunk size,
 -- [11] only entries added before this ms (0 = all), [12] removal cap (0 = none).
--- Pending (running) entries are never touched.
+-- Only entries after the group's last delivered one are waiting; delivered
+-- entries (running, or acknowledged and not yet trimmed) are never touched.
 -- Returns {removed, next cursor or ''}, and the removed ids after them.
 local lane, cursor, chunk = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
 local before, cap = tonumber(ARGV[11]), tonumber(ARGV[12])
 local key = LANE_KEYS[lane]
-local start = cursor == '-' and '-' or '(' .. cursor
-local entries = redis.call('XRANGE', key, start, '+', 'COUNT', chunk)
+if redis.call('EXISTS', key) == 0 then return {0, ''} end
+local delivered = '0-0'
+for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+  if g[2] == GROUP then
+    for i = 1, #g, 2 do
+      if g[i] == 'last-delivered-id' then delivered = g[i + 1] end
+    end
+  end
+end
+local function newer(a, b)  -- stream id a > b
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am > bm or (am == bm and as > bs)
+end
+if cursor == '-' or not newer(cursor, delivered) then cursor = delivered end
+local entries = redis.call('XRANGE', key, '(' .. cursor, '+', 'COUNT', chunk)
 local removed, ids, last = 0, {}, ''
 for _, e in ipairs(entries) do
   local sid = e[1]
@@ -15,14 +31,12 @@ for _, e in ipairs(entries) do
   local ms = tonumber(string.match(sid, '^(%d+)'))
   if before > 0 and ms >= before then last = ''; break end
   if cap > 0 and removed >= cap then last = ''; break end
-  local p = redis.pcall('XPENDING', key, GROUP, sid, sid, 1)
-  if type(p) == 'table' and not p.err and not p[1] then
-    redis.call('XDEL', key, sid)
-    redis.call('DEL', JP .. e[2][2])
-    removed = removed + 1
-    ids[#ids + 1] = e[2][2]
-  end
+  redis.call('XDEL', key, sid)
+  redis.call('DEL', JP .. e[2][2])
+  removed = removed + 1
+  ids[#ids + 1] = e[2][2]
 end
+if removed > 0 then redis.call('HINCRBY', K_READY, lane, -removed) end
 if #entries < chunk then last = '' end
 local out = {removed, last}
 for _, id in ipairs(ids) do out[#out + 1] = id end

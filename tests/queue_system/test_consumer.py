@@ -397,3 +397,34 @@ async def test_progress_is_recorded(manager: QueueManager) -> None:
 
 async def _progress(m: QueueManager, job_id: str, pct: float) -> bool:
     return (await m.get_job(Q, job_id)).progress == pct
+
+
+async def test_acknowledged_entries_are_trimmed_but_held_and_waiting_ones_never(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    release = asyncio.Event()
+
+    async def run(job: Any) -> None:
+        if job.transaction_ids[0] == "hold":
+            await release.wait()
+
+    lane = manager.queue(Q).keys.lane_key_of(3)
+    await manager.add_job(Q, categorization("hold"))
+    consumer = await manager.create_worker(Q, handler(run), concurrency=2)
+    await wait_until(lambda: _true(consumer.running == 1))
+    await manager.add_jobs([JobRequest(Q, categorization(f"quick{i}")) for i in range(300)])
+    await wait_until(lambda: _completed(manager, 300))
+    await manager.pause(Q)
+    await manager.add_jobs([JobRequest(Q, categorization(f"later{i}")) for i in range(50)])
+    # the held job's entry is older than everything after it: nothing may be trimmed past it
+    assert await redis_client.xlen(lane) >= 1 + 50
+    stats = await manager.get_queue_stats(Q)
+    assert (stats.counts.active, stats.counts.paused) == (1, 50)
+    release.set()
+    await manager.resume(Q)
+    await wait_until(lambda: _completed(manager, 351))
+    await wait_until(lambda: _xlen_at_most(redis_client, lane, 100))  # trimmed in whole stream nodes
+
+
+async def _xlen_at_most(client: aioredis.Redis, key: str, n: int) -> bool:
+    return bool(await client.xlen(key) <= n)
