@@ -15,12 +15,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 
 from queue_system.settings import SERVICES, ServiceSpec
 
@@ -82,7 +84,12 @@ def run_module(module: str, env: Mapping[str, str], timeout: float = 30) -> subp
     """Run `python -m module` to completion (for start-up failures)."""
     return subprocess.run(
         [sys.executable, "-m", module],
-        env=dict(env), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False,
+        env=dict(env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -126,8 +133,11 @@ class ServiceProcess:
         self.log_path = Path(name)
         with os.fdopen(fd, "wb") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", self.spec.module], env=self.env(), cwd=ROOT,
-                stdout=log, stderr=subprocess.STDOUT,
+                [sys.executable, "-m", self.spec.module],
+                env=self.env(),
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         return self
 
@@ -217,3 +227,25 @@ def wait_for(
             raise AssertionError(f"not {status} within {timeout}s: {last}")
         time.sleep(every)
     return time.monotonic() - start
+
+
+def samples(url: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    """Values of one metric on a /metrics page, by sorted label pairs."""
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        text = reply.read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if s.name == name:
+                out[tuple(sorted(s.labels.items()))] = s.value
+    return out
+
+
+def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
+    """Poll `check` until it holds (a test's deadline, not a sleep)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")

@@ -48,9 +48,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, descriptor_pb2.
     protos = sorted(str(p.relative_to(PROTO)) for p in PROTO.rglob("*.proto"))
     well_known = importlib.resources.files("grpc_tools") / "_proto"
     subprocess.run(
-        [sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO}", f"-I{well_known}", "--include_imports",
-         f"--descriptor_set_out={out}", *protos],
-        check=True, cwd=PROTO,
+        [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{PROTO}",
+            f"-I{well_known}",
+            "--include_imports",
+            f"--descriptor_set_out={out}",
+            *protos,
+        ],
+        check=True,
+        cwd=PROTO,
     )
     fds = descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes())
     return {f.name: _normalized(f) for f in fds.file}

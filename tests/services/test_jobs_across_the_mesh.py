@@ -3,12 +3,8 @@ process, counted in that worker's metrics; WorkerService controls the queues."""
 
 from __future__ import annotations
 
-import time
-import urllib.request
-
 import grpc
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fin
@@ -18,29 +14,9 @@ from jobmesh.queue.v1 import queue_service_pb2_grpc as qgrpc
 from jobmesh.worker.v1 import worker_service_pb2 as wpb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as wgrpc
 from queue_system.catalog import FINANCIAL_QUEUES
-from tests.servicekit import ServiceProcess
+from tests.servicekit import ServiceProcess, eventually, samples
 
 Q = "categorization"
-
-
-def samples(url: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    with urllib.request.urlopen(url, timeout=5) as reply:
-        text = reply.read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if s.name == name:
-                out[tuple(sorted(s.labels.items()))] = s.value
-    return out
-
-
-def wait_for(check: object, within: float = 10.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if check():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_a_job_runs_on_the_worker_and_is_counted(mesh_services: dict[str, ServiceProcess]) -> None:
@@ -61,7 +37,7 @@ def test_a_job_runs_on_the_worker_and_is_counted(mesh_services: dict[str, Servic
     def counted() -> bool:
         return samples(financial.metrics_url, "jobs_processed_total").get(success, 0.0) >= before + 25
 
-    wait_for(counted)
+    eventually(counted)
     depth = samples(financial.metrics_url, "queue_depth")
     assert (("priority", "normal"), ("queue_name", Q)) in depth
     stats = queues.GetQueueStats(qpb.GetQueueStatsRequest(queue=Q)).stats
@@ -79,7 +55,7 @@ def test_a_job_without_a_task_here_is_dead_lettered_not_dropped(
         account_id="acc_1", provider=fin.SYNC_PROVIDER_API, sync_type=fin.SYNC_TYPE_INCREMENTAL
     )
     queues.EnqueueJob(qpb.EnqueueJobRequest(queue=queue, payload=env.JobPayload(transaction_sync=job)))
-    wait_for(
+    eventually(
         lambda: queues.GetQueueStats(qpb.GetQueueStatsRequest(queue=queue)).stats.dead_lettered == before + 1
     )
 

@@ -51,10 +51,16 @@ def test_metrics_parse_and_count_grpc_calls(module: str, mesh_services: dict[str
     handled = families["grpc_server_handled"]
     assert handled.type == "counter"
     checks = [
-        s for s in handled.samples
+        s
+        for s in handled.samples
         if s.name == "grpc_server_handled_total"
-        and s.labels == {"grpc_type": "unary", "grpc_service": "grpc.health.v1.Health",
-                         "grpc_method": "Check", "grpc_code": "OK"}
+        and s.labels
+        == {
+            "grpc_type": "unary",
+            "grpc_service": "grpc.health.v1.Health",
+            "grpc_method": "Check",
+            "grpc_code": "OK",
+        }
     ]
     assert checks and checks[0].value >= 1
     assert families["grpc_server_handling_seconds"].type == "histogram"
