@@ -1,0 +1,189 @@
+"""The printed table (jobmesh beside BullMQ and the Redis floor, with ratios) and the JSON line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+# Every figure the JSON line must carry for jobmesh (all positive numbers).
+JOBMESH_FIGURES: Final = (
+    "bulk_enqueue_jobs_s",
+    "drain_jobs_s",
+    "drain_to_last_ack_jobs_s",
+    "mixed_jobs_s",
+    "mixed_producer_jobs_s",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "worker_rss_mb",
+    "rss_peak_mb",
+    "probe_bulk_enqueue_jobs_s",
+    "probe_drain_jobs_s",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    label: str
+    key: str
+    bullmq_key: str = ""  # the same figure in BullMQ's JSON line
+    lower_is_better: bool = False
+    floor_key: str = ""  # the raw Redis figure it is set against
+    floor_label: str = ""
+
+
+FLOOR_RATE = ("xadd_p16_rps", "XADD -P16")
+ROWS: Final = (
+    Row("bulk enqueue, jobs/s", "bulk_enqueue_jobs_s", "bulk_enqueue_jobs_s", False, *FLOOR_RATE),
+    Row("drain, jobs/s (1st start..last finish)", "drain_jobs_s", "drain_jobs_s", False, *FLOOR_RATE),
+    Row("drain, jobs/s (1st start..last ack)", "drain_to_last_ack_jobs_s", "drain_jobs_s"),
+    Row("mixed producer+consumer, jobs/s", "mixed_jobs_s", "", False, *FLOOR_RATE),
+    Row("  producer side of mixed, jobs/s", "mixed_producer_jobs_s"),
+    Row("latency p50, ms", "latency_p50_ms", "latency_p50_ms", True, "rtt_p50_ms", "PING RTT p50"),
+    Row("latency p99, ms", "latency_p99_ms", "latency_p99_ms", True, "rtt_p99_ms", "PING RTT p99"),
+    Row("worker peak RSS, MB (drain+latency)", "worker_rss_mb", "worker_rss_mb", True),
+    Row("process peak RSS, MB (all phases)", "rss_peak_mb"),
+    Row("probe bulk enqueue, jobs/s", "probe_bulk_enqueue_jobs_s", "bulk_enqueue_jobs_s", False, *FLOOR_RATE),
+    Row(
+        "probe drain, jobs/s (worker start..last ack)",
+        "probe_drain_jobs_s",
+        "drain_jobs_s",
+        False,
+        *FLOOR_RATE,
+    ),
+)
+
+GRPC_ROWS: Final = (
+    ("gRPC EnqueueJobs x1000, jobs/s", "grpc_enqueue_jobs_batch_jobs_s"),
+    ("gRPC EnqueueJob, RPC/s (1 in flight)", "grpc_enqueue_job_serial_rps"),
+    ("gRPC EnqueueJob, RPC/s ({inflight} in flight)", "grpc_enqueue_job_concurrent_rps"),
+)
+
+
+def rounded(key: str, value: Any) -> Any:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return value
+    if key.endswith("_ms"):
+        return round(float(value), 3)
+    if key.endswith("_mb") or key.endswith("_pct"):
+        return round(float(value), 1)
+    return round(float(value))
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return "-"
+    v = float(value)
+    return f"{v:,.0f}" if v >= 100 else f"{v:.3f}" if v < 10 else f"{v:.1f}"
+
+
+def ratio(a: Any, b: Any) -> float | None:
+    if isinstance(a, int | float) and isinstance(b, int | float) and b:
+        return float(a) / float(b)
+    return None
+
+
+@dataclass(slots=True)
+class Report:
+    meta: dict[str, Any]
+    figures: Mapping[str, float]
+    cpu: Mapping[str, Mapping[str, float]]
+    grpc: Mapping[str, float | str] | None
+    bullmq: Mapping[str, Any] | None
+    bullmq_skipped: str
+    floor: Mapping[str, Any] | None
+    floor_skipped: str
+    notes: list[str]
+    rounds: Mapping[str, Any] | None = None
+    warnings: Mapping[str, int] | None = None
+
+    def ratios(self) -> tuple[dict[str, float], dict[str, float]]:
+        vs_bullmq, vs_floor = {}, {}
+        for row in ROWS:
+            mine = self.figures.get(row.key)
+            if row.bullmq_key and self.bullmq and (r := ratio(mine, self.bullmq.get(row.bullmq_key))):
+                vs_bullmq[row.key] = round(r, 3)
+            if row.floor_key and self.floor and (r := ratio(mine, self.floor.get(row.floor_key))):
+                vs_floor[row.key] = round(r, 3)
+        return vs_bullmq, vs_floor
+
+    def table(self) -> str:
+        m = self.meta
+        bull_name = f"BullMQ {self.bullmq.get('version', '')}" if self.bullmq else "BullMQ"
+        lines = [
+            f"jobmesh bench: N={m['n']}, concurrency {m['concurrency']}, {m['latency_jobs']} latency jobs, "
+            f"{m['loop']}, {m['rounds']} round(s){' (medians)' if m['rounds'] > 1 else ''},"
+            f" Redis {m['redis']} ({m['redis_version']}), {m['cpus']} CPUs, "
+            f"commit {m['commit']}{' + uncommitted changes' if m['dirty'] else ''}",
+            f"task job: CategorizationJob, envelope {m['envelope_bytes']['task']} B, validated on add, no-op "
+            f"task; probe job: ProbeJob, envelope {m['envelope_bytes']['probe']} B, no handler",
+            f"BullMQ: {'same run' if self.bullmq else 'not run: ' + self.bullmq_skipped}; "
+            f"Redis floor: {'redis-benchmark, same run' if self.floor else 'not run: ' + self.floor_skipped}",
+            "",
+            f"{'figure':<46}{'jobmesh':>10}{bull_name:>14}{'jm/BullMQ':>11}  {'':<10}"
+            f"{'Redis floor':>22}{'jm/floor':>10}",
+        ]
+        vs_bullmq, vs_floor = self.ratios()
+        for row in ROWS:
+            mine = self.figures.get(row.key)
+            bull = self.bullmq.get(row.bullmq_key) if self.bullmq and row.bullmq_key else None
+            r = vs_bullmq.get(row.key)
+            better = ""
+            if r is not None:
+                better = "lower=better" if row.lower_is_better else "higher=better"
+            floor = self.floor.get(row.floor_key) if self.floor and row.floor_key else None
+            floor_text = f"{row.floor_label} {_num(floor)}" if floor is not None else "-"
+            rf = vs_floor.get(row.key)
+            lines.append(
+                f"{row.label:<46}{_num(mine):>10}{_num(bull):>14}"
+                f"{(f'{r:.2f}x' if r is not None else '-'):>11}  {better:<13}"
+                f"{floor_text:>19}{(f'{rf:.3f}' if rf is not None else '-'):>10}"
+            )
+        if self.grpc is not None:
+            lines.append("")
+            for template, key in GRPC_ROWS:
+                label = template.format(inflight=m.get("grpc_inflight", "N"))
+                lines.append(f"{label:<46}{_num(self.grpc.get(key)):>10}")
+        lines += ["", "CPU by phase (% of wall; 100 = one core):"]
+        for phase, shares in self.cpu.items():
+            lines.append(
+                f"  {phase:<20} bench process {shares['bench_cpu_pct']:>6.1f}%   "
+                f"redis-server {shares['redis_cpu_pct']:>6.1f}%"
+            )
+        if self.floor:
+            lines.append(
+                f"Redis floor: PING -P16 {_num(self.floor['ping_p16_rps'])}/s, SET -P16 "
+                f"{_num(self.floor['set_p16_rps'])}/s, XADD -P16 {_num(self.floor['xadd_p16_rps'])}/s "
+                "(50 clients); RTT = PING from 1 client, no pipeline"
+            )
+        lines += [f"note: {n}" for n in self.notes]
+        for template, count in (self.warnings or {}).items():
+            lines.append(f"logged {count}x: {template}")
+        return "\n".join(lines)
+
+    def json_line(self) -> str:
+        vs_bullmq, vs_floor = self.ratios()
+        out: dict[str, Any] = {"system": "jobmesh", **self.meta}
+        out.update({k: rounded(k, v) for k, v in self.figures.items()})
+        if self.grpc is not None:
+            out.update({k: rounded(k, v) for k, v in self.grpc.items()})
+        out["cpu_pct"] = {p: dict(s) for p, s in self.cpu.items()}
+        out["bullmq"] = dict(self.bullmq) if self.bullmq else None
+        if self.bullmq_skipped:
+            out["bullmq_skipped"] = self.bullmq_skipped
+        out["redis_floor"] = dict(self.floor) if self.floor else None
+        if self.floor_skipped:
+            out["redis_floor_skipped"] = self.floor_skipped
+        out["ratio_vs_bullmq"] = vs_bullmq
+        out["ratio_vs_redis_floor"] = vs_floor
+        out["notes"] = self.notes
+        out["log_warnings"] = dict(self.warnings or {})
+        if self.rounds is not None:
+            out["per_round"] = {
+                system: [{k: rounded(k, v) for k, v in figs.items()} for figs in runs]
+                for system, runs in self.rounds.items()
+            }
+        return json.dumps(out, separators=(",", ":"))
