@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -105,23 +106,32 @@ class Producer:
         return out
 
     async def add(self, reqs: Sequence[JobRequest]) -> list[Added]:
-        """Add jobs (all queues in one pipelined round trip); results in request order."""
+        """Add jobs, 1,000 per script call; results in request order.
+
+        One call goes straight to Redis; several go in one pipelined round trip
+        (a pipeline first asks Redis whether it knows the scripts: a round trip
+        a single add should not pay).
+        """
         encoded = self.encode(reqs)
         by_queue: dict[str, list[int]] = defaultdict(list)
         for i, (queue, _) in enumerate(encoded):
             by_queue[queue].append(i)
-        first = next(iter(self.queues.values()))
-        chunks: list[list[int]] = []
-        async with first.client.pipeline(transaction=False) as pipe:
-            for queue, idx in by_queue.items():
-                q = self.queues[queue]
-                for start in range(0, len(idx), CHUNK):
-                    part = idx[start : start + CHUNK]
-                    chunks.append(part)
-                    await q.enqueue([encoded[i][1] for i in part], client=pipe)
-            replies = await pipe.execute()
+        chunks = [
+            (queue, idx[start : start + CHUNK])
+            for queue, idx in by_queue.items()
+            for start in range(0, len(idx), CHUNK)
+        ]
+        if len(chunks) == 1:
+            queue, part = chunks[0]
+            replies: list[Any] = [await self.queues[queue].enqueue([encoded[i][1] for i in part])]
+        else:
+            first = next(iter(self.queues.values()))
+            async with first.client.pipeline(transaction=False) as pipe:
+                for queue, part in chunks:
+                    await self.queues[queue].enqueue([encoded[i][1] for i in part], client=pipe)
+                replies = await pipe.execute()
         results: list[Added | None] = [None] * len(encoded)
-        for part, reply in zip(chunks, replies, strict=True):
+        for (_, part), reply in zip(chunks, replies, strict=True):
             for i, flag in zip(part, reply, strict=True):
                 queue, nj = encoded[i]
                 results[i] = Added(queue, nj.job_id, bool(flag), nj.delay_ms > 0, nj.lane)
