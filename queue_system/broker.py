@@ -38,7 +38,7 @@ from queue_system.catalog import ALL_QUEUES
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.manager import QueueManager
 from queue_system.options import duration_ms, lane_of
-from queue_system.producer import JobRequest, envelope
+from queue_system.producer import JobRequest, envelope_bytes
 from queue_system.queue import NewJob
 from queue_system.settings import Settings
 from queue_system.validation import check, validate_job
@@ -127,11 +127,11 @@ class EnvelopeFormatter(TaskiqFormatter):
         now = Timestamp()
         now.FromNanoseconds(time.time_ns())
         job_id = opts.job_id or message.task_id
-        job = envelope(JobRequest(queue, payload, opts, task_name=message.task_name), job_id, now)
+        request = JobRequest(queue, payload, opts, task_name=message.task_name)
         return BrokerMessage(
             task_id=job_id,
             task_name=message.task_name,
-            message=job.SerializeToString(),
+            message=envelope_bytes(request, job_id, now),
             labels={"queue": queue, "lane": lane_of(opts.priority), "delay_ms": duration_ms(opts.delay)},
         )
 

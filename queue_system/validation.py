@@ -24,9 +24,11 @@ import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from itertools import chain
 from typing import Final, Generic, Protocol, TypeVar
 
+from google.protobuf.descriptor import Descriptor, EnumDescriptor
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -106,7 +108,21 @@ def _at(path: str, name: str) -> str:
 
 def _tracks_presence(msg: Message, name: str) -> bool:
     """Whether a field knows if it was set (message, `optional`, oneof member)."""
-    return msg.DESCRIPTOR.fields_by_name[name].has_presence
+    return _field_presence(msg.DESCRIPTOR, name)
+
+
+@cache
+def _field_presence(descriptor: Descriptor, name: str) -> bool:
+    # cached: every job asks the same few questions of the same descriptors
+    return bool(descriptor.fields_by_name[name].has_presence)
+
+
+@cache
+def _enum_of(descriptor: Descriptor, name: str) -> EnumDescriptor:
+    enum = descriptor.fields_by_name[name].enum_type
+    if enum is None:
+        raise TypeError(f"{descriptor.full_name}.{name} is not an enum")
+    return enum
 
 
 def _has(msg: Message, name: str) -> bool:
@@ -231,16 +247,15 @@ class Choice:
 
     def check(self, msg: Message, path: str) -> Violations:
         value: int = getattr(msg, self.field)
-        enum = msg.DESCRIPTOR.fields_by_name[self.field].enum_type
-        if enum is None:
-            raise TypeError(f"{msg.DESCRIPTOR.full_name}.{self.field} is not an enum")
-        allowed = [v.name for v in enum.values if v.number != 0 or not self.required]
-        if value not in enum.values_by_number:
-            yield FieldViolation(
-                _at(path, self.field), f"unknown value {value}, must be one of {', '.join(allowed)}"
-            )
-        elif value == 0 and self.required:
-            yield FieldViolation(_at(path, self.field), f"required, one of {', '.join(allowed)}")
+        enum = _enum_of(msg.DESCRIPTOR, self.field)
+        known = value in enum.values_by_number
+        if known and (value != 0 or not self.required):
+            return
+        allowed = ", ".join(v.name for v in enum.values if v.number != 0 or not self.required)
+        if not known:
+            yield FieldViolation(_at(path, self.field), f"unknown value {value}, must be one of {allowed}")
+        else:
+            yield FieldViolation(_at(path, self.field), f"required, one of {allowed}")
 
 
 @dataclass(frozen=True, slots=True)

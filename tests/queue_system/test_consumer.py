@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
@@ -18,7 +19,7 @@ from queue_system.context import JobContext
 from queue_system.errors import UnrecoverableError
 from queue_system.manager import QueueManager
 from queue_system.options import backoff_ms
-from queue_system.producer import JobRequest
+from queue_system.producer import JobRequest, envelope_bytes
 from queue_system.settings import Settings
 from queue_system.tasks import task_spec
 from tests.queue_system.conftest import categorization, wait_until
@@ -428,3 +429,23 @@ async def test_acknowledged_entries_are_trimmed_but_held_and_waiting_ones_never(
 
 async def _xlen_at_most(client: aioredis.Redis, key: str, n: int) -> bool:
     return bool(await client.xlen(key) <= n)
+
+
+def test_envelope_bytes_equal_one_job_message() -> None:
+    """The concatenated envelope decodes to exactly the Job a single message would encode."""
+    now = Timestamp(seconds=1_700_000_000, nanos=5)
+    opts = env.JobOptions(priority=env.JOB_PRIORITY_HIGH, attempts=3)
+    opts.deadline.FromSeconds(1_800_000_000)
+    req = JobRequest(Q, categorization("x" * 300), opts, env.TraceContext(traceparent="00-ab-cd-01"), "t")
+    whole = env.Job(
+        id="j1",
+        queue=Q,
+        enqueued_at=now,
+        priority=opts.priority,
+        payload=req.payload,
+        options=opts,
+        task_name="t",
+        deadline=opts.deadline,
+        trace=req.trace,
+    )
+    assert env.Job.FromString(envelope_bytes(req, "j1", now)) == whole
