@@ -411,17 +411,18 @@ class QueueConsumer:
 
     # -- timers --------------------------------------------------------------
     async def _renew_loop(self) -> None:
+        """Renew leases (and this worker's heartbeat, at once on start) every renew period."""
         period = self.tuning.renew_ms / 1000
         while not self._closed.is_set():
-            await self._nap(period, self._closed)
             held = [(d.lane, d.sid) for d in self.held.values()]
             try:
                 lost = await self.queue.renew(held)
             except RedisError as exc:
                 log.warning("%s renew: %s", self.queue.name, exc)
-                continue
+                lost = set()
             for sid in lost:
                 self._on_lost(sid)
+            await self._nap(period, self._closed)
 
     def _on_lost(self, sid: bytes) -> None:
         """Another worker took this job over: stop running it, never acknowledge it."""

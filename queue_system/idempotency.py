@@ -57,3 +57,24 @@ async def first_answer(
     await client.set(key, answer.SerializeToString(), ex=IDEMPOTENCY_TTL_S, nx=True)
     stored = cast(bytes | None, await client.get(key))
     return response_type.FromString(stored) if stored is not None else answer
+
+
+class Idempotent:
+    """`first_answer` bound to one service's Redis, prefix and scope (e.g. "QueueService")."""
+
+    def __init__(self, client: aioredis.Redis, prefix: str, scope: str) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.scope = scope
+
+    async def __call__(
+        self, rpc: str, request_id: str, response_type: type[M], compute: Callable[[], Awaitable[M]]
+    ) -> M:
+        return await first_answer(
+            self.client,
+            prefix=self.prefix,
+            scope=f"{self.scope}.{rpc}",
+            request_id=request_id,
+            response_type=response_type,
+            compute=compute,
+        )

@@ -8,7 +8,7 @@ belong to the financial worker's issue and answer UNIMPLEMENTED until then.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -17,7 +17,7 @@ from jobmesh.queue.v1 import queue_pb2
 from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.errors import FieldViolation, InvalidArgumentError, NotImplementedYetError
-from queue_system.idempotency import first_answer
+from queue_system.idempotency import Idempotent
 from queue_system.manager import QueueManager
 
 SCHEDULES: str = "the cron schedules (worker-financial's schedules issue)"
@@ -38,6 +38,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         self.queues = tuple(queues)
         self.manager = manager
         self.running = running
+        self._once = Idempotent(manager.client, manager.settings.queue_prefix, f"{name}.WorkerService")
 
     def _chosen(self, requested: Sequence[str]) -> list[str]:
         bad = [
@@ -68,16 +69,6 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
             return response(await self._stats(chosen))
 
         return await self._once(rpc, request_id, type(response([])), apply)
-
-    async def _once(self, rpc: str, request_id: str, kind: Any, compute: Callable[[], Awaitable[Any]]) -> Any:
-        return await first_answer(
-            self.manager.client,
-            prefix=self.manager.settings.queue_prefix,
-            scope=f"{self.name}.WorkerService.{rpc}",
-            request_id=request_id,
-            response_type=kind,
-            compute=compute,
-        )
 
     async def GetQueueStatus(
         self, request: pb.GetQueueStatusRequest, context: Ctx

@@ -8,7 +8,7 @@ racing retries add a job once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any, Literal, TypeVar
 
 import grpc
@@ -19,7 +19,7 @@ from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system import events
 from queue_system.errors import FieldViolation, InvalidArgumentError
-from queue_system.idempotency import first_answer, job_id_for
+from queue_system.idempotency import Idempotent, job_id_for
 from queue_system.manager import MAX_PAGE, QueueManager
 from queue_system.options import duration_ms
 from queue_system.producer import Added, JobRequest
@@ -68,18 +68,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
 
     def __init__(self, manager: QueueManager) -> None:
         self.manager = manager
-
-    async def _once(
-        self, rpc: str, request_id: str, response_type: type[M], compute: Callable[[], Awaitable[M]]
-    ) -> M:
-        return await first_answer(
-            self.manager.client,
-            prefix=self.manager.settings.queue_prefix,
-            scope=f"QueueService.{rpc}",
-            request_id=request_id,
-            response_type=response_type,
-            compute=compute,
-        )
+        self._once = Idempotent(manager.client, manager.settings.queue_prefix, "QueueService")
 
     async def EnqueueJob(self, request: pb.EnqueueJobRequest, context: Ctx) -> pb.EnqueueJobResponse:
         check(validate_job(request.queue, request.payload, request.options))
