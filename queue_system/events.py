@@ -9,19 +9,18 @@ still hold, and says so (FailedPreconditionError) when they no longer do.
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final, cast
 
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 from google.protobuf.any_pb2 import Any as AnyMsg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.events.v1 import event_pb2, job_events_pb2
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
+from queue_system.failure import timestamp_ms
 from queue_system.queue import RedisQueue
+from queue_system.tokens import decode_token, encode_token
 
 READ_COUNT = 500
 BLOCK_MS = 5000
@@ -41,23 +40,16 @@ def event_from_entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> event_pb
     json_format.Parse(fields[b"d"].decode(), message)
     data = AnyMsg()
     data.Pack(message)
-    ts = Timestamp()
-    ts.FromMilliseconds(int(entry_id.split(b"-", 1)[0]))
+    ts = timestamp_ms(int(entry_id.split(b"-", 1)[0]))
     return event_pb2.Event(service=fields[b"s"].decode(), event=name, data=data, timestamp=ts)
 
 
-def encode_token(positions: Mapping[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(positions, separators=(",", ":")).encode()).decode()
-
-
-def decode_token(token: str, queues: Sequence[str]) -> dict[str, str]:
-    try:
-        raw = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(raw, dict) and all(isinstance(v, str) for v in raw.values()):
-            return {q: raw[q] for q in queues if q in raw}
-    except (ValueError, TypeError):
-        pass
-    raise InvalidArgumentError([FieldViolation("resume_token", "is not a token this service issued")])
+def resume_positions(token: str, queues: Sequence[str]) -> dict[str, str]:
+    """Per-queue stream positions held by a resume token (only the watched queues)."""
+    raw = decode_token(token, "resume_token")
+    if not all(isinstance(v, str) for v in raw.values()):
+        raise InvalidArgumentError([FieldViolation("resume_token", "is not a token this service issued")])
+    return {q: str(raw[q]) for q in queues if q in raw}
 
 
 async def _last_id(client: aioredis.Redis, stream: str) -> str:
@@ -83,7 +75,7 @@ async def starting_positions(
 ) -> dict[str, str]:
     """Where each queue's stream is read from: the token's ids, else the current ends."""
     names = [q.name for q in queues]
-    given = decode_token(resume_token, names) if resume_token else {}
+    given = resume_positions(resume_token, names)
     positions = {}
     for q in queues:
         if q.name in given:

@@ -15,7 +15,8 @@ MAX_MESSAGE = 2000
 MAX_STACK = 4000
 
 
-def _ts(ms: float) -> Timestamp:
+def timestamp_ms(ms: float) -> Timestamp:
+    """A Timestamp of a millisecond epoch (Redis keeps times in ms)."""
     t = Timestamp()
     t.FromMilliseconds(int(ms))
     return t
@@ -31,8 +32,8 @@ def attempt_error(
         error_type=type(exc).__name__,
         message=str(exc)[:MAX_MESSAGE] or type(exc).__name__,
         stack=stack[-MAX_STACK:],
-        started_at=_ts(started_ms),
-        failed_at=_ts(time.time() * 1000),
+        started_at=timestamp_ms(started_ms),
+        failed_at=timestamp_ms(time.time() * 1000),
         worker=worker,
     )
 
@@ -55,7 +56,7 @@ def history_from_hash(
                         delivery=int(key[2:]),
                         lost_by=holder,
                         idle=Duration(seconds=int(idle) // 1000, nanos=(int(idle) % 1000) * 1_000_000),
-                        reclaimed_at=_ts(int(at)),
+                        reclaimed_at=timestamp_ms(int(at)),
                     ),
                 )
             )
@@ -85,7 +86,7 @@ def failed_job(
         errors=errors,
         redeliveries=redeliveries,
         deliveries=deliveries,
-        dead_lettered_at=_ts(time.time() * 1000),
+        dead_lettered_at=timestamp_ms(time.time() * 1000),
         queue=queue,
         job_id=job_id,
         detail=detail[:MAX_MESSAGE],

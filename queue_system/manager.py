@@ -8,8 +8,6 @@ code and the QueueService servicer use it; it never imports grpc.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import os
 import socket
 import time
@@ -33,6 +31,7 @@ from queue_system.records import job_info
 from queue_system.scripts import QueueScripts
 from queue_system.settings import Settings
 from queue_system.tasks import TaskSpec
+from queue_system.tokens import decode_token, encode_token
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
@@ -41,22 +40,6 @@ DEFAULT_PAGE = 100
 def consumer_name(service: str) -> str:
     """Unique per process and stable for its life: host, pid and a random tag."""
     return f"{service}@{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
-
-
-def _token(data: dict[str, object]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-
-
-def _untoken(token: str, field: str) -> dict[str, object]:
-    if not token:
-        return {}
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token.encode()))
-        if isinstance(data, dict):
-            return data
-    except (ValueError, TypeError):
-        pass
-    raise InvalidArgumentError([FieldViolation(field, "is not a token this service issued")])
 
 
 class QueueManager:
@@ -216,7 +199,7 @@ class QueueManager:
         """One page of a queue's jobs in one state, and the token of the next page ('' at the end)."""
         q = self.queue(queue)
         size = min(MAX_PAGE, page_size or DEFAULT_PAGE)
-        pos = _untoken(page_token, "page_token")
+        pos = decode_token(page_token, "page_token")
         offset = int(str(pos.get("o", 0)))
         sets: dict[int, str] = {
             env.JOB_STATE_COMPLETED: q.keys.completed,
@@ -228,13 +211,13 @@ class QueueManager:
             rng = self.client.zrange if state == env.JOB_STATE_DELAYED else self.client.zrevrange
             ids = cast(list[bytes], await rng(sets[state], offset, offset + size - 1))
             jobs = await self._infos(q, [i.decode() for i in ids], state)
-            return jobs, _token({"o": offset + size}) if len(ids) == size else ""
+            return jobs, encode_token({"o": offset + size}) if len(ids) == size else ""
         if state == env.JOB_STATE_ACTIVE:
             held = [(key, sid) for key in q.keys.lanes for sid in await self._pending_ids(key)]
             page = held[offset : offset + size]
             job_ids = [await self._entry_job_id(key, sid) for key, sid in page]
             jobs = await self._infos(q, [j for j in job_ids if j], state)
-            return jobs, _token({"o": offset + size}) if len(held) > offset + size else ""
+            return jobs, encode_token({"o": offset + size}) if len(held) > offset + size else ""
         if state in (env.JOB_STATE_WAITING, env.JOB_STATE_PRIORITIZED, env.JOB_STATE_PAUSED):
             return await self._list_ready(q, state, size, offset)
         raise InvalidArgumentError([FieldViolation("state", "must be a job state (not UNSPECIFIED)")])
@@ -284,7 +267,7 @@ class QueueManager:
             found += [fields[b"j"].decode() for _, fields in entries]
         page = found[offset : offset + size]
         jobs = [await self.get_job(q.name, job_id) for job_id in page]
-        return jobs, _token({"o": offset + size}) if len(found) > offset + size else ""
+        return jobs, encode_token({"o": offset + size}) if len(found) > offset + size else ""
 
     async def _infos(self, q: RedisQueue, ids: Sequence[str], state: int) -> list[queue_pb2.JobInfo]:
         async with self.client.pipeline(transaction=False) as pipe:

@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from google.protobuf.any_pb2 import Any as AnyMsg
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.jobs.v1 import envelope_pb2
 from jobmesh.queue.v1 import queue_pb2
-from queue_system.failure import history_from_hash
-
-
-def _ts(ms: bytes) -> Timestamp:
-    t = Timestamp()
-    t.FromMilliseconds(int(float(ms)))
-    return t
+from queue_system.failure import history_from_hash, timestamp_ms
 
 
 def job_info(fields: Mapping[bytes, bytes], state: int) -> queue_pb2.JobInfo:
@@ -39,7 +32,7 @@ def job_info(fields: Mapping[bytes, bytes], state: int) -> queue_pb2.JobInfo:
         info.failed_reason = fields[b"why"].decode()
     for key, target in ((b"pon", info.processed_at), (b"fon", info.finished_at), (b"due", info.ready_at)):
         if key in fields:
-            target.CopyFrom(_ts(fields[key]))
+            target.CopyFrom(timestamp_ms(float(fields[key])))
     if b"res" in fields:
         info.result.CopyFrom(AnyMsg.FromString(fields[b"res"]))
     return info

@@ -23,6 +23,7 @@ from queue_system.idempotency import Idempotent, job_id_for
 from queue_system.manager import MAX_PAGE, QueueManager
 from queue_system.options import duration_ms
 from queue_system.producer import Added, JobRequest
+from queue_system.tokens import encode_token
 from queue_system.validation import check, validate_enqueue_batch, validate_job
 
 M = TypeVar("M", bound=Message)
@@ -52,6 +53,16 @@ def _page_size(size: int, field: str = "page_size") -> None:
         raise InvalidArgumentError([FieldViolation(field, f"must be from 0 to {MAX_PAGE}, got {size}")])
 
 
+def _with_derived_job_id(options: env.JobOptions, request_id: str, index: int) -> env.JobOptions:
+    """With a request_id and no job_id, the job id derives from the request: a retried add is a no-op."""
+    if not request_id or options.job_id:
+        return options
+    derived = env.JobOptions()
+    derived.CopyFrom(options)
+    derived.job_id = job_id_for(request_id, index)
+    return derived
+
+
 def _answer(added: Added) -> pb.EnqueueJobResponse:
     state = (
         env.JOB_STATE_DELAYED
@@ -74,11 +85,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         check(validate_job(request.queue, request.payload, request.options))
 
         async def add() -> pb.EnqueueJobResponse:
-            options = request.options
-            if request.request_id and not options.job_id:
-                options = env.JobOptions()
-                options.CopyFrom(request.options)
-                options.job_id = job_id_for(request.request_id)
+            options = _with_derived_job_id(request.options, request.request_id, 0)
             trace = request.trace if request.HasField("trace") else None
             return _answer(await self.manager.add_job(request.queue, request.payload, options, trace=trace))
 
@@ -94,11 +101,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         async def add() -> pb.EnqueueJobsResponse:
             reqs = []
             for i, spec in enumerate(request.jobs):
-                options = spec.options
-                if request.request_id and not options.job_id:
-                    options = env.JobOptions()
-                    options.CopyFrom(spec.options)
-                    options.job_id = job_id_for(request.request_id, i)
+                options = _with_derived_job_id(spec.options, request.request_id, i)
                 reqs.append(
                     JobRequest(
                         spec.queue, spec.payload, options, spec.trace if spec.HasField("trace") else None
@@ -221,6 +224,6 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         client = self.manager.client
         positions = await events.starting_positions(client, queues, request.resume_token)
         snapshot = pb.QueueStatsSnapshot(stats=[await self.manager.get_queue_stats(q.name) for q in queues])
-        yield pb.WatchQueueEventsResponse(resume_token=events.encode_token(positions), snapshot=snapshot)
+        yield pb.WatchQueueEventsResponse(resume_token=encode_token(positions), snapshot=snapshot)
         async for token, event in events.follow(client, queues, positions, frozenset(request.events)):
             yield pb.WatchQueueEventsResponse(resume_token=token, event=event)

@@ -119,6 +119,19 @@ local function retire(lane, sid)
   redis.call('XACK', LANE_KEYS[lane], GROUP, sid)
 end
 
+-- The consumer group's last delivered entry id of a lane ('0-0' before the
+-- first read): entries after it are the waiting jobs.
+local function last_delivered(key)
+  for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
+    if g[2] == GROUP then
+      for i = 1, #g, 2 do
+        if g[i] == 'last-delivered-id' then return g[i + 1] end
+      end
+    end
+  end
+  return '0-0'
+end
+
 -- Drop acknowledged entries from the head of a lane: everything before the
 -- oldest entry still held by a worker, or, when none is held, everything up
 -- to the last one delivered. Nothing held or waiting is ever trimmed.
@@ -127,16 +140,8 @@ local function trim(lane)
   local p = redis.call('XPENDING', key, GROUP)
   local threshold = p[2]
   if not threshold then
-    for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
-      if g[2] == GROUP then
-        for i = 1, #g, 2 do
-          if g[i] == 'last-delivered-id' then
-            local ms, seq = string.match(g[i + 1], '^(%d+)-(%d+)$')
-            threshold = ms .. '-' .. (tonumber(seq) + 1)
-          end
-        end
-      end
-    end
+    local ms, seq = string.match(last_delivered(key), '^(%d+)-(%d+)$')
+    threshold = ms .. '-' .. (tonumber(seq) + 1)
   end
   if threshold and threshold ~= '0-1' then
     redis.call('XTRIM', key, 'MINID', '~', threshold)

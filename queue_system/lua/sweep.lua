@@ -8,14 +8,7 @@ local lane, cursor, chunk = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
 local before, cap = tonumber(ARGV[11]), tonumber(ARGV[12])
 local key = LANE_KEYS[lane]
 if redis.call('EXISTS', key) == 0 then return {0, ''} end
-local delivered = '0-0'
-for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
-  if g[2] == GROUP then
-    for i = 1, #g, 2 do
-      if g[i] == 'last-delivered-id' then delivered = g[i + 1] end
-    end
-  end
-end
+local delivered = last_delivered(key)
 local function newer(a, b)  -- stream id a > b
   local am, as = string.match(a, '^(%d+)-(%d+)$')
   local bm, bs = string.match(b, '^(%d+)-(%d+)$')
