@@ -34,7 +34,7 @@ from bench.jobmesh_phases import bench_env
 from bench.options import BATCH, BenchOptions
 from bench.payloads import QUEUE, task_payload
 from jobmesh.queue.v1 import queue_service_pb2 as pb
-from queue_system.settings import SERVICE_BY_MODULE
+from service_kit.settings import SERVICE_BY_MODULE
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "jobmesh.queue.v1.QueueService"

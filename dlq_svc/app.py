@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from dlq_svc.dead_letter_servicer import DeadLetterServicer
+from dlq_svc.servicers.dead_letter import DeadLetterServicer
 from jobmesh.dlq.v1 import dead_letter_service_pb2, dead_letter_service_pb2_grpc
-from queue_system.server import ServedService, ServiceContext, run_service, served
+from service_kit.server import ServedService, ServiceContext, run_service, served
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:

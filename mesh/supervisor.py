@@ -27,7 +27,8 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.redis_server import RedisProcess
-from queue_system.settings import SERVICES, ConfigError, ServiceSpec, Settings, load, redact_url
+from queue_system.settings import ConfigError, redact_url
+from service_kit.settings import SERVICES, ServiceSettings, ServiceSpec, load
 
 # How often the supervisor looks at its children and their health.
 POLL_S: Final = 0.2
@@ -69,7 +70,7 @@ class Child:
 class Mesh:
     """Redis plus the four services, with the order of starting and stopping built in."""
 
-    def __init__(self, settings: Settings, env: Mapping[str, str], out: TextIO, err: TextIO) -> None:
+    def __init__(self, settings: ServiceSettings, env: Mapping[str, str], out: TextIO, err: TextIO) -> None:
         self.settings = settings
         self.env = dict(env)
         self.out = out
@@ -154,7 +155,7 @@ class Mesh:
         for child in self.children:
             if child.proc.poll() is None:
                 child.proc.send_signal(signal.SIGTERM)
-        limit = self.settings.tuning.shutdown_grace_ms / 1000 + KILL_MARGIN_S
+        limit = self.settings.runtime.tuning.shutdown_grace_ms / 1000 + KILL_MARGIN_S
         for child in self.children:
             try:
                 code = child.proc.wait(limit)

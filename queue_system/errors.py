@@ -1,6 +1,6 @@
 """One exception hierarchy for jobmesh domain code.
 
-Domain code raises these and never imports grpc; `queue_system.rpc_errors`
+Domain code raises these and never imports grpc; `service_kit.rich_errors`
 maps each class to a gRPC status code and a stable `ErrorInfo.reason` at the
 service boundary.
 """

@@ -19,6 +19,7 @@ from redis.exceptions import ResponseError
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.queue.v1 import queue_pb2
+from queue_system import metrics
 from queue_system.catalog import ALL_QUEUES
 from queue_system.connection import connect
 from queue_system.consumer import QueueConsumer
@@ -137,9 +138,18 @@ class QueueManager:
         return consumer
 
     # -- inspecting ----------------------------------------------------------
+    @property
+    def alive_ms(self) -> int:
+        """A worker that renewed within this long counts as alive (two reclaim periods)."""
+        return 2 * self.settings.tuning.reclaim_ms
+
+    async def track_queue_depth(self) -> None:
+        """Keep the queue_depth gauge of this manager's queues fresh, until cancelled."""
+        await metrics.track_queue_depth(list(self.queues.values()), self.alive_ms)
+
     async def get_queue_stats(self, queue: str) -> queue_pb2.QueueStats:
         q = self.queue(queue)
-        c = await q.counts(alive_ms=2 * self.settings.tuning.reclaim_ms)
+        c = await q.counts(alive_ms=self.alive_ms)
         prioritized = c.waiting - c.waiting_by_lane[NORMAL_LANE - 1]
         counts = queue_pb2.JobCounts(
             active=c.active,

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 from redis.exceptions import RedisError
 
 from queue_system.keys import LANES
-
-if TYPE_CHECKING:
-    from queue_system.manager import QueueManager as QueueManagerLike
+from queue_system.queue import RedisQueue
 
 JOBS_PROCESSED: Final = Counter(
     "jobs_processed_total", "Jobs finished by this process, by job type and outcome.", ["job_type", "status"]
@@ -78,13 +76,13 @@ def set_queue_depth(queue: str, waiting_by_lane: list[int], delayed: int) -> Non
     QUEUE_DEPTH.labels(queue, "delayed").set(delayed)
 
 
-async def track_queue_depth(manager: QueueManagerLike, queues: Sequence[str], every_s: float = 2.0) -> None:
+async def track_queue_depth(queues: Sequence[RedisQueue], alive_ms: int, every_s: float = 2.0) -> None:
     """Refresh queue_depth from Redis until cancelled (a Redis outage only pauses it)."""
     while True:
         for queue in queues:
             try:
-                c = await manager.queue(queue).counts(alive_ms=2 * manager.settings.tuning.reclaim_ms)
+                c = await queue.counts(alive_ms=alive_ms)
             except RedisError:
                 break
-            set_queue_depth(queue, c.waiting_by_lane, c.delayed)
+            set_queue_depth(queue.name, c.waiting_by_lane, c.delayed)
         await asyncio.sleep(every_s)

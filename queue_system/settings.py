@@ -1,6 +1,7 @@
-"""Configuration from the environment, checked once at start-up.
+"""The queue runtime's configuration from the environment, checked once at start-up.
 
-Every variable is read here and nowhere else. A bad value raises `ConfigError`,
+Every variable of the runtime is read here and nowhere else (a service's own,
+such as its ports, in `service_kit.settings`). A bad value raises `ConfigError`,
 which the service entry points turn into one line on stderr and exit code 2, so
 an operator learns which variable is wrong before anything starts.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
@@ -23,30 +24,6 @@ class ConfigError(ValueError):
     def __init__(self, variable: str, expected: str, got: str) -> None:
         super().__init__(f"{variable}: expected {expected}, got {got!r}")
         self.variable = variable
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceSpec:
-    """One service of the mesh: its name on the wire, module, and default ports."""
-
-    name: str
-    module: str
-    grpc_port: int
-    metrics_port: int
-
-    @property
-    def env_stem(self) -> str:
-        """Prefix of this service's port variables, e.g. TRADING_SVC."""
-        return self.module.upper()
-
-
-SERVICES: Final = (
-    ServiceSpec("trading-svc", "trading_svc", 3002, 9002),
-    ServiceSpec("worker-financial", "worker_financial", 3101, 9101),
-    ServiceSpec("worker-trading", "worker_trading", 3102, 9102),
-    ServiceSpec("dlq-svc", "dlq_svc", 3103, 9103),
-)
-SERVICE_BY_MODULE: Final = {s.module: s for s in SERVICES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,23 +65,14 @@ class QueueTuning:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    """Everything a jobmesh process is configured with."""
+    """What the queue runtime is configured with (services add their own: service_kit.settings)."""
 
     redis_url: str = "redis://127.0.0.1:6379/0"
-    database_url: str = ""
     queue_prefix: str = "jobmesh"
     remove_on_complete: Retention = Retention(remove=True)
     remove_on_fail: Retention = Retention(remove=False)
-    worker_trading_concurrency: int | None = None
-    worker_financial_concurrency: int | None = None
-    bind_host: str = "[::]"
-    grpc_ports: Mapping[str, int] = field(default_factory=lambda: {s.module: s.grpc_port for s in SERVICES})
-    metrics_ports: Mapping[str, int] = field(
-        default_factory=lambda: {s.module: s.metrics_port for s in SERVICES}
-    )
     queues: Mapping[str, QueueConfig] = field(default_factory=lambda: dict(WORKER_CONFIGS))
     tuning: QueueTuning = QueueTuning()
-    log_level: str = "INFO"
 
     @property
     def redis_url_redacted(self) -> str:
@@ -156,15 +124,9 @@ def parse_retention(variable: str, raw: str) -> Retention:
     return Retention(count=count, age_ms=age_ms)
 
 
-def _positive_int(variable: str, raw: str, upper: int = 10_000) -> int:
+def positive_int(variable: str, raw: str, upper: int = 10_000) -> int:
     if not raw.strip().isdigit() or not 1 <= int(raw) <= upper:
         raise ConfigError(variable, f"an integer from 1 to {upper}", raw)
-    return int(raw)
-
-
-def _port(variable: str, raw: str) -> int:
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:
-        raise ConfigError(variable, "a TCP port from 1 to 65535", raw)
     return int(raw)
 
 
@@ -187,13 +149,6 @@ def _redis_url(raw: str) -> str:
     return raw.strip()
 
 
-def _database_url(raw: str) -> str:
-    scheme = urlsplit(raw.strip()).scheme
-    if scheme not in ("postgresql", "postgres", "sqlite"):
-        raise ConfigError("DATABASE_URL", "a postgresql:// or sqlite:/// URL", redact_url(raw))
-    return raw.strip()
-
-
 def _rate_limit(variable: str, raw: str) -> RateLimit | None:
     """'none' or '<max>/<duration>', e.g. 10/60s."""
     value = raw.strip().lower()
@@ -210,19 +165,24 @@ def queue_env_stem(queue: str) -> str:
     return "JOBMESH_QUEUE_" + queue.upper().replace("-", "_")
 
 
-def load(env: Mapping[str, str] | None = None) -> Settings:
-    """Build Settings from an environment mapping (os.environ by default)."""
-    env = os.environ if env is None else env
+def reader(env: Mapping[str, str] | None) -> Callable[[str], str | None]:
+    """A lookup in `env` (os.environ by default) where an empty variable counts as unset."""
+    source = os.environ if env is None else env
 
     def get(name: str) -> str | None:
-        value = env.get(name)
+        value = source.get(name)
         return value if value not in (None, "") else None
+
+    return get
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Build Settings from an environment mapping (os.environ by default)."""
+    get = reader(env)
 
     kw: dict[str, object] = {}
     if (raw := get("REDIS_URL")) is not None:
         kw["redis_url"] = _redis_url(raw)
-    if (raw := get("DATABASE_URL")) is not None:
-        kw["database_url"] = _database_url(raw)
     if (raw := get("QUEUE_PREFIX")) is not None:
         if not _PREFIX.match(raw):
             raise ConfigError("QUEUE_PREFIX", "letters, digits, '_', '.', '-' (at most 64)", raw)
@@ -231,32 +191,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         kw["remove_on_complete"] = parse_retention("QUEUE_DEFAULT_REMOVE_ON_COMPLETE", raw)
     if (raw := get("QUEUE_DEFAULT_REMOVE_ON_FAIL")) is not None:
         kw["remove_on_fail"] = parse_retention("QUEUE_DEFAULT_REMOVE_ON_FAIL", raw)
-    if (raw := get("WORKER_TRADING_CONCURRENCY")) is not None:
-        kw["worker_trading_concurrency"] = _positive_int("WORKER_TRADING_CONCURRENCY", raw)
-    if (raw := get("WORKER_FINANCIAL_CONCURRENCY")) is not None:
-        kw["worker_financial_concurrency"] = _positive_int("WORKER_FINANCIAL_CONCURRENCY", raw)
-    if (raw := get("JOBMESH_BIND_HOST")) is not None:
-        kw["bind_host"] = raw
-    if (raw := get("LOG_LEVEL")) is not None:
-        if raw.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ConfigError("LOG_LEVEL", "DEBUG, INFO, WARNING or ERROR", raw)
-        kw["log_level"] = raw.upper()
-
-    grpc_ports, metrics_ports = {}, {}
-    for spec in SERVICES:
-        var = f"{spec.env_stem}_PORT"
-        grpc_ports[spec.module] = _port(var, raw) if (raw := get(var)) else spec.grpc_port
-        var = f"{spec.env_stem}_METRICS_PORT"
-        metrics_ports[spec.module] = _port(var, raw) if (raw := get(var)) else spec.metrics_port
-    kw["grpc_ports"], kw["metrics_ports"] = grpc_ports, metrics_ports
-
     queues: dict[str, QueueConfig] = {}
     for queue in ALL_QUEUES:
         base = WORKER_CONFIGS[queue]
         stem = queue_env_stem(queue)
         concurrency, limiter = base.concurrency, base.limiter
         if (raw := get(f"{stem}_CONCURRENCY")) is not None:
-            concurrency = _positive_int(f"{stem}_CONCURRENCY", raw)
+            concurrency = positive_int(f"{stem}_CONCURRENCY", raw)
         if (raw := get(f"{stem}_RATE_LIMIT")) is not None:
             limiter = _rate_limit(f"{stem}_RATE_LIMIT", raw)
         queues[queue] = QueueConfig(concurrency, limiter)
@@ -264,12 +205,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
     tuning = QueueTuning()
     if (raw := get("JOBMESH_RECLAIM_MS")) is not None:
-        tuning = replace(tuning, reclaim_ms=_positive_int("JOBMESH_RECLAIM_MS", raw, 3_600_000))
+        tuning = replace(tuning, reclaim_ms=positive_int("JOBMESH_RECLAIM_MS", raw, 3_600_000))
     if (raw := get("JOBMESH_MAX_DELIVERIES")) is not None:
-        tuning = replace(tuning, max_deliveries=_positive_int("JOBMESH_MAX_DELIVERIES", raw, 1000))
+        tuning = replace(tuning, max_deliveries=positive_int("JOBMESH_MAX_DELIVERIES", raw, 1000))
     if (raw := get("JOBMESH_SHUTDOWN_GRACE_MS")) is not None:
         tuning = replace(
-            tuning, shutdown_grace_ms=_positive_int("JOBMESH_SHUTDOWN_GRACE_MS", raw, 3_600_000)
+            tuning, shutdown_grace_ms=positive_int("JOBMESH_SHUTDOWN_GRACE_MS", raw, 3_600_000)
         )
     kw["tuning"] = tuning
     return Settings(**kw)  # type: ignore[arg-type]

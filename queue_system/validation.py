@@ -13,7 +13,7 @@ document, plus bounds on sizes so an absurd job cannot fill Redis). A test
 checks that every field of every message has a rule, so a field added to the
 contract cannot go unchecked.
 
-Pure: no I/O and no grpc; `queue_system.rpc_errors` turns the
+Pure: no I/O and no grpc; `service_kit.rich_errors` turns the
 InvalidArgumentError that `check` raises into the gRPC status.
 """
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every check jobmesh has, in order, stopping at the first failure:
-# the contract (buf lint, buf breaking, gen/ freshness), ruff, mypy, pytest.
+# the contract (buf lint, buf breaking, gen/ freshness), ruff, import layers, mypy, pytest.
 # Expects the project's venv on PATH (./run test arranges that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ scripts/check_contract.sh
 
 step "ruff check ."
 ruff check . || fail "ruff"
+
+step "lint-imports (the layers: contracts in pyproject.toml)"
+lint-imports --no-cache || fail "lint-imports"
 
 step "mypy (strict, packages from pyproject.toml)"
 mypy || fail "mypy"

@@ -10,16 +10,15 @@ from redis.exceptions import RedisError
 from jobmesh.queue.v1 import queue_service_pb2, queue_service_pb2_grpc
 from jobmesh.trading.v1 import trading_service_pb2, trading_service_pb2_grpc
 from queue_system.manager import QueueManager
-from queue_system.metrics import track_queue_depth
-from queue_system.server import ServedService, ServiceContext, run_service, served
-from trading_svc.queue_servicer import QueueServicer
-from trading_svc.trading_servicer import TradingServicer
+from service_kit.server import ServedService, ServiceContext, run_service, served
+from trading_svc.servicers.queue import QueueServicer
+from trading_svc.servicers.trading import TradingServicer
 
 log = logging.getLogger(__name__)
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
-    manager = QueueManager(context.settings, service=context.spec.name)
+    manager = QueueManager(context.settings.runtime, service=context.spec.name)
 
     async def create_groups() -> None:
         try:
@@ -28,7 +27,7 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
             log.warning("consumer groups not created yet (%s); the first add will", exc)
 
     context.on_startup(create_groups)
-    context.run_in_background(lambda: track_queue_depth(manager, list(manager.queues)))
+    context.run_in_background(manager.track_queue_depth)
     context.on_shutdown(manager.close)
     return [
         served(

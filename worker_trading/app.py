@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from queue_system.catalog import TRADING_QUEUES
-from queue_system.server import ServedService, ServiceContext, run_service
-from queue_system.worker_app import build_worker
+from service_kit.server import ServedService, ServiceContext, run_service
+from service_kit.worker_service import build_worker
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
-    # WORKER_TRADING_CONCURRENCY, when set, replaces every queue's WORKER_CONFIGS concurrency.
-    return build_worker(context, TRADING_QUEUES, context.settings.worker_trading_concurrency)
+    return build_worker(context, TRADING_QUEUES)
 
 
 def main() -> None:

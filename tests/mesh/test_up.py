@@ -25,7 +25,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.servicekit import ROOT, SPECS, base_env, free_port
+from tests.service_processes import ROOT, SPECS, base_env, free_port
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servicekit import ServiceProcess, start_all, stop_all, wait_for
+from tests.service_processes import ServiceProcess, start_all, stop_all, wait_for
 
 
 @pytest.fixture(scope="session")

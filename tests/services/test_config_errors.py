@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.servicekit import SPECS, base_env, run_module
+from tests.service_processes import SPECS, base_env, run_module
 
 
 def _one_line_error(module: str, **env: str) -> str:

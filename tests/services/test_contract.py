@@ -16,7 +16,7 @@ import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
-from tests.servicekit import HEALTH, REFLECTION, ROOT, SERVED, ServiceProcess
+from tests.service_processes import HEALTH, REFLECTION, ROOT, SERVED, ServiceProcess
 
 PROTO = ROOT / "proto"
 

@@ -16,7 +16,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.redis_server import RedisProcess
-from tests.servicekit import SPECS, ServiceProcess, free_port, start_all, wait_for
+from tests.service_processes import SPECS, ServiceProcess, free_port, start_all, wait_for
 
 pytestmark = pytest.mark.slow
 

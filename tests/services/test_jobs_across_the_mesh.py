@@ -14,7 +14,7 @@ from jobmesh.queue.v1 import queue_service_pb2_grpc as qgrpc
 from jobmesh.worker.v1 import worker_service_pb2 as wpb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as wgrpc
 from queue_system.catalog import FINANCIAL_QUEUES
-from tests.servicekit import ServiceProcess, eventually, samples
+from tests.service_processes import ServiceProcess, eventually, samples
 
 Q = "categorization"
 

@@ -11,8 +11,8 @@ from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import probe_pb2
 from jobmesh.queue.v1 import queue_service_pb2 as qpb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as qgrpc
-from tests.servicekit import SPECS, ServiceProcess, eventually, samples, stop_all
-from tests.servicekit import wait_for as wait_for_health
+from tests.service_processes import SPECS, ServiceProcess, eventually, samples, stop_all
+from tests.service_processes import wait_for as wait_for_health
 
 N = 400
 SUCCESS = (("job_type", "probe"), ("status", "success"))

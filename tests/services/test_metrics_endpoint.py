@@ -10,7 +10,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.servicekit import SERVED, ServiceProcess
+from tests.service_processes import SERVED, ServiceProcess
 
 # The seed's gauge keeps its dashboard name; promtool warns about the `_total` suffix of a gauge.
 ALLOWED_WARNING = "active_jobs_total"

@@ -16,7 +16,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from grpc_status import rpc_status
 
-from tests.servicekit import SERVED, ServiceProcess
+from tests.service_processes import SERVED, ServiceProcess
 
 
 def _call(channel: grpc.Channel, path: str, server_streaming: bool) -> grpc.RpcError | None:

@@ -2,7 +2,7 @@
 
 Thin: check the request's shape, call `QueueManager`, encode the answer.
 Mutating RPCs answer a retry with the same `request_id` with their first
-answer (queue_system.idempotency); adds derive their job ids from it, so even
+answer (service_kit.idempotency); adds derive their job ids from it, so even
 racing retries add a job once.
 """
 
@@ -19,12 +19,12 @@ from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system import events
 from queue_system.errors import FieldViolation, InvalidArgumentError
-from queue_system.idempotency import Idempotent, job_id_for
 from queue_system.manager import MAX_PAGE, QueueManager
 from queue_system.options import duration_ms
 from queue_system.producer import Added, JobRequest
 from queue_system.tokens import encode_token
 from queue_system.validation import check, validate_enqueue_batch, validate_job
+from service_kit.idempotency import Idempotent, job_id_for
 
 M = TypeVar("M", bound=Message)
 Ctx = grpc.aio.ServicerContext[Any, Any]

@@ -1,4 +1,4 @@
-"""Our exceptions cross a real aio gRPC server as rich statuses (queue_system/rpc_errors.py).
+"""Our exceptions cross a real aio gRPC server as rich statuses (service_kit/rich_errors.py).
 
 A small DeadLetterService whose methods raise on purpose runs behind the
 same interceptors every jobmesh service uses; a real client then reads the
@@ -26,8 +26,8 @@ from queue_system.errors import (
     NotFoundError,
     NotImplementedYetError,
 )
-from queue_system.grpc_metrics import MetricsInterceptor
-from queue_system.rpc_errors import INTERNAL_MESSAGE, ErrorInterceptor, to_rich_status
+from service_kit.rich_errors import INTERNAL_MESSAGE, ErrorInterceptor, to_rich_status
+from service_kit.rpc_metrics import MetricsInterceptor
 
 SERVICE = "jobmesh.dlq.v1.DeadLetterService"
 
@@ -164,7 +164,7 @@ async def test_unexpected_errors_are_internal_and_generic_but_logged(
 ) -> None:
     call = stub.RedriveDeadLetters(pb.RedriveDeadLettersRequest())
     with (
-        caplog.at_level(logging.ERROR, logger="queue_system.rpc_errors"),
+        caplog.at_level(logging.ERROR, logger="service_kit.rich_errors"),
         pytest.raises(grpc.aio.AioRpcError) as err,
     ):
         await call

@@ -33,7 +33,7 @@ from queue_system.errors import (
     UnavailableError,
     UnrecoverableError,
 )
-from queue_system.rpc_handlers import Context, wrap_handler
+from service_kit.handlers import Context, wrap_handler
 
 log = logging.getLogger(__name__)
 

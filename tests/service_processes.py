@@ -24,7 +24,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from prometheus_client.parser import text_string_to_metric_families
 
-from queue_system.settings import SERVICES, ServiceSpec
+from service_kit.settings import SERVICES, ServiceSpec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = {s.module: s for s in SERVICES}

@@ -29,10 +29,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import disable_created_metrics, start_http_server
 
-from queue_system.grpc_metrics import MetricsInterceptor
-from queue_system.health import RedisHealth
-from queue_system.rpc_errors import ErrorInterceptor
-from queue_system.settings import SERVICE_BY_MODULE, ConfigError, ServiceSpec, Settings, load
+from queue_system.settings import ConfigError
+from service_kit.health import RedisHealth
+from service_kit.rich_errors import ErrorInterceptor
+from service_kit.rpc_metrics import MetricsInterceptor
+from service_kit.settings import SERVICE_BY_MODULE, ServiceSettings, ServiceSpec, load
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ServiceContext:
     """What a service's `build` gets: its settings and where to hook start-up and shutdown work."""
 
     spec: ServiceSpec
-    settings: Settings
+    settings: ServiceSettings
     startup_hooks: list[Hook] = field(default_factory=list)
     stopping_hooks: list[Hook] = field(default_factory=list)
     shutdown_hooks: list[Hook] = field(default_factory=list)
@@ -113,7 +114,7 @@ def _metrics_host(bind_host: str) -> str:
 class Service:
     """One running service: start() it, stop() it; `grpc_port`/`metrics_port` are the bound ports."""
 
-    def __init__(self, spec: ServiceSpec, settings: Settings, build: Build) -> None:
+    def __init__(self, spec: ServiceSpec, settings: ServiceSettings, build: Build) -> None:
         self.spec = spec
         self.settings = settings
         self.build = build
@@ -138,9 +139,8 @@ class Service:
     async def start(self) -> None:
         """Build the servicers, listen, and run the start-up hooks (inside the running loop)."""
         self.served = list(self.build(self.context))
-        self._health = RedisHealth(
-            self.settings.redis_url, self.settings.redis_url_redacted, [s.name for s in self.served]
-        )
+        redis = self.settings.runtime
+        self._health = RedisHealth(redis.redis_url, redis.redis_url_redacted, [s.name for s in self.served])
         self._server = server = grpc.aio.server(
             interceptors=[MetricsInterceptor(), ErrorInterceptor()],
             # Without this, grpc lets a second process bind the same port (SO_REUSEPORT).
@@ -163,7 +163,7 @@ class Service:
         log.info(
             "%s serving %s on %s:%d; metrics on http://%s:%d/metrics; Redis %s",
             self.spec.name, ", ".join(s.name for s in self.served), host, self.grpc_port,
-            host, self.metrics_port, self.settings.redis_url_redacted,
+            host, self.metrics_port, self.settings.runtime.redis_url_redacted,
         )
         for hook in self.context.startup_hooks:
             await hook()
@@ -191,7 +191,7 @@ class Service:
         self._stopped = True
         if self._health is not None:
             await self._health.shutdown()
-        grace = min(self.settings.tuning.shutdown_grace_ms / 1000, RPC_GRACE_S_MAX)
+        grace = min(self.settings.runtime.tuning.shutdown_grace_ms / 1000, RPC_GRACE_S_MAX)
         stopping = [self._server.stop(grace)] if self._server is not None else []
         results = await asyncio.gather(
             *stopping, *(hook() for hook in self.context.stopping_hooks), return_exceptions=True

@@ -13,21 +13,24 @@ from collections.abc import Callable, Sequence
 
 from jobmesh.worker.v1 import worker_service_pb2, worker_service_pb2_grpc
 from queue_system.broker import JobBroker
-from queue_system.metrics import track_queue_depth
-from queue_system.server import ServedService, ServiceContext, served
 from queue_system.worker import Worker
-from queue_system.worker_service import WorkerServicer
+from service_kit.server import ServedService, ServiceContext, served
+from service_kit.worker_servicer import WorkerServicer
 
 
 def build_worker(
     context: ServiceContext,
     queues: Sequence[str],
-    concurrency: int | None,
     register_tasks: Callable[[JobBroker], None] | None = None,
 ) -> Sequence[ServedService]:
-    """Everything one worker service runs; `register_tasks` declares its taskiq tasks."""
+    """Everything one worker service runs; `register_tasks` declares its taskiq tasks.
+
+    `<SERVICE>_CONCURRENCY` (e.g. WORKER_TRADING_CONCURRENCY), when set, replaces
+    every queue's WORKER_CONFIGS concurrency.
+    """
     name = context.spec.name
-    broker = JobBroker(context.settings, service=name, queues=queues)
+    concurrency = context.settings.worker_concurrency.get(context.spec.module)
+    broker = JobBroker(context.settings.runtime, service=name, queues=queues)
     if register_tasks is not None:
         register_tasks(broker)
     worker = Worker(broker, queues, concurrency=concurrency)
@@ -37,7 +40,7 @@ def build_worker(
         await worker.start()
 
     context.on_startup(start)
-    context.run_in_background(lambda: track_queue_depth(broker.manager, queues))
+    context.run_in_background(broker.manager.track_queue_depth)
     context.on_stopping(worker.stop)
     context.on_shutdown(broker.shutdown)
     servicer = WorkerServicer(name, queues, broker.manager, lambda: worker.running)

@@ -21,11 +21,11 @@ from jobmesh.jobs.v1 import probe_pb2, trading_jobs_pb2
 from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system.manager import QueueManager
-from queue_system.rpc_errors import ErrorInterceptor
 from queue_system.settings import Settings
 from queue_system.tasks import task_spec
+from service_kit.rich_errors import ErrorInterceptor
 from tests.queue_system.conftest import wait_until
-from trading_svc.queue_servicer import QueueServicer
+from trading_svc.servicers.queue import QueueServicer
 
 Q = "categorization"
 

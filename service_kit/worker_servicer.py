@@ -17,8 +17,8 @@ from jobmesh.queue.v1 import queue_pb2
 from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.errors import FieldViolation, InvalidArgumentError, NotImplementedYetError
-from queue_system.idempotency import Idempotent
 from queue_system.manager import QueueManager
+from service_kit.idempotency import Idempotent
 
 SCHEDULES: str = "the cron schedules (worker-financial's schedules issue)"
 Ctx = grpc.aio.ServicerContext[Any, Any]

@@ -16,7 +16,7 @@ from typing import Any, Final
 import grpc
 from prometheus_client import Counter, Histogram
 
-from queue_system.rpc_handlers import Context, rpc_type, split_method, wrap_handler
+from service_kit.handlers import Context, rpc_type, split_method, wrap_handler
 
 _LABELS: Final = ("grpc_type", "grpc_service", "grpc_method")
 

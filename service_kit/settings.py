@@ -1,0 +1,93 @@
+"""A service's configuration: the queue runtime's settings plus what only a service has.
+
+The runtime's variables are read by `queue_system.settings`; this module adds
+the service's own (its ports, the address it binds, its log level, a worker
+service's concurrency override) and shares the runtime's rule: every variable
+is read once at start-up, and a bad value raises `ConfigError`, which
+`run_service` turns into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from queue_system import settings as runtime
+from queue_system.settings import ConfigError, positive_int, reader
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSpec:
+    """One service of the mesh: its name on the wire, module, and default ports."""
+
+    name: str
+    module: str
+    grpc_port: int
+    metrics_port: int
+
+    @property
+    def env_stem(self) -> str:
+        """Prefix of this service's variables, e.g. TRADING_SVC (TRADING_SVC_PORT, ...)."""
+        return self.module.upper()
+
+
+SERVICES: Final = (
+    ServiceSpec("trading-svc", "trading_svc", 3002, 9002),
+    ServiceSpec("worker-financial", "worker_financial", 3101, 9101),
+    ServiceSpec("worker-trading", "worker_trading", 3102, 9102),
+    ServiceSpec("dlq-svc", "dlq_svc", 3103, 9103),
+)
+SERVICE_BY_MODULE: Final = {s.module: s for s in SERVICES}
+# Services that run jobs and accept <STEM>_CONCURRENCY (e.g. WORKER_TRADING_CONCURRENCY).
+WORKER_MODULES: Final = ("worker_financial", "worker_trading")
+LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    """Everything a jobmesh service process is configured with."""
+
+    runtime: runtime.Settings = field(default_factory=runtime.Settings)
+    bind_host: str = "[::]"
+    grpc_ports: Mapping[str, int] = field(default_factory=lambda: {s.module: s.grpc_port for s in SERVICES})
+    metrics_ports: Mapping[str, int] = field(
+        default_factory=lambda: {s.module: s.metrics_port for s in SERVICES}
+    )
+    log_level: str = "INFO"
+    # Per worker module: jobs at once per queue, replacing WORKER_CONFIGS' values (None: keep them).
+    worker_concurrency: Mapping[str, int | None] = field(default_factory=dict)
+
+
+def _port(variable: str, raw: str) -> int:
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:
+        raise ConfigError(variable, "a TCP port from 1 to 65535", raw)
+    return int(raw)
+
+
+def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
+    """Build ServiceSettings from an environment mapping (os.environ by default)."""
+    get = reader(env)
+    grpc_ports, metrics_ports = {}, {}
+    for spec in SERVICES:
+        var = f"{spec.env_stem}_PORT"
+        grpc_ports[spec.module] = _port(var, raw) if (raw := get(var)) else spec.grpc_port
+        var = f"{spec.env_stem}_METRICS_PORT"
+        metrics_ports[spec.module] = _port(var, raw) if (raw := get(var)) else spec.metrics_port
+    concurrency: dict[str, int | None] = {}
+    for module in WORKER_MODULES:
+        var = f"{SERVICE_BY_MODULE[module].env_stem}_CONCURRENCY"
+        concurrency[module] = positive_int(var, raw) if (raw := get(var)) is not None else None
+    log_level = "INFO"
+    if (raw := get("LOG_LEVEL")) is not None:
+        if raw.upper() not in LOG_LEVELS:
+            raise ConfigError("LOG_LEVEL", ", ".join(LOG_LEVELS[:-1]) + f" or {LOG_LEVELS[-1]}", raw)
+        log_level = raw.upper()
+    return ServiceSettings(
+        runtime=runtime.load(env),
+        bind_host=get("JOBMESH_BIND_HOST") or "[::]",
+        grpc_ports=grpc_ports,
+        metrics_ports=metrics_ports,
+        log_level=log_level,
+        worker_concurrency=concurrency,
+    )
