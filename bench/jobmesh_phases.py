@@ -30,11 +30,13 @@ from bench.options import BATCH, BenchOptions
 from bench.payloads import QUEUE, probe_job, task_job
 from jobmesh.jobs.v1 import financial_jobs_pb2
 from queue_system.catalog import PROBE_FIELD
-from queue_system.consumer import QueueConsumer
+from queue_system.envelope import JobRequest
 from queue_system.manager import QueueManager
-from queue_system.producer import JobRequest, Producer
+from queue_system.producer import Producer
 from queue_system.settings import Settings, load, queue_env_stem
 from queue_system.tasks import TaskSpec, task_spec
+from queue_system.validation.jobs import checked_job
+from queue_system.worker import Worker
 
 LATENCY_GAP_S = 0.005  # BullMQ's bench: await sleep(5) between single adds
 TASK_TYPE = "categorization"  # job_type label of the task job in jobs_processed_total
@@ -123,7 +125,7 @@ class Results:
 
 def envelope_bytes(make: Callable[[int], JobRequest]) -> int:
     """Size of one encoded job envelope (what each job stores in Redis besides its bookkeeping)."""
-    return len(Producer({}, validate=False).encode([make(0)])[0][1].envelope)
+    return len(Producer({}, ride_out_ms=0).encode(checked_job(make(0)))[0][1].envelope)
 
 
 class JobmeshBench:
@@ -136,7 +138,7 @@ class JobmeshBench:
         self.tasks = {QUEUE: noop_task(self.recorder)}
         self.rss = RssSampler()
         self.results = Results()
-        self.worker: QueueConsumer | None = None
+        self.worker: Worker | None = None
 
     def _log(self, what: str) -> None:
         print(f"bench: {what}", flush=True, file=sys.stderr)
@@ -159,7 +161,7 @@ class JobmeshBench:
             raise RuntimeError(f"{added} of {n} jobs added")
         return elapsed, window
 
-    async def start_worker(self) -> QueueConsumer:
+    async def start_worker(self) -> Worker:
         return await self.manager.create_worker(QUEUE, self.tasks, concurrency=self.opts.concurrency)
 
     async def stop_worker(self) -> None:

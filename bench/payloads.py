@@ -22,7 +22,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.jobs.v1 import envelope_pb2, financial_jobs_pb2, probe_pb2
 from queue_system.catalog import CATEGORIZATION
-from queue_system.producer import JobRequest
+from queue_system.envelope import JobRequest
 
 QUEUE = CATEGORIZATION
 PAD_CHARS = 120

@@ -14,9 +14,11 @@ What travels is a protobuf `Job` envelope (never pickle); options come from
 labels (`priority`, `delay` s, `attempts`, `timeout` s, `job_id`, or a whole
 serialized `JobOptions` as the bytes label `options`). Sending goes through
 taskiq's kicker, so `pre_send`/`post_send` middlewares run; receiving is
-jobmesh's own path (`queue_system.worker.Worker`), which also runs
-`pre_execute`/`post_execute`/`on_error`. taskiq-redis's stream listener and
-taskiq's receiver are not used: they lose and hoard jobs (DESIGN.md).
+jobmesh's own path (`queue_system.receiver.JobReceiver`, which taskiq's CLI
+runs with `--receiver queue_system.receiver:JobReceiver`), which also runs
+`pre_execute`/`post_execute`/`on_error` and stores each job's final outcome
+for `wait_result()` (queue_system.results). taskiq-redis's stream listener and
+taskiq's own receiver are not used: they lose and hoard jobs (DESIGN.md).
 """
 
 from __future__ import annotations
@@ -35,13 +37,14 @@ from taskiq.message import BrokerMessage, TaskiqMessage
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from queue_system.catalog import ALL_QUEUES
+from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.manager import QueueManager
 from queue_system.options import duration_ms, lane_of
-from queue_system.producer import JobRequest, envelope_bytes
 from queue_system.queue import NewJob
+from queue_system.results import BackendResults, ResultSink, redis_result_backend
 from queue_system.settings import Settings
-from queue_system.validation import check, validate_job
+from queue_system.validation.jobs import checked_job
 
 # JobPayload field for each payload message type (by full proto name).
 PAYLOAD_FIELD_OF_TYPE = {
@@ -123,11 +126,12 @@ class EnvelopeFormatter(TaskiqFormatter):
         queue = str(labels.get("queue") or message.task_name)
         payload = payload_of(message.args[0])
         opts = options_from_labels(labels)
-        check(validate_job(queue, payload, opts))
+        request = JobRequest(queue, payload, opts, task_name=message.task_name)
+        checked_job(request)
         now = Timestamp()
         now.FromNanoseconds(time.time_ns())
-        job_id = opts.job_id or message.task_id
-        request = JobRequest(queue, payload, opts, task_name=message.task_name)
+        # a job_id label names the job: the handle kiq() returns must name it too
+        message.task_id = job_id = opts.job_id or message.task_id
         return BrokerMessage(
             task_id=job_id,
             task_name=message.task_name,
@@ -156,22 +160,41 @@ class JobBroker(AsyncBroker):
         *,
         service: str,
         queues: Sequence[str] = ALL_QUEUES,
-        manager: QueueManager | None = None,
+        keep_results: bool = True,
     ) -> None:
         super().__init__()
         self.settings = settings
         self.service = service
-        self.manager = manager or QueueManager(settings, service=service, queues=queues)
+        self.manager = QueueManager(settings, service=service, queues=queues)
         self.formatter = EnvelopeFormatter(self)
+        # Exception types each task never retries (`throws=`), by task name.
+        self._throws: dict[str, tuple[type[BaseException], ...]] = {}
+        self.results: ResultSink | None = None
+        if keep_results:
+            backend = redis_result_backend(settings.redis_url, settings.queue_prefix)
+            self.with_result_backend(backend)
+            self.results = BackendResults(backend)
 
-    def task(self, task_name: Any = None, **labels: Any) -> Any:
-        """taskiq's decorator; `queue=` names the jobmesh queue (and the default task name)."""
+    def task(
+        self, task_name: Any = None, *, throws: Sequence[type[BaseException]] = (), **labels: Any
+    ) -> Any:
+        """taskiq's decorator; `queue=` names the jobmesh queue (and the default task name),
+        `throws=` exception types the task never retries (as dramatiq's actors)."""
         queue = labels.get("queue")
         if queue is not None and queue not in self.manager.queues:
             raise ValueError(f"unknown queue {queue!r}; one of: {', '.join(self.manager.queues)}")
         if task_name is None and queue is not None:
             task_name = queue
-        return super().task(task_name, **labels)
+        decorate = super().task(task_name, **labels)
+        if not callable(task_name) and throws:
+
+            def remember(fn: Any) -> Any:
+                declared = decorate(fn)
+                self._throws[declared.task_name] = tuple(throws)
+                return declared
+
+            return remember
+        return decorate
 
     async def startup(self) -> None:
         await super().startup()
@@ -182,22 +205,23 @@ class JobBroker(AsyncBroker):
         await super().shutdown()
 
     async def kick(self, message: BrokerMessage) -> None:
+        """Add the job; through a Redis outage it waits (JOBMESH_RIDE_OUT_MS), never adding it twice."""
         labels = message.labels
-        queue = self.manager.queue(str(labels["queue"]))
-        await queue.enqueue(
-            [NewJob(message.task_id, message.message, int(labels["lane"]), int(labels["delay_ms"]))]
-        )
+        queue = self.manager.queue(str(labels["queue"])).name
+        new = NewJob(message.task_id, message.message, int(labels["lane"]), int(labels["delay_ms"]))
+        await self.manager.producer.send([(queue, new)])
 
     def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:
-        raise NotImplementedError(
-            "jobmesh receives with queue_system.worker.Worker (leases, reclaim, batched acks), "
-            "not with taskiq's receiver"
+        raise TypeError(
+            "jobmesh queues are read by jobmesh's receiver, which keeps their guarantees (leases, "
+            "takeovers, delivery counts): run `taskiq worker <module>:<broker> "
+            "--receiver queue_system.receiver:JobReceiver`"
         )
 
-    def tasks_of(self, queue: str) -> dict[str, Callable[..., Any]]:
-        """Registered task functions of one queue, by task name."""
+    def tasks_of(self, queue: str) -> dict[str, tuple[Callable[..., Any], tuple[type[BaseException], ...]]]:
+        """Registered tasks of one queue, by task name: the function and what it never retries."""
         return {
-            name: task.original_func
+            name: (task.original_func, self._throws.get(name, ()))
             for name, task in self.get_all_tasks().items()
             if (task.labels.get("queue") or name) == queue
         }

@@ -1,12 +1,19 @@
 """Redis clients that ride out a Redis restart by themselves.
 
-Every command is retried with capped exponential backoff on connection and
-timeout errors, so a producer or worker keeps going when Redis comes back.
-Retrying is safe for every jobmesh script: adds are de-duplicated by job id and
-every finish checks that the caller still holds the job.
+Every command is tried again with capped exponential backoff on connection
+and timeout errors, so a producer or worker keeps going when Redis comes back
+(`outages.ride_out` bounds how long a caller waits in all). A caller that
+finds every connection busy waits for one instead of failing at once: under
+a burst of adds during an outage, connections stay busy while their commands
+wait for Redis, and failing the calls behind them would turn an outage of two
+seconds into lost adds. Trying a command again is safe for every jobmesh
+script: adds carry a receipt and job ids, and every finish checks that the
+caller still holds the job.
 """
 
 from __future__ import annotations
+
+from typing import Final
 
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
@@ -14,20 +21,25 @@ from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# Retries per command before the error reaches the caller (about 5 s of backoff).
-COMMAND_RETRIES = 12
+# Tries per command before the error reaches the caller (about 5 s of backoff).
+COMMAND_RETRIES: Final = 12
+# Connections one client opens at most; further callers wait for a free one.
+MAX_CONNECTIONS: Final = 100
+# How long a caller waits for a free connection before its call fails (and,
+# in an add, `ride_out` decides whether to wait more).
+CONNECTION_WAIT_S: Final = 20.0
 
 
-def connect(
-    url: str, *, retries: int = COMMAND_RETRIES, max_connections: int | None = None
-) -> aioredis.Redis:
-    """An asyncio client for `url` with reconnecting retries and keep-alive checks."""
-    return aioredis.Redis.from_url(
+def connect(url: str, *, max_connections: int = MAX_CONNECTIONS) -> aioredis.Redis:
+    """An asyncio client for `url` with reconnecting tries, keep-alive checks and waiting for connections."""
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.02), retries),
+        max_connections=max_connections,
+        timeout=CONNECTION_WAIT_S,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.02), COMMAND_RETRIES),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
         socket_connect_timeout=2.0,
         socket_keepalive=True,
         health_check_interval=15,
-        max_connections=max_connections,
     )
+    return aioredis.Redis.from_pool(pool)

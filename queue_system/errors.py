@@ -75,6 +75,33 @@ class NotImplementedYetError(JobmeshError):
 
 
 class UnrecoverableError(JobmeshError):
-    """Raised by a job handler: the job must not be retried (dramatiq's `throws`)."""
+    """Raised by a job handler: the job must not be retried, whatever attempts it has left.
+
+    Any exception says the same with a class attribute `retryable = False`; a
+    task names foreign exception types that are never retried with
+    `@broker.task(throws=(...))`, as in dramatiq.
+    """
 
     reason = "UNRECOVERABLE"
+    retryable = False
+
+
+class JobDeadLetteredError(JobmeshError):
+    """A job's final outcome, as its taskiq result tells it: it went to the dead-letter stream."""
+
+    reason = "DEAD_LETTERED"
+
+
+class RetryAfterError(JobmeshError):
+    """Raised by a job handler: try again after `retry_after` seconds, not after the backoff.
+
+    For a venue that answers "429, Retry-After: 30". Any exception with a
+    `retry_after` attribute (seconds, or a timedelta) steers the wait the same
+    way. The failed attempt counts; with no attempt left the job is dead-lettered.
+    """
+
+    reason = "RETRY_AFTER"
+
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -9,6 +9,7 @@ still hold, and says so (FailedPreconditionError) when they no longer do.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final, cast
 
@@ -19,8 +20,11 @@ from google.protobuf.any_pb2 import Any as AnyMsg
 from jobmesh.events.v1 import event_pb2, job_events_pb2
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
 from queue_system.failure import timestamp_ms
+from queue_system.keys import EntryField
 from queue_system.queue import RedisQueue
 from queue_system.tokens import decode_token, encode_token
+
+log = logging.getLogger(__name__)
 
 READ_COUNT = 500
 BLOCK_MS = 5000
@@ -29,19 +33,31 @@ BLOCK_MS = 5000
 # The type of each event's data, by event name (the stream entries leave it out).
 DATA_TYPE: Final = {
     "job_dead_lettered": job_events_pb2.JobDeadLettered,
-    **{name: job_events_pb2.QueueControl for name in ("queue_paused", "queue_resumed")},
+    **{
+        name: job_events_pb2.QueueControl
+        for name in ("queue_paused", "queue_resumed", "queue_drained", "queue_cleaned")
+    },
 }
 
 
+_SERVICE: Final = EntryField.EVENT_SERVICE.encode()
+_NAME: Final = EntryField.EVENT_NAME.encode()
+_DATA: Final = EntryField.EVENT_DATA.encode()
+
+
 def event_from_entry(entry_id: bytes, fields: Mapping[bytes, bytes]) -> event_pb2.Event:
-    """An Event from one event-stream entry: s(ervice), e(vent), d(ata JSON); time from its id."""
-    name = fields[b"e"].decode()
+    """An Event from one event-stream entry (fields in EntryField); its time from the entry id.
+
+    Fields the contract does not know (written by a newer version) are skipped,
+    so an older reader never fails on them.
+    """
+    name = fields[_NAME].decode()
     message = DATA_TYPE.get(name, job_events_pb2.JobLifecycle)()
-    json_format.Parse(fields[b"d"].decode(), message)
+    json_format.Parse(fields[_DATA].decode(), message, ignore_unknown_fields=True)
     data = AnyMsg()
     data.Pack(message)
     ts = timestamp_ms(int(entry_id.split(b"-", 1)[0]))
-    return event_pb2.Event(service=fields[b"s"].decode(), event=name, data=data, timestamp=ts)
+    return event_pb2.Event(service=fields[_SERVICE].decode(), event=name, data=data, timestamp=ts)
 
 
 def resume_positions(token: str, queues: Sequence[str]) -> dict[str, str]:
@@ -104,6 +120,12 @@ async def follow(
             queue = by_stream[stream.decode()]
             for entry_id, fields in entries:
                 positions[queue] = entry_id.decode()
-                if names and fields[b"e"].decode() not in names:
+                if names and fields[_NAME].decode() not in names:
                     continue
-                yield encode_token(positions), event_from_entry(entry_id, fields)
+                try:
+                    event = event_from_entry(entry_id, fields)
+                except (KeyError, ValueError, json_format.ParseError) as exc:
+                    # one bad entry must never end a watch (nor every resume after it)
+                    log.warning("skipping event %s of %s that does not parse: %s", entry_id, queue, exc)
+                    continue
+                yield encode_token(positions), event

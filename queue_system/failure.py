@@ -10,9 +10,13 @@ from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.jobs.v1 import envelope_pb2, failure_pb2
+from queue_system.keys import JobField
+from queue_system.queue import Delivery
 
 MAX_MESSAGE = 2000
 MAX_STACK = 4000
+_ERROR = JobField.ERROR_PREFIX.encode()
+_REDELIVERY = JobField.REDELIVERY_PREFIX.encode()
 
 
 def timestamp_ms(ms: float) -> Timestamp:
@@ -38,22 +42,39 @@ def attempt_error(
     )
 
 
+def worker_lost_error(d: Delivery, detail: str) -> failure_pb2.AttemptError:
+    """The error of an attempt that never finished because its worker kept stopping.
+
+    It counts as an attempt made: the job did run, several times, and took its
+    worker down each time.
+    """
+    now = time.time() * 1000
+    return failure_pb2.AttemptError(
+        attempt=d.attempts_made + 1,
+        error_type="WorkerLost",
+        message=detail[:MAX_MESSAGE],
+        failed_at=timestamp_ms(now),
+        started_at=timestamp_ms(now),
+    )
+
+
 def history_from_hash(
     fields: Mapping[bytes, bytes],
 ) -> tuple[list[failure_pb2.AttemptError], list[failure_pb2.Redelivery]]:
-    """Errors (e:<attempt>) and takeovers (r:<delivery> = holder|idle|ms) kept on a job hash."""
+    """Errors (error:<attempt>) and takeovers (redelivery:<delivery>) kept on a job hash."""
     errors: list[tuple[int, failure_pb2.AttemptError]] = []
     redeliveries: list[tuple[int, failure_pb2.Redelivery]] = []
     for key, value in fields.items():
-        if key.startswith(b"e:"):
-            errors.append((int(key[2:]), failure_pb2.AttemptError.FromString(value)))
-        elif key.startswith(b"r:"):
-            holder, idle, at = value.decode().split("|")
+        if key.startswith(_ERROR):
+            errors.append((int(key[len(_ERROR) :]), failure_pb2.AttemptError.FromString(value)))
+        elif key.startswith(_REDELIVERY):
+            delivery = int(key[len(_REDELIVERY) :])
+            holder, idle, at = value.decode().rsplit("|", 2)
             redeliveries.append(
                 (
-                    int(key[2:]),
+                    delivery,
                     failure_pb2.Redelivery(
-                        delivery=int(key[2:]),
+                        delivery=delivery,
                         lost_by=holder,
                         idle=Duration(seconds=int(idle) // 1000, nanos=(int(idle) % 1000) * 1_000_000),
                         reclaimed_at=timestamp_ms(int(at)),
@@ -74,6 +95,7 @@ def failed_job(
     reason: int,
     detail: str,
     deliveries: int,
+    attempts_made: int,
     fields: Mapping[bytes, bytes],
     last_error: failure_pb2.AttemptError | None,
 ) -> failure_pb2.FailedJob:
@@ -90,6 +112,7 @@ def failed_job(
         queue=queue,
         job_id=job_id,
         detail=detail[:MAX_MESSAGE],
+        attempts_made=attempts_made,
     )
     if job is not None:
         out.job.CopyFrom(job)

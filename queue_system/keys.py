@@ -1,7 +1,12 @@
-"""Every Redis key, stream, channel and TTL jobmesh uses, named in one place.
+"""Every Redis key, stream, field, channel and TTL jobmesh uses, named in one place.
+
+This module is the contract between Python and the Lua scripts: `scripts.py`
+renders the constants below into the prelude every script starts with, so a
+name, a lane number or the order of the keys a script receives is written
+here once and read by both languages.
 
 All keys of one queue share the hash tag `{<queue>}`, so each queue lives in
-one Redis Cluster slot and every Lua script of the queue touches one slot.
+one Redis Cluster slot and every script of the queue touches one slot.
 `prefix` is QUEUE_PREFIX (default "jobmesh").
 """
 
@@ -17,18 +22,36 @@ from queue_system.catalog import (
     WORKER_COORDINATION_CHANNEL,
 )
 
-# Consumer group every worker of a queue joins (one group per lane stream).
-CONSUMER_GROUP: Final = "workers"
-
-# Lanes of a queue, highest priority first; each is one Redis Stream.
+# Lanes of a queue, highest priority first; each is one Redis Stream. Scripts
+# and the Delivery records number them from 1 (critical) to 4 (low).
 LANES: Final = ("critical", "high", "normal", "low")
+# The lane of NORMAL (and unspecified) priority: its ready jobs are "waiting",
+# the other lanes' are "prioritized" (BullMQ's counts).
+NORMAL_LANE: Final = 3
+# JobState name of a ready job in each lane (1-based in Lua, as LANES).
+READY_STATE: Final = tuple(
+    "JOB_STATE_WAITING" if n == NORMAL_LANE else "JOB_STATE_PRIORITIZED" for n in range(1, len(LANES) + 1)
+)
+
+# Consumer group every worker of a queue joins (one group per lane stream).
+WORKER_GROUP: Final = "workers"
+# Consumer group dlq-svc reads each queue's dead-letter stream with.
+DEAD_LETTER_GROUP: Final = "dlq-svc"
 
 # Entries kept in a queue's capped event stream (XADD MAXLEN ~): what a
-# WatchQueueEvents reconnect can still resume from.
+# resumed watch can still replay. A watcher further behind is told so.
 EVENTS_MAXLEN: Final = 10_000
 
 # How long a mutating RPC's first answer is kept for retries with the same request_id.
 IDEMPOTENCY_TTL_S: Final = 24 * 3600
+
+# An add's receipt is kept for the producer's ride-out bound plus this margin:
+# a producer that lost the reply of an add and sends it again meanwhile gets
+# the first add's outcome, and no job twice.
+RECEIPT_MARGIN_MS: Final = 60_000
+
+# How long a job's final outcome is kept for taskiq's `wait_result()` (results.py).
+RESULT_TTL_S: Final = 3600
 
 # The seed's pub/sub channels (exact names, not prefixed).
 CHANNELS: Final = (
@@ -37,6 +60,48 @@ CHANNELS: Final = (
     SYSTEM_EVENTS_CHANNEL,
     WORKER_COORDINATION_CHANNEL,
 )
+
+
+class JobField:
+    """Fields of a job's hash (`QueueKeys.job(id)`): the job's whole record."""
+
+    ENVELOPE: Final = "envelope"  # the jobmesh.jobs.v1.Job envelope as added (binary protobuf)
+    LANE: Final = "lane"  # lane number, 1 (critical) .. 4 (low)
+    ADDED_AT: Final = "added_at"  # ms epoch of the add
+    DUE_AT: Final = "due_at"  # ms epoch a delayed job (or a retry waiting out its backoff) is due
+    ORDER: Final = "order"  # the queue's add counter when it was delayed: ties of due_at keep add order
+    ENTRY_ID: Final = "entry_id"  # its entry in its lane stream, while ready or running
+    STARTED_AT: Final = "started_at"  # ms epoch its latest delivery started (BullMQ's processedOn)
+    FINISHED_AT: Final = "finished_at"  # ms epoch it completed or failed for good
+    WORKER: Final = "worker"  # consumer that runs it, or ran it last
+    ATTEMPTS_MADE: Final = "attempts_made"  # attempts that finished (failed or succeeded), all series
+    SERIES_START: Final = "series_start"  # attempts_made when its current series began (a redrive starts one)
+    DELIVERIES: Final = "deliveries"  # times it was handed to a worker, all series
+    ATTEMPT_DELIVERIES: Final = "attempt_deliveries"  # deliveries of the current attempt (poison check)
+    PROGRESS: Final = "progress"  # 0..100 as the handler last reported
+    RESULT: Final = "result"  # the handler's returned message as google.protobuf.Any bytes
+    FAILED_REASON: Final = "failed_reason"  # why it failed for good, as a sentence
+    DEAD_LETTER_REASON: Final = "dead_letter_reason"  # the DeadLetterReason name it left with
+    REDRIVES: Final = "redrives"  # times an operator put it back on its queue
+    ERROR_PREFIX: Final = "error:"  # error:<attempt> -> jobmesh.jobs.v1.AttemptError bytes
+    REDELIVERY_PREFIX: Final = "redelivery:"  # redelivery:<delivery> -> "<lost holder>|<idle ms>|<ms epoch>"
+
+
+class EntryField:
+    """Fields of stream entries."""
+
+    LANE_JOB: Final = "job"  # a lane entry holds only the job id
+    EVENT_SERVICE: Final = "service"  # event stream: emitting service
+    EVENT_NAME: Final = "event"  # event stream: event name (it implies the data's type)
+    EVENT_DATA: Final = "data"  # event stream: proto3 JSON of the event's data, without "@type"
+    DEAD_JOB_ID: Final = "job_id"  # dead-letter stream: the job's id
+    DEAD_RECORD: Final = "failed_job"  # dead-letter stream: jobmesh.jobs.v1.FailedJob bytes
+
+
+class StatsField:
+    """Fields of a queue's all-time counters (`QueueKeys.stats`)."""
+
+    DEAD_LETTERED: Final = "dead_lettered"  # jobs the queue sent to its dead-letter stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +120,9 @@ class QueueKeys:
         """Stream of ready jobs of one priority lane; entries hold only the job id."""
         return f"{self.base}:lane:{lane}"
 
-    def lane_key_of(self, index: int) -> str:
-        """Stream of lane `index` (1 = critical ... 4 = low), as the scripts number them."""
-        return self.lane(LANES[index - 1])
+    def lane_number(self, number: int) -> str:
+        """Stream of lane `number` (1 = critical ... 4 = low), as the scripts number them."""
+        return self.lane(LANES[number - 1])
 
     @property
     def lanes(self) -> tuple[str, ...]:
@@ -66,7 +131,7 @@ class QueueKeys:
 
     @property
     def job_prefix(self) -> str:
-        """Prefix of job hashes (`<job_prefix><id>`): envelope, attempts, errors, timestamps."""
+        """Prefix of job hashes (`<job_prefix><id>`, fields in JobField)."""
         return f"{self.base}:job:"
 
     def job(self, job_id: str) -> str:
@@ -99,41 +164,77 @@ class QueueKeys:
 
     @property
     def events(self) -> str:
-        """Capped stream of this queue's lifecycle events (resume source for watchers)."""
+        """Capped stream of this queue's events (EVENTS_MAXLEN; entry fields in EntryField)."""
         return f"{self.base}:events"
 
     @property
     def dead_letters(self) -> str:
-        """Durable stream of FailedJob records for dlq_svc; never trimmed by the queue."""
+        """Durable stream of FailedJob records, read by dlq-svc (DEAD_LETTER_GROUP); never trimmed."""
         return f"{self.base}:dead"
 
     @property
     def ready(self) -> str:
-        """Hash lane number -> jobs waiting in that lane (acknowledged entries are trimmed
-        in bulk, so XLEN does not count waiting jobs)."""
+        """Hash lane number -> jobs ready in that lane (acknowledged entries are trimmed
+        in bulk, so XLEN does not count ready jobs)."""
         return f"{self.base}:ready"
 
     @property
     def workers(self) -> str:
-        """ZSET consumer name -> last heartbeat (ms): live workers of the queue."""
+        """ZSET consumer name -> last lease renewal (ms): live workers of the queue."""
         return f"{self.base}:workers"
 
     @property
     def stats(self) -> str:
-        """Hash of all-time counters (dead_lettered, ...)."""
+        """Hash of all-time counters (fields in StatsField)."""
         return f"{self.base}:stats"
 
     @property
-    def config(self) -> str:
-        """Hash of the queue's shared settings (concurrency, rate limit) for inspection."""
-        return f"{self.base}:config"
+    def add_order(self) -> str:
+        """Counter of delayed adds: JobField.ORDER, so jobs due in the same ms start in add order."""
+        return f"{self.base}:order"
+
+    @property
+    def receipts(self) -> str:
+        """Prefix of add receipts (`<receipts><token>` -> the add's outcome, RECEIPT_TTL_MS)."""
+        return f"{self.base}:receipt:"
+
+
+# The keys every queue script receives, in KEYS order (the prelude names each
+# after its QueueKeys property: KEY.delayed, ...; lanes also as LANE_KEYS[n]).
+SCRIPT_KEYS: Final = (
+    "lane_critical",
+    "lane_high",
+    "lane_normal",
+    "lane_low",
+    "delayed",
+    "completed",
+    "failed",
+    "paused",
+    "limiter",
+    "events",
+    "dead_letters",
+    "ready",
+    "workers",
+    "stats",
+    "add_order",
+)
+
+# The arguments every queue script receives first, in ARGV order; the
+# operation's own arguments follow (the prelude gathers them in ARG).
+SCRIPT_HEAD: Final = ("job_prefix", "receipts", "consumer", "service", "channel", "queue")
+
+
+def script_keys(keys: QueueKeys) -> list[str]:
+    """The KEYS of every script of one queue, in SCRIPT_KEYS order."""
+    lanes = dict(zip(SCRIPT_KEYS[: len(LANES)], keys.lanes, strict=True))
+    return [lanes[name] if name in lanes else getattr(keys, name) for name in SCRIPT_KEYS]
+
+
+def result_prefix(prefix: str) -> str:
+    """taskiq-redis's result backend keys: `<prefix>:result:<job id>` (and `...__progress`), RESULT_TTL_S."""
+    return f"{prefix}:result"
 
 
 def idempotency_key(prefix: str, scope: str, request_id: str) -> str:
     """First answer of a mutating RPC, kept IDEMPOTENCY_TTL_S for retries."""
     return f"{prefix}:idem:{scope}:{request_id}"
-
-
-def dead_letter_group() -> str:
-    """Consumer group dlq_svc reads each queue's dead-letter stream with."""
-    return "dlq-svc"

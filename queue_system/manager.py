@@ -1,8 +1,11 @@
-"""`QueueManager`: the seed's QueueManager API in Python.
+"""`QueueManager`: the seed's QueueManager API in Python, one facade over every queue.
 
 add_job, add_jobs, create_worker, get_queue_stats, get_all_queue_stats, pause,
-resume, retry, clean, drain, get_job (plus list_jobs and cancel_job). Domain
-code and the QueueService servicer use it; it never imports grpc.
+resume, redrive (the seed's retry), clean, drain, get_job, list_jobs and
+cancel_job. Adding goes through validation and the producer, reading through
+`reads`, running through `Worker`; this module only ties them to one Redis
+client and one consumer name. Domain code and the QueueService servicer use
+it; it never imports grpc.
 """
 
 from __future__ import annotations
@@ -12,30 +15,28 @@ import os
 import socket
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Literal
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.queue.v1 import queue_pb2
-from queue_system import metrics
+from queue_system import metrics, reads
 from queue_system.catalog import ALL_QUEUES
 from queue_system.connection import connect
-from queue_system.consumer import QueueConsumer
+from queue_system.envelope import JobRequest
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError, NotFoundError
-from queue_system.keys import CONSUMER_GROUP
-from queue_system.options import NORMAL_LANE
-from queue_system.producer import Added, JobRequest, Producer
+from queue_system.keys import WORKER_GROUP
+from queue_system.producer import Added, Producer
 from queue_system.queue import RedisQueue
-from queue_system.records import job_info
+from queue_system.records import ENVELOPE, job_info
+from queue_system.results import ResultSink
 from queue_system.scripts import QueueScripts
 from queue_system.settings import Settings
 from queue_system.tasks import TaskSpec
-from queue_system.tokens import decode_token, encode_token
-
-MAX_PAGE = 1000
-DEFAULT_PAGE = 100
+from queue_system.validation.jobs import checked_batch, checked_job
+from queue_system.worker import Worker
 
 
 def consumer_name(service: str) -> str:
@@ -53,7 +54,6 @@ class QueueManager:
         service: str,
         client: aioredis.Redis | None = None,
         queues: Sequence[str] = ALL_QUEUES,
-        emit_events: bool = True,
     ) -> None:
         self.settings = settings
         self.service = service
@@ -69,12 +69,11 @@ class QueueManager:
                 q,
                 service=service,
                 consumer=self.consumer,
-                emit_events=emit_events,
             )
             for q in queues
         }
-        self.producer = Producer(self.queues)
-        self.consumers: list[QueueConsumer] = []
+        self.producer = Producer(self.queues, ride_out_ms=settings.tuning.ride_out_ms)
+        self.workers: list[Worker] = []
 
     # -- set-up --------------------------------------------------------------
     async def initialize(self) -> None:
@@ -82,15 +81,15 @@ class QueueManager:
         async with self.client.pipeline(transaction=False) as pipe:
             for q in self.queues.values():
                 for lane in q.keys.lanes:
-                    pipe.xgroup_create(lane, CONSUMER_GROUP, id="0", mkstream=True)
+                    pipe.xgroup_create(lane, WORKER_GROUP, id="0", mkstream=True)
             for reply in await pipe.execute(raise_on_error=False):
                 if isinstance(reply, ResponseError) and "BUSYGROUP" not in str(reply):
                     raise reply
 
     async def close(self, grace_s: float | None = None) -> None:
         """Stop every worker (grace period, give back unfinished jobs), then the client."""
-        await asyncio.gather(*(c.stop(grace_s) for c in self.consumers))
-        self.consumers.clear()
+        await asyncio.gather(*(w.stop(grace_s) for w in self.workers))
+        self.workers.clear()
         if self._own_client:
             await self.client.aclose()
 
@@ -112,18 +111,27 @@ class QueueManager:
         trace: env.TraceContext | None = None,
         task_name: str = "",
     ) -> Added:
-        return (await self.add_jobs([JobRequest(queue, payload, options, trace, task_name)]))[0]
+        """Check and add one job (bad fields named as in EnqueueJobRequest: "payload.<kind>...")."""
+        return (await self.producer.add(checked_job(JobRequest(queue, payload, options, trace, task_name))))[
+            0
+        ]
 
     async def add_jobs(self, jobs: Sequence[JobRequest]) -> list[Added]:
-        return await self.producer.add(jobs)
+        """Check and add a batch, all or nothing (bad fields named "jobs[i]...")."""
+        return await self.producer.add(checked_batch(jobs))
 
-    # -- consuming -----------------------------------------------------------
+    # -- running jobs --------------------------------------------------------
     async def create_worker(
-        self, queue: str, tasks: Mapping[str, TaskSpec], *, concurrency: int | None = None, start: bool = True
-    ) -> QueueConsumer:
-        """A consumer for `queue` running `tasks` (by task name), with the queue's configured limits."""
+        self,
+        queue: str,
+        tasks: Mapping[str, TaskSpec],
+        *,
+        concurrency: int | None = None,
+        results: ResultSink | None = None,
+    ) -> Worker:
+        """A started Worker for `queue` running `tasks` (by task name), with the queue's configured limits."""
         config = self.settings.queues[queue]
-        consumer = QueueConsumer(
+        worker = Worker(
             self.queue(queue),
             tasks,
             concurrency=concurrency or config.concurrency,
@@ -131,13 +139,13 @@ class QueueManager:
             tuning=self.settings.tuning,
             remove_on_complete=self.settings.remove_on_complete,
             remove_on_fail=self.settings.remove_on_fail,
+            results=results,
         )
-        self.consumers.append(consumer)
-        if start:
-            await consumer.start()
-        return consumer
+        self.workers.append(worker)
+        await worker.start()
+        return worker
 
-    # -- inspecting ----------------------------------------------------------
+    # -- inspecting (queue_system.reads) ---------------------------------------
     @property
     def alive_ms(self) -> int:
         """A worker that renewed within this long counts as alive (two reclaim periods)."""
@@ -148,155 +156,32 @@ class QueueManager:
         await metrics.track_queue_depth(list(self.queues.values()), self.alive_ms)
 
     async def get_queue_stats(self, queue: str) -> queue_pb2.QueueStats:
-        q = self.queue(queue)
-        c = await q.counts(alive_ms=self.alive_ms)
-        prioritized = c.waiting - c.waiting_by_lane[NORMAL_LANE - 1]
-        counts = queue_pb2.JobCounts(
-            active=c.active,
-            delayed=c.delayed,
-            completed=c.completed,
-            failed=c.failed,
-            waiting=0 if c.paused else c.waiting_by_lane[NORMAL_LANE - 1],
-            prioritized=0 if c.paused else prioritized,
-            paused=c.waiting if c.paused else 0,
-        )
-        config = self.settings.queues.get(queue)
-        stats = queue_pb2.QueueStats(
-            queue=queue, counts=counts, paused=c.paused, workers=c.workers, dead_lettered=c.dead_lettered
-        )
-        if config is not None:
-            stats.concurrency = config.concurrency
-            if config.limiter is not None:
-                stats.rate_limit.max = config.limiter.max
-                stats.rate_limit.duration.FromMilliseconds(config.limiter.duration_ms)
-        return stats
+        return await reads.queue_stats(self.queue(queue), self.settings.queues.get(queue), self.alive_ms)
 
     async def get_all_queue_stats(self) -> list[queue_pb2.QueueStats]:
         return [await self.get_queue_stats(q) for q in self.queues]
 
-    async def _state(self, q: RedisQueue, job_id: str, fields: Mapping[bytes, bytes]) -> int:
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.zscore(q.keys.completed, job_id)
-            pipe.zscore(q.keys.failed, job_id)
-            pipe.zscore(q.keys.delayed, job_id)
-            pipe.exists(q.keys.paused)
-            done, failed, delayed, paused = await pipe.execute()
-        if done is not None:
-            return env.JOB_STATE_COMPLETED
-        if failed is not None:
-            return env.JOB_STATE_FAILED
-        if delayed is not None:
-            return env.JOB_STATE_DELAYED
-        sid, lane = fields.get(b"sid"), int(fields.get(b"lane", b"3"))
-        if sid is not None:
-            pending = await self.client.xpending_range(q.keys.lane_key_of(lane), CONSUMER_GROUP, sid, sid, 1)
-            if pending:
-                return env.JOB_STATE_ACTIVE
-        if paused:
-            return env.JOB_STATE_PAUSED
-        return env.JOB_STATE_WAITING if lane == NORMAL_LANE else env.JOB_STATE_PRIORITIZED
-
     async def get_job(self, queue: str, job_id: str) -> queue_pb2.JobInfo:
-        q = self.queue(queue)
-        fields = await q.job_fields(job_id)
-        if b"env" not in fields:
-            raise NotFoundError("job", f"{queue}/{job_id}")
-        return job_info(fields, await self._state(q, job_id, fields))
+        return await reads.get_job(self.queue(queue), job_id)
 
     async def list_jobs(
         self, queue: str, state: int, page_size: int = 0, page_token: str = ""
     ) -> tuple[list[queue_pb2.JobInfo], str]:
         """One page of a queue's jobs in one state, and the token of the next page ('' at the end)."""
-        q = self.queue(queue)
-        size = min(MAX_PAGE, page_size or DEFAULT_PAGE)
-        pos = decode_token(page_token, "page_token")
-        offset = int(str(pos.get("o", 0)))
-        sets: dict[int, str] = {
-            env.JOB_STATE_COMPLETED: q.keys.completed,
-            env.JOB_STATE_FAILED: q.keys.failed,
-            env.JOB_STATE_DELAYED: q.keys.delayed,
-        }
-        if state in sets:
-            # delayed: soonest first; finished: newest first
-            rng = self.client.zrange if state == env.JOB_STATE_DELAYED else self.client.zrevrange
-            ids = cast(list[bytes], await rng(sets[state], offset, offset + size - 1))
-            jobs = await self._infos(q, [i.decode() for i in ids], state)
-            return jobs, encode_token({"o": offset + size}) if len(ids) == size else ""
-        if state == env.JOB_STATE_ACTIVE:
-            held = [(key, sid) for key in q.keys.lanes for sid in await self._pending_ids(key)]
-            page = held[offset : offset + size]
-            job_ids = [await self._entry_job_id(key, sid) for key, sid in page]
-            jobs = await self._infos(q, [j for j in job_ids if j], state)
-            return jobs, encode_token({"o": offset + size}) if len(held) > offset + size else ""
-        if state in (env.JOB_STATE_WAITING, env.JOB_STATE_PRIORITIZED, env.JOB_STATE_PAUSED):
-            return await self._list_ready(q, state, size, offset)
-        raise InvalidArgumentError([FieldViolation("state", "must be a job state (not UNSPECIFIED)")])
-
-    async def _pending_ids(self, lane_key: str) -> set[bytes]:
-        """Entry ids of a lane held by some worker (its running jobs)."""
-        pending = cast(
-            list[dict[str, Any]],
-            await self.client.xpending_range(lane_key, CONSUMER_GROUP, "-", "+", 100_000),
-        )
-        return {p["message_id"] for p in pending}
-
-    async def _last_delivered(self, lane_key: str) -> str:
-        """The group's last delivered entry id: entries after it are the waiting jobs."""
-        groups: list[dict[str, Any]] = (
-            await self.client.xinfo_groups(lane_key) if await self.client.exists(lane_key) else []
-        )
-        for g in groups:
-            if g["name"] in (CONSUMER_GROUP, CONSUMER_GROUP.encode()):
-                last = g["last-delivered-id"]
-                return last.decode() if isinstance(last, bytes) else str(last)
-        return "0-0"
-
-    async def _entry_job_id(self, lane_key: str, sid: bytes) -> str:
-        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], await self.client.xrange(lane_key, sid, sid))
-        return entries[0][1][b"j"].decode() if entries else ""
-
-    async def _list_ready(
-        self, q: RedisQueue, state: int, size: int, offset: int
-    ) -> tuple[list[queue_pb2.JobInfo], str]:
-        paused = bool(await self.client.exists(q.keys.paused))
-        if (state == env.JOB_STATE_PAUSED) != paused:
-            return [], ""
-        lanes: dict[int, list[int]] = {
-            env.JOB_STATE_WAITING: [NORMAL_LANE],
-            env.JOB_STATE_PRIORITIZED: [1, 2, 4],
-        }
-        found: list[str] = []
-        for lane in lanes.get(state, [1, 2, 3, 4]):
-            key = q.keys.lane_key_of(lane)
-            entries = cast(
-                list[tuple[bytes, dict[bytes, bytes]]],
-                await self.client.xrange(
-                    key, f"({await self._last_delivered(key)}", "+", count=offset + size + 1
-                ),
-            )
-            found += [fields[b"j"].decode() for _, fields in entries]
-        page = found[offset : offset + size]
-        jobs = [await self.get_job(q.name, job_id) for job_id in page]
-        return jobs, encode_token({"o": offset + size}) if len(found) > offset + size else ""
-
-    async def _infos(self, q: RedisQueue, ids: Sequence[str], state: int) -> list[queue_pb2.JobInfo]:
-        async with self.client.pipeline(transaction=False) as pipe:
-            for job_id in ids:
-                pipe.hgetall(q.keys.job(job_id))
-            all_fields = await pipe.execute()
-        return [job_info(f, state) for f in all_fields if b"env" in f]
+        return await reads.list_jobs(self.queue(queue), state, page_size, page_token)
 
     # -- operating -----------------------------------------------------------
     async def pause(self, queue: str, request_id: str = "") -> None:
-        await self.queue(queue).set_paused(True, request_id)
+        await self.queue(queue).control("paused", request_id)
 
     async def resume(self, queue: str, request_id: str = "") -> None:
-        await self.queue(queue).set_paused(False, request_id)
+        await self.queue(queue).control("resumed", request_id)
 
     async def cancel_job(self, queue: str, job_id: str) -> queue_pb2.JobInfo:
+        """Remove a job that has not started; the job as it was."""
         q = self.queue(queue)
         before = await q.job_fields(job_id)
-        state = await self._state(q, job_id, before) if b"env" in before else 0
+        state = await reads.job_state(q, job_id, before) if ENVELOPE in before else 0
         status, fields = await q.cancel(job_id)
         if status == 0:
             raise NotFoundError("job", f"{queue}/{job_id}")
@@ -310,14 +195,16 @@ class QueueManager:
             )
         return job_info(fields, state)
 
-    async def retry(
+    async def redrive(
         self,
         queue: str,
         state: Literal["failed", "completed"] = "failed",
         job_ids: Sequence[str] = (),
         limit: int = 0,
     ) -> list[str]:
-        return await self.queue(queue).requeue(state, limit, job_ids)
+        """Put finished jobs back, each as a new series of attempts with its history kept
+        (the seed's `retry`, BullMQ's retryJobs)."""
+        return await self.queue(queue).redrive(state, limit, job_ids)
 
     async def clean(
         self,
@@ -325,10 +212,30 @@ class QueueManager:
         state: Literal["completed", "failed", "delayed", "waiting"],
         grace_ms: int = 0,
         limit: int = 0,
+        request_id: str = "",
     ) -> list[str]:
-        """Remove jobs in `state` older than `grace_ms` (at most `limit`; 0 = all)."""
+        """Remove jobs in `state` older than `grace_ms` (at most `limit`; 0 = all); emits queue_cleaned."""
         q = self.queue(queue)
-        before = int(time.time() * 1000) - grace_ms
+        removed = await self._remove(q, state, int(time.time() * 1000) - grace_ms, limit)
+        await q.control("cleaned", request_id, len(removed))
+        return removed
+
+    async def drain(self, queue: str, include_delayed: bool = False, request_id: str = "") -> int:
+        """Remove every job that has not started (running jobs are left alone); emits queue_drained."""
+        q = self.queue(queue)
+        removed = len(await self._sweep(q, 0, 0))
+        if include_delayed:
+            removed += len(await self._remove(q, "delayed", 10**15, 0))
+        await q.control("drained", request_id, removed)
+        return removed
+
+    async def _remove(
+        self,
+        q: RedisQueue,
+        state: Literal["completed", "failed", "delayed", "waiting"],
+        before: int,
+        limit: int,
+    ) -> list[str]:
         if state == "waiting":
             return await self._sweep(q, before, limit)
         removed: list[str] = []
@@ -338,14 +245,6 @@ class QueueManager:
             removed += part
             if len(part) < cap or (limit and len(removed) >= limit):
                 return removed
-
-    async def drain(self, queue: str, include_delayed: bool = False) -> int:
-        """Remove every job that has not started (running jobs are left alone)."""
-        q = self.queue(queue)
-        removed = len(await self._sweep(q, 0, 0))
-        if include_delayed:
-            removed += len(await self.clean(queue, "delayed", grace_ms=-(10**12)))
-        return removed
 
     async def _sweep(self, q: RedisQueue, before_ms: int, limit: int) -> list[str]:
         removed: list[str] = []

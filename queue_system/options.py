@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from typing import Final
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
+from queue_system.keys import LANES, NORMAL_LANE
 from queue_system.settings import Retention
 
-# Lane index (1 = first read) per priority; see keys.LANES.
+# Lane number (keys.LANES, 1 = first read) per priority.
 LANE_OF_PRIORITY: Final[dict[int, int]] = {
-    env.JOB_PRIORITY_CRITICAL: 1,
-    env.JOB_PRIORITY_HIGH: 2,
-    env.JOB_PRIORITY_NORMAL: 3,
-    env.JOB_PRIORITY_UNSPECIFIED: 3,
-    env.JOB_PRIORITY_LOW: 4,
+    env.JOB_PRIORITY_CRITICAL: LANES.index("critical") + 1,
+    env.JOB_PRIORITY_HIGH: LANES.index("high") + 1,
+    env.JOB_PRIORITY_NORMAL: NORMAL_LANE,
+    env.JOB_PRIORITY_UNSPECIFIED: NORMAL_LANE,
+    env.JOB_PRIORITY_LOW: LANES.index("low") + 1,
 }
-NORMAL_LANE: Final = 3
 DEFAULT_ATTEMPTS: Final = 1
 DEFAULT_MAX_BACKOFF_MS: Final = 3_600_000
 

@@ -1,14 +1,17 @@
-"""Adding jobs: validate, wrap in the envelope, and add in batches.
+"""Adding jobs: encode checked jobs in their envelope and add them in batches, riding out outages.
 
-Every add is validated first (a bad job raises InvalidArgumentError naming the
-fields and nothing of the batch is added), then encoded as a binary `Job`
-envelope and added by enqueue.lua, 1,000 jobs per script call, all calls of a
-batch pipelined in one round trip.
+The producer adds only `CheckedJobs` (validation happened once, on the way
+in). Jobs are encoded as binary `Job` envelopes and added by enqueue.lua,
+1,000 jobs per script call, all calls of a batch pipelined in one round trip.
+Each call carries a receipt token: when Redis goes away mid-add, the add
+waits and is sent again (up to the ride-out bound), and a call whose first
+try did land answers what that try did, so no job is ever added twice.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import time
 from collections import defaultdict
@@ -18,24 +21,16 @@ from typing import Any, Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from jobmesh.jobs.v1 import envelope_pb2
-from queue_system.options import NORMAL_LANE, duration_ms, lane_of
+from queue_system.envelope import JobIds, envelope_bytes
+from queue_system.keys import NORMAL_LANE, RECEIPT_MARGIN_MS
+from queue_system.options import duration_ms, lane_of
+from queue_system.outages import Outage, ride_out
 from queue_system.queue import NewJob, RedisQueue
-from queue_system.validation import check, validate_enqueue_batch
+from queue_system.validation.jobs import CheckedJobs
 
-CHUNK = 1000
-_NO_OPTIONS: Final = envelope_pb2.JobOptions()
+log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True, slots=True)
-class JobRequest:
-    """One job to add: queue, payload, options, and optional trace and task name."""
-
-    queue: str
-    payload: envelope_pb2.JobPayload
-    options: envelope_pb2.JobOptions | None = None
-    trace: envelope_pb2.TraceContext | None = None
-    task_name: str = ""
+CHUNK: Final = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,75 +44,21 @@ class Added:
     lane: int
 
 
-class JobIds:
-    """Job ids unique across processes without a round trip: a random process
-    stem, then a counter (`3f9a1c0b2d7e-1a`)."""
-
-    def __init__(self) -> None:
-        self._stem = os.urandom(6).hex()
-        self._next = itertools.count(1)
-
-    def __call__(self) -> str:
-        return f"{self._stem}-{next(self._next):x}"
-
-
-# Tag of Job.payload (field 8, length-delimited) in the protobuf wire format.
-_PAYLOAD_TAG: Final = bytes([8 << 3 | 2])
-
-
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
-def envelope_bytes(req: JobRequest, job_id: str, now: Timestamp) -> bytes:
-    """The encoded `Job` envelope of a request.
-
-    A protobuf message is the concatenation of its fields, so the small header
-    is serialized on its own and the payload appended as field 8: the same
-    bytes as building one `Job`, without copying the payload into it.
-    """
-    opts = req.options or _NO_OPTIONS
-    header = envelope_pb2.Job(
-        id=job_id,
-        queue=req.queue,
-        enqueued_at=now,
-        priority=opts.priority,
-        options=opts,
-        task_name=req.task_name,
-    )
-    if opts.HasField("deadline"):
-        header.deadline.CopyFrom(opts.deadline)
-    if req.trace is not None:
-        header.trace.CopyFrom(req.trace)
-    payload = req.payload.SerializeToString()
-    return header.SerializeToString() + _PAYLOAD_TAG + _varint(len(payload)) + payload
-
-
 class Producer:
     """Adds jobs to the queues it knows (one RedisQueue per name)."""
 
-    def __init__(self, queues: dict[str, RedisQueue], *, validate: bool = True) -> None:
+    def __init__(self, queues: dict[str, RedisQueue], *, ride_out_ms: int) -> None:
         self.queues = queues
-        self.validate = validate
+        self.ride_out_ms = ride_out_ms
         self.ids = JobIds()
+        self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
 
-    def encode(self, reqs: Sequence[JobRequest]) -> list[tuple[str, NewJob]]:
-        """Validate and encode; raises InvalidArgumentError before anything is sent."""
-        if self.validate:
-            check(
-                validate_enqueue_batch(
-                    [(r.queue, r.payload, r.options or envelope_pb2.JobOptions()) for r in reqs]
-                )
-            )
+    def encode(self, jobs: CheckedJobs) -> list[tuple[str, NewJob]]:
+        """Each job's queue and envelope; ids come from options.job_id, else a fresh one."""
         now = Timestamp()
         now.FromNanoseconds(time.time_ns())
         out = []
-        for r in reqs:
+        for r in jobs.requests:
             opts = r.options
             job_id = (opts.job_id if opts is not None else "") or self.ids()
             delay = duration_ms(opts.delay) if opts is not None else 0
@@ -125,33 +66,43 @@ class Producer:
             out.append((r.queue, NewJob(job_id, envelope_bytes(r, job_id, now), lane, delay)))
         return out
 
-    async def add(self, reqs: Sequence[JobRequest]) -> list[Added]:
-        """Add jobs, 1,000 per script call; results in request order.
+    async def add(self, jobs: CheckedJobs) -> list[Added]:
+        """Add checked jobs; results in request order."""
+        return await self.send(self.encode(jobs))
+
+    async def send(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
+        """Add encoded jobs, 1,000 per script call; results in order.
 
         One call goes straight to Redis; several go in one pipelined round trip
         (a pipeline first asks Redis whether it knows the scripts: a round trip
-        a single add should not pay).
+        a single add should not pay). Through an outage the add waits and tries
+        again for up to `ride_out_ms`, then raises UnavailableError.
         """
-        encoded = self.encode(reqs)
         by_queue: dict[str, list[int]] = defaultdict(list)
         for i, (queue, _) in enumerate(encoded):
             by_queue[queue].append(i)
         chunks = [
-            (queue, idx[start : start + CHUNK])
+            (queue, idx[start : start + CHUNK], next(self._receipts))
             for queue, idx in by_queue.items()
             for start in range(0, len(idx), CHUNK)
         ]
-        if len(chunks) == 1:
-            queue, part = chunks[0]
-            replies: list[Any] = [await self.queues[queue].enqueue([encoded[i][1] for i in part])]
-        else:
+        keep_ms = self.ride_out_ms + RECEIPT_MARGIN_MS
+
+        async def attempt() -> list[Any]:
+            if len(chunks) == 1:
+                queue, part, receipt = chunks[0]
+                return [await self.queues[queue].enqueue([encoded[i][1] for i in part], receipt, keep_ms)]
             first = next(iter(self.queues.values()))
             async with first.client.pipeline(transaction=False) as pipe:
-                for queue, part in chunks:
-                    await self.queues[queue].enqueue([encoded[i][1] for i in part], client=pipe)
-                replies = await pipe.execute()
+                for queue, part, receipt in chunks:
+                    await self.queues[queue].enqueue(
+                        [encoded[i][1] for i in part], receipt, keep_ms, client=pipe
+                    )
+                return list(await pipe.execute())
+
+        replies = await ride_out(attempt, Outage("add", log), bound_s=self.ride_out_ms / 1000)
         results: list[Added | None] = [None] * len(encoded)
-        for (_, part), reply in zip(chunks, replies, strict=True):
+        for (_, part, _), reply in zip(chunks, replies, strict=True):
             for i, flag in zip(part, reply, strict=True):
                 queue, nj = encoded[i]
                 results[i] = Added(queue, nj.job_id, bool(flag), nj.delay_ms > 0, nj.lane)

@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, cast
 import redis.asyncio as aioredis
 
 from queue_system.catalog import domain_channel
-from queue_system.keys import CONSUMER_GROUP, QueueKeys
+from queue_system.keys import WORKER_GROUP, EntryField, QueueKeys, script_keys
 from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
@@ -23,19 +23,39 @@ FETCHED, EMPTY, PAUSED, LIMITED = 1, 0, 2, 3
 # Record headers of the batch blobs enqueue.lua and complete.lua unpack (see there).
 _ENQUEUE_RECORD: Final = struct.Struct(">HBII")
 _COMPLETE_RECORD: Final = struct.Struct(">BBHBIIII")
-JOB_FIELDS: Final = 6  # lane, sid, id, envelope, attempts made, deliveries
+# Values per job in fetch.lua's and reclaim.lua's replies (Delivery's fields, in order).
+JOB_FIELDS: Final = 8
+_LANE_JOB: Final = EntryField.LANE_JOB.encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a job is: the sets it may be in, whether a worker holds it, whether its queue is paused."""
+
+    completed: bool
+    failed: bool
+    delayed: bool
+    held: bool
+    paused: bool
 
 
 @dataclass(slots=True)
 class Delivery:
-    """A job handed to this consumer: where its entry is and what it carries."""
+    """A job handed to this consumer: where its entry is, what it carries, its counts so far."""
 
     lane: int
-    sid: bytes
+    entry_id: bytes
     job_id: str
     envelope: bytes
-    attempts_made: int
-    deliveries: int
+    attempts_made: int  # attempts finished before this one, every series
+    series_start: int  # attempts_made when the current series began (redrives start new ones)
+    deliveries: int  # this one included, every series
+    attempt_deliveries: int  # deliveries of this attempt, this one included (the poison check)
+
+    @property
+    def attempts_in_series(self) -> int:
+        """Attempts of the current series finished before this one."""
+        return self.attempts_made - self.series_start
 
 
 @dataclass(slots=True)
@@ -63,7 +83,7 @@ class Finished:
     """A job whose handler succeeded, to acknowledge."""
 
     lane: int
-    sid: bytes
+    entry_id: bytes
     job_id: str
     retention: RetentionArgs
     run_ms: int
@@ -93,19 +113,19 @@ class Counts:
 
 
 def _deliveries(flat: Sequence[Any], start: int) -> list[Delivery]:
-    out = []
-    for i in range(start, len(flat), JOB_FIELDS):
-        out.append(
-            Delivery(
-                int(flat[i]),
-                flat[i + 1],
-                flat[i + 2].decode(),
-                flat[i + 3],
-                int(flat[i + 4]),
-                int(flat[i + 5]),
-            )
+    return [
+        Delivery(
+            int(flat[i]),
+            flat[i + 1],
+            flat[i + 2].decode(),
+            flat[i + 3],
+            int(flat[i + 4]),
+            int(flat[i + 5]),
+            int(flat[i + 6]),
+            int(flat[i + 7]),
         )
-    return out
+        for i in range(start, len(flat), JOB_FIELDS)
+    ]
 
 
 class RedisQueue:
@@ -120,35 +140,21 @@ class RedisQueue:
         *,
         service: str,
         consumer: str = "",
-        emit_events: bool = True,
     ) -> None:
         self.client = client
         self.scripts = scripts
         self.name = queue
         self.keys = QueueKeys(prefix, queue)
         self.consumer = consumer
-        k = self.keys
-        self._keys = [
-            *k.lanes,
-            k.delayed,
-            k.completed,
-            k.failed,
-            k.paused,
-            k.limiter,
-            k.events,
-            k.dead_letters,
-            k.workers,
-            k.stats,
-            k.ready,
-        ]
+        self._keys = script_keys(self.keys)
+        # keys.SCRIPT_HEAD, in order
         self._head: list[str] = [
-            k.job_prefix,
-            CONSUMER_GROUP,
+            self.keys.job_prefix,
+            self.keys.receipts,
             consumer,
             service,
             domain_channel(queue),
             queue,
-            "1" if emit_events else "0",
         ]
 
     async def _run(self, script: str, *args: Any, client: Any = None) -> Any:
@@ -157,15 +163,21 @@ class RedisQueue:
         )
 
     # -- producing ---------------------------------------------------------
-    async def enqueue(self, jobs: Sequence[NewJob], client: Any = None) -> list[bool]:
-        """Add jobs; per job True when added, False when its id already existed."""
+    async def enqueue(
+        self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int, client: Any = None
+    ) -> list[bool]:
+        """Add jobs; per job True when added, False when its id already existed.
+
+        Sending the same jobs again with the same `receipt` (its reply was lost)
+        answers what the first add did, within `receipt_ttl_ms`.
+        """
         blob = b"".join(
             _ENQUEUE_RECORD.pack(len(ids := j.job_id.encode()), j.lane, j.delay_ms, len(j.envelope))
             + ids
             + j.envelope
             for j in jobs
         )
-        res = await self._run("enqueue", blob, client=client)
+        res = await self._run("enqueue", blob, receipt, receipt_ttl_ms, client=client)
         return [bool(x) for x in res] if isinstance(res, list) else []
 
     # -- consuming ---------------------------------------------------------
@@ -189,15 +201,16 @@ class RedisQueue:
     async def renew(self, held: Iterable[tuple[int, bytes]]) -> set[bytes]:
         """Renew leases; returns the entry ids this consumer no longer holds."""
         args: list[Any] = []
-        for lane, sid in held:
-            args += (lane, sid)
+        for lane, entry_id in held:
+            args += (lane, entry_id)
         lost = await self._run("renew", len(args) // 2, *args)
         return set(lost)
 
     async def release(self, held: Iterable[tuple[int, bytes, str]]) -> int:
+        """Give back jobs this consumer will not finish (it stops); how many went back."""
         args: list[Any] = []
-        for lane, sid, job_id in held:
-            args += (lane, sid, job_id)
+        for lane, entry_id, job_id in held:
+            args += (lane, entry_id, job_id)
         return int(await self._run("release", len(args) // 3, *args))
 
     async def complete(self, done: Sequence[Finished]) -> list[bool]:
@@ -206,18 +219,19 @@ class RedisQueue:
             r, job_id = f.retention, f.job_id.encode()
             parts.append(
                 _COMPLETE_RECORD.pack(
-                    f.lane, len(f.sid), len(job_id), r.mode, r.count, r.age_ms, f.run_ms, len(f.result)
+                    f.lane, len(f.entry_id), len(job_id), r.mode, r.count, r.age_ms, f.run_ms, len(f.result)
                 )
             )
-            parts += (f.sid, job_id, f.result)
+            parts += (f.entry_id, job_id, f.result)
         return [bool(x) for x in await self._run("complete", b"".join(parts))]
 
     async def retry(
-        self, d: Delivery, *, attempts_made: int, error: bytes, backoff_ms: int, reason: str, run_ms: int
+        self, d: Delivery, *, attempts_made: int, error: bytes, wait_ms: int, reason: str, run_ms: int
     ) -> bool:
+        """Schedule the job's next attempt after `wait_ms`; False when this consumer lost it."""
         return bool(
             await self._run(
-                "retry", d.lane, d.sid, d.job_id, attempts_made, error, backoff_ms, reason, run_ms
+                "retry", d.lane, d.entry_id, d.job_id, attempts_made, error, wait_ms, reason, run_ms
             )
         )
 
@@ -236,7 +250,7 @@ class RedisQueue:
             await self._run(
                 "deadletter",
                 d.lane,
-                d.sid,
+                d.entry_id,
                 d.job_id,
                 attempts_made,
                 error,
@@ -256,7 +270,7 @@ class RedisQueue:
         return int(moved), int(wait)
 
     async def progress(self, d: Delivery, percent: float) -> bool:
-        return bool(await self._run("progress", d.job_id, d.lane, d.sid, repr(float(percent))))
+        return bool(await self._run("progress", d.job_id, d.lane, d.entry_id, repr(float(percent))))
 
     async def janitor(self, silent_ms: int) -> int:
         return int(await self._run("janitor", silent_ms))
@@ -266,8 +280,14 @@ class RedisQueue:
         r = [int(x) for x in await self._run("counts", alive_ms)]
         return Counts(r[0:8:2], r[1:8:2], r[8], r[9], r[10], bool(r[11]), r[12], r[13])
 
-    async def set_paused(self, paused: bool, request_id: str = "") -> None:
-        await self._run("control", "pause" if paused else "resume", request_id)
+    async def control(
+        self,
+        action: Literal["paused", "resumed", "drained", "cleaned"],
+        request_id: str = "",
+        affected: int = 0,
+    ) -> None:
+        """Pause or resume the queue for every worker, or announce a drain or clean (queue_<action>)."""
+        await self._run("control", action, request_id, affected)
 
     async def cancel(self, job_id: str) -> tuple[int, dict[bytes, bytes]]:
         """(1, fields) removed; (0, {}) unknown; (-1, {}) finished; (-2, {}) running."""
@@ -287,10 +307,107 @@ class RedisQueue:
     ) -> list[str]:
         return [x.decode() for x in await self._run("prune", which, before_ms, cap)]
 
-    async def requeue(
+    async def redrive(
         self, which: Literal["failed", "completed"], limit: int, job_ids: Sequence[str]
     ) -> list[str]:
-        return [x.decode() for x in await self._run("requeue", which, limit, *job_ids)]
+        """Put finished jobs back as a new series of attempts; the ids put back."""
+        return [x.decode() for x in await self._run("redrive", which, limit, *job_ids)]
 
+    async def redrive_dead_letter(
+        self,
+        job_id: str,
+        envelope: bytes,
+        lane: int,
+        *,
+        attempts_made: int,
+        deliveries: int,
+        delay_ms: int,
+        history: Sequence[tuple[str, bytes]],
+    ) -> bool:
+        """Put a dead-lettered job back (recreated from its dead letter when its record is gone).
+
+        False when its id is held by a job that has not failed: nothing changed.
+        """
+        flat = [x for pair in history for x in pair]
+        reply = await self._run(
+            "redrive_dead_letter", job_id, envelope, lane, attempts_made, deliveries, delay_ms, *flat
+        )
+        return bool(reply)
+
+    # -- reading (nothing changes) -----------------------------------------
     async def job_fields(self, job_id: str) -> dict[bytes, bytes]:
+        """One job's hash (fields in keys.JobField); empty when the job is unknown."""
         return cast(dict[bytes, bytes], await self.client.hgetall(self.keys.job(job_id)))
+
+    async def jobs_fields(self, job_ids: Sequence[str]) -> list[dict[bytes, bytes]]:
+        """The hashes of many jobs in one round trip, in order."""
+        if not job_ids:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.hgetall(self.keys.job(job_id))
+            return cast(list[dict[bytes, bytes]], await pipe.execute())
+
+    async def where(self, job_id: str, entry_id: bytes | None, lane: int) -> Where:
+        """Which set holds a job, whether its lane entry is held, whether the queue is paused."""
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.zscore(self.keys.completed, job_id)
+            pipe.zscore(self.keys.failed, job_id)
+            pipe.zscore(self.keys.delayed, job_id)
+            pipe.exists(self.keys.paused)
+            if entry_id is not None:
+                pipe.xpending_range(self.keys.lane_number(lane), WORKER_GROUP, entry_id, entry_id, 1)
+            done, failed, delayed, paused, *held = await pipe.execute()
+        return Where(
+            completed=done is not None,
+            failed=failed is not None,
+            delayed=delayed is not None,
+            held=bool(held and held[0]),
+            paused=bool(paused),
+        )
+
+    async def paused(self) -> bool:
+        return bool(await self.client.exists(self.keys.paused))
+
+    async def ids_in(
+        self, which: Literal["delayed", "completed", "failed"], offset: int, count: int
+    ) -> list[str]:
+        """A page of a job set: delayed soonest first, finished newest first."""
+        key = getattr(self.keys, which)
+        read = self.client.zrange if which == "delayed" else self.client.zrevrange
+        return [x.decode() for x in cast(list[bytes], await read(key, offset, offset + count - 1))]
+
+    async def held_job_ids(self) -> list[str]:
+        """Ids of the jobs some worker holds now (running), highest lane first."""
+        held: list[tuple[str, bytes]] = []
+        for key in self.keys.lanes:
+            pending = cast(
+                list[dict[str, Any]], await self.client.xpending_range(key, WORKER_GROUP, "-", "+", 100_000)
+            )
+            held += [(key, p["message_id"]) for p in pending]
+        if not held:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key, entry_id in held:
+                pipe.xrange(key, entry_id, entry_id)
+            entries = cast(list[list[tuple[bytes, dict[bytes, bytes]]]], await pipe.execute())
+        return [found[0][1][_LANE_JOB].decode() for found in entries if found]
+
+    async def ready_job_ids(self, lanes: Sequence[int], limit: int) -> list[str]:
+        """Ids of ready jobs in `lanes` (in that order, oldest first), at most `limit`."""
+        found: list[str] = []
+        for lane in lanes:
+            key = self.keys.lane_number(lane)
+            if len(found) >= limit or not await self.client.exists(key):
+                continue
+            after = "0-0"
+            for g in await self.client.xinfo_groups(key):
+                if g["name"] in (WORKER_GROUP, WORKER_GROUP.encode()):
+                    last = g["last-delivered-id"]
+                    after = last.decode() if isinstance(last, bytes) else str(last)
+            entries = cast(
+                list[tuple[bytes, dict[bytes, bytes]]],
+                await self.client.xrange(key, f"({after}", "+", count=limit - len(found)),
+            )
+            found += [fields[_LANE_JOB].decode() for _, fields in entries]
+        return found

@@ -51,6 +51,9 @@ class QueueTuning:
     shutdown_grace_ms: int = 10_000
     # Longest a blocking read waits before looking at timers again.
     block_ms: int = 1000
+    # How long an add rides out a Redis outage (waiting for a connection and
+    # trying again) before it fails with UnavailableError.
+    ride_out_ms: int = 10_000
 
     @property
     def renew_ms(self) -> int:
@@ -212,5 +215,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         tuning = replace(
             tuning, shutdown_grace_ms=positive_int("JOBMESH_SHUTDOWN_GRACE_MS", raw, 3_600_000)
         )
+    if (raw := get("JOBMESH_RIDE_OUT_MS")) is not None:
+        tuning = replace(tuning, ride_out_ms=positive_int("JOBMESH_RIDE_OUT_MS", raw, 3_600_000))
     kw["tuning"] = tuning
     return Settings(**kw)  # type: ignore[arg-type]

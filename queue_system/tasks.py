@@ -1,4 +1,4 @@
-"""A registered handler: the function, its queue, and whether it wants a JobContext."""
+"""A registered handler: the function, its queue, whether it wants a JobContext, what it never retries."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ HandlerFn = Callable[..., Awaitable[Any]]
 
 @dataclass(frozen=True, slots=True)
 class TaskSpec:
-    """How the receive path calls one task: `fn(payload)` or `fn(payload, ctx)`."""
+    """How a worker calls one task: `fn(payload)` or `fn(payload, ctx)`."""
 
     name: str
     queue: str
     fn: HandlerFn
     takes_context: bool
+    # Exception types this task never retries (dramatiq's `throws`): the job is dead-lettered at once.
+    throws: tuple[type[BaseException], ...] = ()
 
 
-def task_spec(name: str, queue: str, fn: HandlerFn) -> TaskSpec:
+def task_spec(name: str, queue: str, fn: HandlerFn, throws: tuple[type[BaseException], ...] = ()) -> TaskSpec:
     """Inspect `fn` once, at registration, so no job pays for it."""
     if not inspect.iscoroutinefunction(fn):
         raise TypeError(f"task {name!r}: handler must be an async function")
@@ -32,4 +34,4 @@ def task_spec(name: str, queue: str, fn: HandlerFn) -> TaskSpec:
         hints = {}
     params = [p for p in inspect.signature(fn).parameters.values() if p.name != "return"]
     takes_context = any(hints.get(p.name) is JobContext for p in params) or (not hints and len(params) >= 2)
-    return TaskSpec(name, queue, fn, takes_context)
+    return TaskSpec(name, queue, fn, takes_context, throws)

@@ -1,49 +1,64 @@
-"""What worker-trading and worker-financial share: a broker, a Worker on the
+"""What worker-trading and worker-financial share: a broker, a receiver on the
 service's queues, and WorkerService, wired into the server runner.
 
-Workers start consuming once the server listens and stop taking jobs the
-moment shutdown begins (running jobs get the grace period; what does not
-finish is given back). A job whose task this worker does not register goes
-to the dead-letter stream, named as such, rather than being dropped.
+A worker service says only what is its own, in a `WorkerRole`: its queues,
+the tasks it registers on the broker, and (when it has them) its cron
+schedules. Nothing of that touches the shared servicer. Workers start once
+the server listens and stop taking jobs the moment shutdown begins (running
+jobs get the grace period; what does not finish is given back). A job whose
+task this worker does not register goes to the dead-letter stream, named as
+such, rather than being dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from jobmesh.worker.v1 import worker_service_pb2, worker_service_pb2_grpc
 from queue_system.broker import JobBroker
-from queue_system.worker import Worker
+from queue_system.receiver import JobReceiver
 from service_kit.server import ServedService, ServiceContext, served
-from service_kit.worker_servicer import WorkerServicer
+from service_kit.worker_servicer import Schedules, WorkerServicer
 
 
-def build_worker(
-    context: ServiceContext,
-    queues: Sequence[str],
-    register_tasks: Callable[[JobBroker], None] | None = None,
-) -> Sequence[ServedService]:
-    """Everything one worker service runs; `register_tasks` declares its taskiq tasks.
+def _no_tasks(broker: JobBroker) -> None:
+    """A worker service without tasks of its own yet: its jobs are dead-lettered as unknown tasks."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerRole:
+    """What one worker service adds to the shared shell."""
+
+    queues: Sequence[str]
+    # Declares the service's taskiq tasks on the broker (`@broker.task(queue=...)`).
+    register_tasks: Callable[[JobBroker], None] = _no_tasks
+    # The service's cron schedules (WorkerService.ListSchedules/TriggerSchedule);
+    # without them those RPCs answer UNIMPLEMENTED.
+    schedules: Callable[[JobBroker], Schedules] | None = None
+
+
+def build_worker(context: ServiceContext, role: WorkerRole) -> Sequence[ServedService]:
+    """Everything one worker service runs.
 
     `<SERVICE>_CONCURRENCY` (e.g. WORKER_TRADING_CONCURRENCY), when set, replaces
     every queue's WORKER_CONFIGS concurrency.
     """
     name = context.spec.name
-    concurrency = context.settings.worker_concurrency.get(context.spec.module)
-    broker = JobBroker(context.settings.runtime, service=name, queues=queues)
-    if register_tasks is not None:
-        register_tasks(broker)
-    worker = Worker(broker, queues, concurrency=concurrency)
+    broker = JobBroker(context.settings.runtime, service=name, queues=role.queues)
+    role.register_tasks(broker)
+    receiver = JobReceiver(broker, concurrency=context.settings.worker_concurrency.get(context.spec.module))
 
     async def start() -> None:
         await broker.startup()
-        await worker.start()
+        await receiver.start()
 
     context.on_startup(start)
     context.run_in_background(broker.manager.track_queue_depth)
-    context.on_stopping(worker.stop)
+    context.on_stopping(receiver.stop)
     context.on_shutdown(broker.shutdown)
-    servicer = WorkerServicer(name, queues, broker.manager, lambda: worker.running)
+    schedules = role.schedules(broker) if role.schedules is not None else None
+    servicer = WorkerServicer(name, role.queues, broker.manager, lambda: receiver.running, schedules)
     return [
         served(
             worker_service_pb2,

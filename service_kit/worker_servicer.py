@@ -2,14 +2,15 @@
 
 Both workers expose the same control surface over different queues, so one
 servicer takes the worker's queue list. Queue status and global pause/resume
-are the queue core's; the cron schedules (ListSchedules, TriggerSchedule)
-belong to the financial worker's issue and answer UNIMPLEMENTED until then.
+are the queue core's; the cron schedules (ListSchedules, TriggerSchedule) are
+whatever `Schedules` the worker service brings (worker_service.WorkerRole),
+and answer UNIMPLEMENTED for a service that has none yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import grpc
 
@@ -18,10 +19,23 @@ from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.errors import FieldViolation, InvalidArgumentError, NotImplementedYetError
 from queue_system.manager import QueueManager
+from queue_system.reads import MAX_PAGE
 from service_kit.idempotency import Idempotent
 
 SCHEDULES: str = "the cron schedules (worker-financial's schedules issue)"
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class Schedules(Protocol):
+    """A worker service's cron schedules, as WorkerService shows and triggers them."""
+
+    async def page(self, page_size: int, page_token: str) -> tuple[list[pb.Schedule], str]:
+        """One page of schedules and the next page's token ('' at the end)."""
+        ...
+
+    async def trigger(self, name: str, request_id: str) -> tuple[str, str]:
+        """Enqueue schedule `name`'s job now: (job id, queue). NotFoundError for an unknown name."""
+        ...
 
 
 def _missing(rpc: str, what: str) -> NoReturn:
@@ -32,9 +46,15 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     """jobmesh.worker.v1.WorkerService for a worker that runs `queues`."""
 
     def __init__(
-        self, name: str, queues: Sequence[str], manager: QueueManager, running: Callable[[], int]
+        self,
+        name: str,
+        queues: Sequence[str],
+        manager: QueueManager,
+        running: Callable[[], int],
+        schedules: Schedules | None = None,
     ) -> None:
         self.name = name
+        self.schedules = schedules
         self.queues = tuple(queues)
         self.manager = manager
         self.running = running
@@ -98,9 +118,26 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         return answer
 
     async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Ctx) -> pb.ListSchedulesResponse:
-        _missing("ListSchedules", SCHEDULES)
+        if self.schedules is None:
+            _missing("ListSchedules", SCHEDULES)
+        if not 0 <= request.page_size <= MAX_PAGE:
+            raise InvalidArgumentError(
+                [FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}")]
+            )
+        schedules, token = await self.schedules.page(request.page_size, request.page_token)
+        return pb.ListSchedulesResponse(schedules=schedules, next_page_token=token)
 
     async def TriggerSchedule(
         self, request: pb.TriggerScheduleRequest, context: Ctx
     ) -> pb.TriggerScheduleResponse:
-        _missing("TriggerSchedule", SCHEDULES)
+        if self.schedules is None:
+            _missing("TriggerSchedule", SCHEDULES)
+        if not request.name:
+            raise InvalidArgumentError([FieldViolation("name", "required")])
+        schedules = self.schedules
+
+        async def trigger() -> pb.TriggerScheduleResponse:
+            job_id, queue = await schedules.trigger(request.name, request.request_id)
+            return pb.TriggerScheduleResponse(job_id=job_id, queue=queue)
+
+        return await self._once("TriggerSchedule", request.request_id, pb.TriggerScheduleResponse, trigger)

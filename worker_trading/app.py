@@ -6,11 +6,11 @@ from collections.abc import Sequence
 
 from queue_system.catalog import TRADING_QUEUES
 from service_kit.server import ServedService, ServiceContext, run_service
-from service_kit.worker_service import build_worker
+from service_kit.worker_service import WorkerRole, build_worker
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
-    return build_worker(context, TRADING_QUEUES)
+    return build_worker(context, WorkerRole(queues=TRADING_QUEUES))
 
 
 def main() -> None:

@@ -1,21 +1,6 @@
--- Prelude of every jobmesh queue script (prepended by queue_system/scripts.py).
---
--- Every script gets the same KEYS (all keys of one queue, one hash slot):
---   1..4 lane streams (critical, high, normal, low)   5 delayed   6 completed
---   7 failed   8 paused   9 limiter   10 events   11 dead letters   12 workers   13 stats
---   14 ready (waiting jobs per lane)
--- and the same first ARGV:
---   1 job hash prefix   2 consumer group   3 consumer   4 service   5 pub/sub channel
---   6 queue name   7 emit events ("1"/"0")
--- Operation arguments start at ARGV[8].
-
-local JP, GROUP, ME, SERVICE, CHANNEL, QUEUE = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local EMIT = ARGV[7] == '1'
-local LANE_KEYS = {KEYS[1], KEYS[2], KEYS[3], KEYS[4]}
-local K_DELAYED, K_COMPLETED, K_FAILED, K_PAUSED = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
-local K_LIMITER, K_EVENTS, K_DEAD, K_WORKERS, K_STATS = KEYS[9], KEYS[10], KEYS[11], KEYS[12], KEYS[13]
-local K_READY = KEYS[14]
-local EVENTS_MAXLEN = 10000
+-- Shared functions of every queue script. The constants they use (KEY,
+-- LANE_KEYS, F, E, STAT, ARG, ...) come first in every script, rendered from
+-- queue_system/keys.py.
 
 local function now_ms()
   local t = redis.call('TIME')
@@ -55,7 +40,8 @@ local CONTROL_TYPE = 'type.googleapis.com/jobmesh.events.v1.QueueControl'
 local SERVICE_JSON = cjson.encode(SERVICE)
 local listeners = nil
 local function emit_json(name, payload, type_url)
-  redis.call('XADD', K_EVENTS, 'MAXLEN', '~', EVENTS_MAXLEN, '*', 's', SERVICE, 'e', name, 'd', payload)
+  redis.call('XADD', KEY.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
+    E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
   if listeners == nil then listeners = redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > 0 end
   if listeners then
     redis.call('PUBLISH', CHANNEL, '{"service":' .. SERVICE_JSON .. ',"event":"' .. name ..
@@ -64,7 +50,6 @@ local function emit_json(name, payload, type_url)
 end
 
 local function emit(name, data, type_url)
-  if not EMIT then return end
   emit_json(name, cjson.encode(data), type_url)
 end
 
@@ -77,9 +62,8 @@ end
 -- The JobLifecycle events every job emits (added, active, completed, ...),
 -- built as strings: they are the hot path of every queue.
 local LIFECYCLE_HEAD = '{"queue":' .. cjson.encode(QUEUE) .. ',"jobId":'
-local WORKER_TAIL = ME ~= '' and (',"worker":' .. cjson.encode(ME) .. '}') or '}'
+local WORKER_TAIL = CONSUMER ~= '' and (',"worker":' .. cjson.encode(CONSUMER) .. '}') or '}'
 local function lifecycle(name, id, state, attempt, extra)
-  if not EMIT then return end
   local body = LIFECYCLE_HEAD .. json_string(id) .. ',"state":"' .. state .. '"'
   if attempt and attempt > 0 then body = body .. ',"attempt":' .. attempt end
   if type(extra) == 'string' then  -- a ready JSON fragment (hot paths)
@@ -95,35 +79,40 @@ local function duration_json(ms)
   return string.format('%.3fs', ms / 1000)
 end
 
+-- A number field of a job hash (0 when unset).
+local function count(jk, field)
+  return tonumber(redis.call('HGET', jk, field)) or 0
+end
+
 -- Consumer groups exist before the first job is sent, and again after a
 -- Redis that kept nothing restarts: every script that reads or writes a lane
 -- makes sure of it.
 local function ensure_groups()
-  for i = 1, 4 do
-    if redis.call('EXISTS', LANE_KEYS[i]) == 0 then
-      redis.call('XGROUP', 'CREATE', LANE_KEYS[i], GROUP, '0', 'MKSTREAM')
+  for lane = 1, LANES do
+    if redis.call('EXISTS', LANE_KEYS[lane]) == 0 then
+      redis.call('XGROUP', 'CREATE', LANE_KEYS[lane], WORKER_GROUP, '0', 'MKSTREAM')
     end
   end
 end
 
--- True when `sid` in lane `lane` is pending and held by this consumer.
-local function owned(lane, sid)
-  local p = redis.call('XPENDING', LANE_KEYS[lane], GROUP, sid, sid, 1)
-  return p[1] ~= nil and p[1][2] == ME
+-- True when entry `entry_id` of lane `lane` is pending and held by this consumer.
+local function owned(lane, entry_id)
+  local p = redis.call('XPENDING', LANE_KEYS[lane], WORKER_GROUP, entry_id, entry_id, 1)
+  return p[1] ~= nil and p[1][2] == CONSUMER
 end
 
 -- Acknowledge a finished entry. Acknowledged entries are not deleted one by
 -- one (XDEL costs more than the rest of a job's bookkeeping); trim() drops
--- them in bulk, and waiting jobs are counted in K_READY, not by XLEN.
-local function retire(lane, sid)
-  redis.call('XACK', LANE_KEYS[lane], GROUP, sid)
+-- them in bulk, and ready jobs are counted in KEY.ready, not by XLEN.
+local function retire(lane, entry_id)
+  redis.call('XACK', LANE_KEYS[lane], WORKER_GROUP, entry_id)
 end
 
 -- The consumer group's last delivered entry id of a lane ('0-0' before the
--- first read): entries after it are the waiting jobs.
+-- first read): entries after it are the ready jobs.
 local function last_delivered(key)
   for _, g in ipairs(redis.call('XINFO', 'GROUPS', key)) do
-    if g[2] == GROUP then
+    if g[2] == WORKER_GROUP then
       for i = 1, #g, 2 do
         if g[i] == 'last-delivered-id' then return g[i + 1] end
       end
@@ -134,10 +123,10 @@ end
 
 -- Drop acknowledged entries from the head of a lane: everything before the
 -- oldest entry still held by a worker, or, when none is held, everything up
--- to the last one delivered. Nothing held or waiting is ever trimmed.
+-- to the last one delivered. Nothing held or ready is ever trimmed.
 local function trim(lane)
   local key = LANE_KEYS[lane]
-  local p = redis.call('XPENDING', key, GROUP)
+  local p = redis.call('XPENDING', key, WORKER_GROUP)
   local threshold = p[2]
   if not threshold then
     local ms, seq = string.match(last_delivered(key), '^(%d+)-(%d+)$')
@@ -149,33 +138,55 @@ local function trim(lane)
 end
 
 -- Put a job id into its lane (ready now); returns the entry id.
-local function ready(id, lane)
-  local sid = redis.call('XADD', LANE_KEYS[lane], '*', 'j', id)
-  redis.call('HSET', JP .. id, 'sid', sid)
-  redis.call('HINCRBY', K_READY, lane, 1)
-  return sid
+local function make_ready(id, lane)
+  local entry_id = redis.call('XADD', LANE_KEYS[lane], '*', E.lane_job, id)
+  redis.call('HSET', JOB_PREFIX .. id, F.entry_id, entry_id)
+  redis.call('HINCRBY', KEY.ready, lane, 1)
+  return entry_id
+end
+
+-- Hold a job until `due` (ms epoch). Jobs due in the same millisecond start
+-- in the order they were delayed (F.order), not in the text order of their ids.
+local function make_delayed(id, due)
+  redis.call('HSET', JOB_PREFIX .. id, F.due_at, due, F.order, redis.call('INCR', KEY.add_order))
+  redis.call('ZADD', KEY.delayed, due, id)
+end
+
+-- A job's state name once it is ready in `lane` or delayed (`delayed` true).
+local function waiting_state(lane, delayed)
+  if delayed then return 'JOB_STATE_DELAYED' end
+  return READY_STATE[lane]
+end
+
+-- Start a new series of attempts on a finished job that an operator puts back:
+-- its history (attempts made, deliveries, every error and redelivery) stays,
+-- and the job's attempt budget counts again from here.
+local function start_series(jk)
+  redis.call('HSET', jk, F.series_start, count(jk, F.attempts_made), F.attempt_deliveries, 0,
+    F.redrives, count(jk, F.redrives) + 1)
+  redis.call('HDEL', jk, F.finished_at, F.failed_reason, F.dead_letter_reason, F.result, F.progress, F.entry_id)
 end
 
 -- Keep or drop a finished job per its retention (mode 1 = remove at once;
 -- mode 0 = keep, bounded by count and/or age when they are > 0).
-local function retain(set_key, id, mode, count, age_ms)
+local function retain(set_key, id, mode, keep_count, age_ms)
   if mode == 1 then
-    redis.call('DEL', JP .. id)
+    redis.call('DEL', JOB_PREFIX .. id)
     return
   end
   redis.call('ZADD', set_key, NOW, id)
   if age_ms > 0 then
     local old = redis.call('ZRANGEBYSCORE', set_key, '-inf', NOW - age_ms, 'LIMIT', 0, 1000)
     for _, oid in ipairs(old) do
-      redis.call('DEL', JP .. oid)
+      redis.call('DEL', JOB_PREFIX .. oid)
       redis.call('ZREM', set_key, oid)
     end
   end
-  if count > 0 then
-    local extra = redis.call('ZCARD', set_key) - count
+  if keep_count > 0 then
+    local extra = redis.call('ZCARD', set_key) - keep_count
     if extra > 0 then
       local old = redis.call('ZRANGE', set_key, 0, extra - 1)
-      for _, oid in ipairs(old) do redis.call('DEL', JP .. oid) end
+      for _, oid in ipairs(old) do redis.call('DEL', JOB_PREFIX .. oid) end
       redis.call('ZREMRANGEBYRANK', set_key, 0, extra - 1)
     end
   end

@@ -1,27 +1,27 @@
--- Finish jobs that succeeded. ARGV[8] is one blob of records, each:
---   >B lane, B sid length, H id length, B retention mode, I4 keep count,
---   I4 keep age ms, I4 run ms, I4 result length; then sid, id, result
+-- Finish jobs that succeeded. ARG[1] is one blob of records, each:
+--   >B lane, B entry id length, H id length, B retention mode, I4 keep count,
+--   I4 keep age ms, I4 run ms, I4 result length; then entry id, id, result
 -- Only the consumer that holds a job may finish it. Returns per job 1 (done)
 -- or 0 (not held by this consumer any more: another worker took it over).
-local blob = ARGV[8]
+local blob = ARG[1]
 local out = {}
 local touched = {}
 local pos = 1
 while pos <= #blob do
-  local lane, sid_len, id_len, mode, count, age, run_ms, res_len, p = struct.unpack('>BBHBI4I4I4I4', blob, pos)
-  local sid = string.sub(blob, p, p + sid_len - 1)
+  local lane, sid_len, id_len, mode, keep, age, run_ms, res_len, p = struct.unpack('>BBHBI4I4I4I4', blob, pos)
+  local entry_id = string.sub(blob, p, p + sid_len - 1)
   local id = string.sub(blob, p + sid_len, p + sid_len + id_len - 1)
   p = p + sid_len + id_len
-  if owned(lane, sid) then
-    retire(lane, sid)
+  if owned(lane, entry_id) then
+    retire(lane, entry_id)
     touched[lane] = true
     if mode ~= 1 then
-      local jk = JP .. id
-      redis.call('HSET', jk, 'fon', NOW, 'w', ME, 'att', (tonumber(redis.call('HGET', jk, 'att')) or 0) + 1)
-      redis.call('HDEL', jk, 'sid')
-      if res_len > 0 then redis.call('HSET', jk, 'res', string.sub(blob, p, p + res_len - 1)) end
+      local jk = JOB_PREFIX .. id
+      redis.call('HSET', jk, F.finished_at, NOW, F.attempts_made, count(jk, F.attempts_made) + 1)
+      redis.call('HDEL', jk, F.entry_id)
+      if res_len > 0 then redis.call('HSET', jk, F.result, string.sub(blob, p, p + res_len - 1)) end
     end
-    retain(K_COMPLETED, id, mode, count, age)
+    retain(KEY.completed, id, mode, keep, age)
     lifecycle('job_completed', id, 'JOB_STATE_COMPLETED', 0, ',"duration":"' .. duration_json(run_ms) .. '"')
     out[#out + 1] = 1
   else

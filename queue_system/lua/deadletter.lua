@@ -1,28 +1,29 @@
--- A job leaves its queue for the dead-letter stream: ARGV[8] lane, [9] sid,
--- [10] id, [11] attempts made, [12] AttemptError bytes (may be empty),
--- [13] FailedJob bytes, [14] reason name, [15] detail, [16] deliveries,
--- [17] retention mode, [18] count, [19] age ms.
+-- A job leaves its queue for the dead-letter stream: ARG[1] lane, [2] entry
+-- id, [3] id, [4] attempts made, [5] AttemptError bytes (may be empty),
+-- [6] FailedJob bytes, [7] DeadLetterReason name, [8] why, as a sentence,
+-- [9] deliveries, [10] retention mode, [11] keep count, [12] keep age ms.
 -- The FailedJob is written before the entry is acknowledged, in one script:
 -- a dead letter is never lost between the two. Returns 1, or 0 when this
 -- consumer no longer holds the job.
-local lane, sid, id = tonumber(ARGV[8]), ARGV[9], ARGV[10]
-if not owned(lane, sid) then return 0 end
-if redis.call('EXISTS', K_DEAD) == 0 then
-  redis.call('XGROUP', 'CREATE', K_DEAD, 'dlq-svc', '0', 'MKSTREAM')
+local lane, entry_id, id = tonumber(ARG[1]), ARG[2], ARG[3]
+if not owned(lane, entry_id) then return 0 end
+if redis.call('EXISTS', KEY.dead_letters) == 0 then
+  redis.call('XGROUP', 'CREATE', KEY.dead_letters, DEAD_LETTER_GROUP, '0', 'MKSTREAM')
 end
-redis.call('XADD', K_DEAD, '*', 'job', id, 'failed', ARGV[13])
-retire(lane, sid)
+redis.call('XADD', KEY.dead_letters, '*', E.dead_job_id, id, E.dead_record, ARG[6])
+retire(lane, entry_id)
 trim(lane)
-local att = tonumber(ARGV[11])
-local jk = JP .. id
+local attempts = tonumber(ARG[4])
+local jk = JOB_PREFIX .. id
 if redis.call('EXISTS', jk) == 1 then
-  redis.call('HSET', jk, 'att', att, 'fon', NOW, 'w', ME, 'why', ARGV[14])
-  if ARGV[12] ~= '' then redis.call('HSET', jk, 'e:' .. att, ARGV[12]) end
-  redis.call('HDEL', jk, 'sid')
+  redis.call('HSET', jk, F.attempts_made, attempts, F.finished_at, NOW, F.failed_reason, ARG[8],
+    F.dead_letter_reason, ARG[7])
+  if ARG[5] ~= '' then redis.call('HSET', jk, F.error_prefix .. attempts, ARG[5]) end
+  redis.call('HDEL', jk, F.entry_id)
 end
-retain(K_FAILED, id, tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19]))
-redis.call('HINCRBY', K_STATS, 'dead_lettered', 1)
-lifecycle('job_failed', id, 'JOB_STATE_FAILED', att, {failedReason = ARGV[15]})
-emit('job_dead_lettered', {queue = QUEUE, jobId = id, reason = ARGV[14], detail = ARGV[15],
-  attempts = att, deliveries = tonumber(ARGV[16])}, DEAD_TYPE)
+retain(KEY.failed, id, tonumber(ARG[10]), tonumber(ARG[11]), tonumber(ARG[12]))
+redis.call('HINCRBY', KEY.stats, STAT.dead_lettered, 1)
+lifecycle('job_failed', id, 'JOB_STATE_FAILED', attempts, {failedReason = ARG[8]})
+emit('job_dead_lettered', {queue = QUEUE, jobId = id, reason = ARG[7], detail = ARG[8],
+  attempts = attempts, deliveries = tonumber(ARG[9])}, DEAD_TYPE)
 return 1

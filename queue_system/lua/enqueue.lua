@@ -1,32 +1,42 @@
--- Add jobs. ARGV[8] is one blob of records, each:
+-- Add jobs. ARG[1] is one blob of records, each:
 --   >H id length, B lane (1..4), I4 delay ms, I4 envelope length; then id, envelope
 -- (one argument for the whole batch: packing thousands of small arguments
--- costs the client more than the add itself).
--- A job id that exists already is not added again (de-duplication).
+-- costs the client more than the add itself). ARG[2] is the add's receipt
+-- token and ARG[3] how long to keep its receipt (ms).
+-- A job id that exists already is not added again (de-duplication; event
+-- job_duplicated). An add sent again with the same receipt token (its reply
+-- was lost) changes nothing and answers what the first one did.
 -- Returns per job 1 (added) or 0 (duplicate: the first job stands).
+local receipt = RECEIPTS .. ARG[2]
+local seen = redis.call('GET', receipt)
+if seen then
+  local out = {}
+  for i = 1, #seen do out[i] = tonumber(string.sub(seen, i, i)) end
+  return out
+end
 ensure_groups()
-local blob = ARGV[8]
+local blob = ARG[1]
 local out = {}
 local pos = 1
 while pos <= #blob do
   local id_len, lane, delay, env_len, p = struct.unpack('>HBI4I4', blob, pos)
   local id = string.sub(blob, p, p + id_len - 1)
   p = p + id_len
-  local jk = JP .. id
+  local jk = JOB_PREFIX .. id
   if redis.call('EXISTS', jk) == 1 then
     out[#out + 1] = 0
+    lifecycle('job_duplicated', id, 'JOB_STATE_UNSPECIFIED', 0)
   else
-    redis.call('HSET', jk, 'env', string.sub(blob, p, p + env_len - 1), 'lane', lane, 'ts', NOW)
+    redis.call('HSET', jk, F.envelope, string.sub(blob, p, p + env_len - 1), F.lane, lane, F.added_at, NOW)
     if delay > 0 then
-      redis.call('HSET', jk, 'due', NOW + delay)
-      redis.call('ZADD', K_DELAYED, NOW + delay, id)
-      lifecycle('job_added', id, 'JOB_STATE_DELAYED', 0)
+      make_delayed(id, NOW + delay)
     else
-      ready(id, lane)
-      lifecycle('job_added', id, lane == 3 and 'JOB_STATE_WAITING' or 'JOB_STATE_PRIORITIZED', 0)
+      make_ready(id, lane)
     end
+    lifecycle('job_added', id, waiting_state(lane, delay > 0), 0)
     out[#out + 1] = 1
   end
   pos = p + env_len
 end
+redis.call('SET', receipt, table.concat(out), 'PX', tonumber(ARG[3]))
 return out

@@ -1,14 +1,15 @@
 -- Housekeeping, run now and then by every worker: delete consumers that hold
--- nothing and have been silent for ARGV[8] ms, and forget workers that have
+-- nothing and have been silent for ARG[1] ms, and forget workers that have
 -- not renewed for as long. A consumer that still holds jobs is never deleted
 -- (that would drop its pending entries); its jobs are reclaimed first.
 -- Returns the number of consumers deleted.
-for lane = 1, 4 do
+local silent_ms = tonumber(ARG[1])
+for lane = 1, LANES do
   if redis.call('EXISTS', LANE_KEYS[lane]) == 1 then trim(lane) end
 end
 local deleted = 0
-for lane = 1, 4 do
-  local info = redis.pcall('XINFO', 'CONSUMERS', LANE_KEYS[lane], GROUP)
+for lane = 1, LANES do
+  local info = redis.pcall('XINFO', 'CONSUMERS', LANE_KEYS[lane], WORKER_GROUP)
   if type(info) == 'table' and not info.err then
     for _, c in ipairs(info) do
       local name, pending, idle
@@ -17,12 +18,12 @@ for lane = 1, 4 do
         elseif c[i] == 'pending' then pending = tonumber(c[i + 1])
         elseif c[i] == 'idle' then idle = tonumber(c[i + 1]) end
       end
-      if name ~= ME and pending == 0 and idle >= tonumber(ARGV[8]) then
-        redis.call('XGROUP', 'DELCONSUMER', LANE_KEYS[lane], GROUP, name)
+      if name ~= CONSUMER and pending == 0 and idle >= silent_ms then
+        redis.call('XGROUP', 'DELCONSUMER', LANE_KEYS[lane], WORKER_GROUP, name)
         deleted = deleted + 1
       end
     end
   end
 end
-redis.call('ZREMRANGEBYSCORE', K_WORKERS, '-inf', NOW - tonumber(ARGV[8]))
+redis.call('ZREMRANGEBYSCORE', KEY.workers, '-inf', NOW - silent_ms)
 return deleted

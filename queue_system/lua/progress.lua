@@ -1,6 +1,6 @@
--- Record a running job's progress: ARGV[8] id, [9] lane, [10] sid, [11] percent.
+-- Record a running job's progress: ARG[1] id, [2] lane, [3] entry id, [4] percent.
 -- Returns 0 when this consumer no longer holds the job.
-if not owned(tonumber(ARGV[9]), ARGV[10]) then return 0 end
-redis.call('HSET', JP .. ARGV[8], 'prog', ARGV[11])
-lifecycle('job_progress', ARGV[8], 'JOB_STATE_ACTIVE', 0, {progress = tonumber(ARGV[11])})
+if not owned(tonumber(ARG[2]), ARG[3]) then return 0 end
+redis.call('HSET', JOB_PREFIX .. ARG[1], F.progress, ARG[4])
+lifecycle('job_progress', ARG[1], 'JOB_STATE_ACTIVE', 0, {progress = tonumber(ARG[4])})
 return 1

@@ -1,17 +1,26 @@
--- Move delayed jobs that are due into their lanes (at most ARGV[8] per call).
+-- Move delayed jobs that are due into their lanes (at most ARG[1] per call),
+-- in due order and, within one millisecond, in the order they were delayed.
 -- Returns {moved, ms until the next delayed job is due or -1}.
-local due = redis.call('ZRANGEBYSCORE', K_DELAYED, '-inf', NOW, 'LIMIT', 0, tonumber(ARGV[8]))
-if #due > 0 then ensure_groups() end
-for _, id in ipairs(due) do
-  redis.call('ZREM', K_DELAYED, id)
-  local lane = tonumber(redis.call('HGET', JP .. id, 'lane'))
-  if lane then
-    redis.call('HDEL', JP .. id, 'due')
-    ready(id, lane)
-    lifecycle('job_waiting', id, lane == 3 and 'JOB_STATE_WAITING' or 'JOB_STATE_PRIORITIZED', 0)
+local due = redis.call('ZRANGEBYSCORE', KEY.delayed, '-inf', NOW, 'WITHSCORES', 'LIMIT', 0, tonumber(ARG[1]))
+local jobs = {}
+for i = 1, #due, 2 do
+  local h = redis.call('HMGET', JOB_PREFIX .. due[i], F.lane, F.order)
+  jobs[#jobs + 1] = {id = due[i], at = tonumber(due[i + 1]), lane = tonumber(h[1]), order = tonumber(h[2]) or 0}
+end
+table.sort(jobs, function(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return a.order < b.order
+end)
+if #jobs > 0 then ensure_groups() end
+for _, job in ipairs(jobs) do
+  redis.call('ZREM', KEY.delayed, job.id)
+  if job.lane then
+    redis.call('HDEL', JOB_PREFIX .. job.id, F.due_at, F.order)
+    make_ready(job.id, job.lane)
+    lifecycle('job_waiting', job.id, READY_STATE[job.lane], 0)
   end
 end
-local nxt = redis.call('ZRANGE', K_DELAYED, 0, 0, 'WITHSCORES')
+local nxt = redis.call('ZRANGE', KEY.delayed, 0, 0, 'WITHSCORES')
 local wait = -1
 if nxt[2] then wait = math.max(0, tonumber(nxt[2]) - NOW) end
-return {#due, wait}
+return {#jobs, wait}

@@ -1,17 +1,17 @@
--- Renew this consumer's lease on the jobs it runs: ARGV[8] = n, then per job
--- lane, sid. XCLAIM JUSTID resets the idle time without counting a delivery.
--- A job another consumer took over is not taken back; it is returned as lost
--- so the caller stops it and never acknowledges it. Also records this worker
--- as alive.
-redis.call('ZADD', K_WORKERS, NOW, ME)
-local n = tonumber(ARGV[8])
+-- Renew this consumer's lease on the jobs it runs: ARG[1] = n, then per job
+-- lane, entry id. XCLAIM JUSTID resets the idle time without counting a
+-- delivery. A job another consumer took over is not taken back; it is
+-- returned as lost so the caller stops it and never acknowledges it. Also
+-- records this worker as alive.
+redis.call('ZADD', KEY.workers, NOW, CONSUMER)
+local n = tonumber(ARG[1])
 local lost = {}
 for i = 0, n - 1 do
-  local lane, sid = tonumber(ARGV[9 + i * 2]), ARGV[10 + i * 2]
-  if owned(lane, sid) then
-    redis.call('XCLAIM', LANE_KEYS[lane], GROUP, ME, 0, sid, 'JUSTID')
+  local lane, entry_id = tonumber(ARG[2 + i * 2]), ARG[3 + i * 2]
+  if owned(lane, entry_id) then
+    redis.call('XCLAIM', LANE_KEYS[lane], WORKER_GROUP, CONSUMER, 0, entry_id, 'JUSTID')
   else
-    lost[#lost + 1] = sid
+    lost[#lost + 1] = entry_id
   end
 end
 return lost

@@ -1,23 +1,22 @@
--- A failed attempt that has attempts left: ARGV[8] lane, [9] sid, [10] id,
--- [11] attempts made, [12] AttemptError bytes, [13] backoff ms, [14] error text,
--- [15] run ms. The job goes back to its lane now, or to the delayed set.
+-- A failed attempt that has attempts left is tried again: ARG[1] lane,
+-- [2] entry id, [3] id, [4] attempts made, [5] AttemptError bytes, [6] wait
+-- before the next attempt (ms), [7] error text, [8] run ms. The job goes back
+-- to its lane now, or to the delayed set until the wait is over.
 -- Returns 1, or 0 when this consumer no longer holds the job.
-local lane, sid, id = tonumber(ARGV[8]), ARGV[9], ARGV[10]
-if not owned(lane, sid) then return 0 end
-retire(lane, sid)
+local lane, entry_id, id = tonumber(ARG[1]), ARG[2], ARG[3]
+if not owned(lane, entry_id) then return 0 end
+retire(lane, entry_id)
 trim(lane)
-local att, delay = tonumber(ARGV[11]), tonumber(ARGV[13])
-local jk = JP .. id
-redis.call('HSET', jk, 'att', att, 'e:' .. att, ARGV[12], 'w', ME, 'dlv', 0)
-redis.call('HDEL', jk, 'sid')
-local extra = {failedReason = ARGV[14], retryDelay = duration_json(delay), duration = duration_json(tonumber(ARGV[15]))}
-if delay > 0 then
-  redis.call('HSET', jk, 'due', NOW + delay)
-  redis.call('ZADD', K_DELAYED, NOW + delay, id)
-  lifecycle('job_retried', id, 'JOB_STATE_DELAYED', att, extra)
+local attempts, wait = tonumber(ARG[4]), tonumber(ARG[6])
+local jk = JOB_PREFIX .. id
+redis.call('HSET', jk, F.attempts_made, attempts, F.error_prefix .. attempts, ARG[5], F.attempt_deliveries, 0)
+redis.call('HDEL', jk, F.entry_id)
+local extra = {failedReason = ARG[7], retryDelay = duration_json(wait), duration = duration_json(tonumber(ARG[8]))}
+if wait > 0 then
+  make_delayed(id, NOW + wait)
 else
   ensure_groups()
-  ready(id, lane)
-  lifecycle('job_retried', id, lane == 3 and 'JOB_STATE_WAITING' or 'JOB_STATE_PRIORITIZED', att, extra)
+  make_ready(id, lane)
 end
+lifecycle('job_retried', id, waiting_state(lane, wait > 0), attempts, extra)
 return 1

@@ -1,11 +1,11 @@
--- Remove waiting (never delivered) jobs from one lane, a chunk at a time:
--- ARGV[8] lane, [9] cursor (exclusive start id, '-' first), [10] chunk size,
--- [11] only entries added before this ms (0 = all), [12] removal cap (0 = none).
--- Only entries after the group's last delivered one are waiting; delivered
+-- Remove ready (never delivered) jobs from one lane, a chunk at a time:
+-- ARG[1] lane, [2] cursor (exclusive start id, '-' first), [3] chunk size,
+-- [4] only entries added before this ms (0 = all), [5] removal cap (0 = none).
+-- Only entries after the group's last delivered one are ready; delivered
 -- entries (running, or acknowledged and not yet trimmed) are never touched.
 -- Returns {removed, next cursor or ''}, and the removed ids after them.
-local lane, cursor, chunk = tonumber(ARGV[8]), ARGV[9], tonumber(ARGV[10])
-local before, cap = tonumber(ARGV[11]), tonumber(ARGV[12])
+local lane, cursor, chunk = tonumber(ARG[1]), ARG[2], tonumber(ARG[3])
+local before, cap = tonumber(ARG[4]), tonumber(ARG[5])
 local key = LANE_KEYS[lane]
 if redis.call('EXISTS', key) == 0 then return {0, ''} end
 local delivered = last_delivered(key)
@@ -19,17 +19,17 @@ if cursor == '-' or not newer(cursor, delivered) then cursor = delivered end
 local entries = redis.call('XRANGE', key, '(' .. cursor, '+', 'COUNT', chunk)
 local removed, ids, last = 0, {}, ''
 for _, e in ipairs(entries) do
-  local sid = e[1]
-  last = sid
-  local ms = tonumber(string.match(sid, '^(%d+)'))
+  local entry_id = e[1]
+  last = entry_id
+  local ms = tonumber(string.match(entry_id, '^(%d+)'))
   if before > 0 and ms >= before then last = ''; break end
   if cap > 0 and removed >= cap then last = ''; break end
-  redis.call('XDEL', key, sid)
-  redis.call('DEL', JP .. e[2][2])
+  redis.call('XDEL', key, entry_id)
+  redis.call('DEL', JOB_PREFIX .. e[2][2])
   removed = removed + 1
   ids[#ids + 1] = e[2][2]
 end
-if removed > 0 then redis.call('HINCRBY', K_READY, lane, -removed) end
+if removed > 0 then redis.call('HINCRBY', KEY.ready, lane, -removed) end
 if #entries < chunk then last = '' end
 local out = {removed, last}
 for _, id in ipairs(ids) do out[#out + 1] = id end

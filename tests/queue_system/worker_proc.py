@@ -25,8 +25,8 @@ from queue_system.broker import JobBroker
 from queue_system.catalog import CATEGORIZATION
 from queue_system.connection import connect
 from queue_system.context import JobContext
+from queue_system.receiver import JobReceiver
 from queue_system.settings import load
-from queue_system.worker import Worker
 
 
 async def main() -> None:
@@ -54,15 +54,15 @@ async def main() -> None:
         await recorder.rpush(done, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}")
 
     await broker.startup()
-    worker = Worker(broker, [CATEGORIZATION], concurrency=args.concurrency)
-    await worker.start()
+    receiver = JobReceiver(broker, concurrency=args.concurrency)
+    await receiver.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    print("READY", worker.consumers[0].consumer, flush=True)
+    print("READY", receiver.workers[0].consumer, flush=True)
     await stop.wait()
-    await worker.stop()
+    await receiver.stop()
     await broker.shutdown()
     await recorder.aclose()
 

@@ -18,17 +18,18 @@ from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system import events
+from queue_system.envelope import JobRequest
 from queue_system.errors import FieldViolation, InvalidArgumentError
-from queue_system.manager import MAX_PAGE, QueueManager
+from queue_system.keys import NORMAL_LANE
+from queue_system.manager import QueueManager
 from queue_system.options import duration_ms
-from queue_system.producer import Added, JobRequest
+from queue_system.producer import Added
+from queue_system.reads import MAX_PAGE
 from queue_system.tokens import encode_token
-from queue_system.validation import check, validate_enqueue_batch, validate_job
 from service_kit.idempotency import Idempotent, job_id_for
 
 M = TypeVar("M", bound=Message)
 Ctx = grpc.aio.ServicerContext[Any, Any]
-MAX_BATCH = 10_000
 
 _FINISHED: dict[int, Literal["failed", "completed"]] = {
     env.JOB_STATE_UNSPECIFIED: "failed",
@@ -67,7 +68,7 @@ def _answer(added: Added) -> pb.EnqueueJobResponse:
     state = (
         env.JOB_STATE_DELAYED
         if added.delayed
-        else (env.JOB_STATE_WAITING if added.lane == 3 else env.JOB_STATE_PRIORITIZED)
+        else (env.JOB_STATE_WAITING if added.lane == NORMAL_LANE else env.JOB_STATE_PRIORITIZED)
     )
     return pb.EnqueueJobResponse(
         job_id=added.job_id, queue=added.queue, duplicate=not added.added, state=state
@@ -82,8 +83,6 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         self._once = Idempotent(manager.client, manager.settings.queue_prefix, "QueueService")
 
     async def EnqueueJob(self, request: pb.EnqueueJobRequest, context: Ctx) -> pb.EnqueueJobResponse:
-        check(validate_job(request.queue, request.payload, request.options))
-
         async def add() -> pb.EnqueueJobResponse:
             options = _with_derived_job_id(request.options, request.request_id, 0)
             trace = request.trace if request.HasField("trace") else None
@@ -92,12 +91,6 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         return await self._once("EnqueueJob", request.request_id, pb.EnqueueJobResponse, add)
 
     async def EnqueueJobs(self, request: pb.EnqueueJobsRequest, context: Ctx) -> pb.EnqueueJobsResponse:
-        if len(request.jobs) > MAX_BATCH:
-            raise InvalidArgumentError(
-                [FieldViolation("jobs", f"at most {MAX_BATCH} jobs, got {len(request.jobs)}")]
-            )
-        check(validate_enqueue_batch([(j.queue, j.payload, j.options) for j in request.jobs]))
-
         async def add() -> pb.EnqueueJobsResponse:
             reqs = []
             for i, spec in enumerate(request.jobs):
@@ -183,11 +176,11 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         if any(not job_id for job_id in request.job_ids):
             raise InvalidArgumentError([FieldViolation("job_ids", "must not hold empty ids")])
 
-        async def retry() -> pb.RetryJobsResponse:
-            ids = await self.manager.retry(request.queue, which, list(request.job_ids), request.limit)
+        async def redrive() -> pb.RetryJobsResponse:
+            ids = await self.manager.redrive(request.queue, which, list(request.job_ids), request.limit)
             return pb.RetryJobsResponse(retried=len(ids), job_ids=ids)
 
-        return await self._once("RetryJobs", request.request_id, pb.RetryJobsResponse, retry)
+        return await self._once("RetryJobs", request.request_id, pb.RetryJobsResponse, redrive)
 
     async def CleanQueue(self, request: pb.CleanQueueRequest, context: Ctx) -> pb.CleanQueueResponse:
         self.manager.queue(request.queue)
@@ -201,7 +194,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
             raise InvalidArgumentError([FieldViolation("grace", "must not be negative")])
 
         async def clean() -> pb.CleanQueueResponse:
-            ids = await self.manager.clean(request.queue, which, grace, request.limit)
+            ids = await self.manager.clean(request.queue, which, grace, request.limit, request.request_id)
             return pb.CleanQueueResponse(removed=len(ids), job_ids=ids)
 
         return await self._once("CleanQueue", request.request_id, pb.CleanQueueResponse, clean)
@@ -211,7 +204,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
 
         async def drain() -> pb.DrainQueueResponse:
             return pb.DrainQueueResponse(
-                removed=await self.manager.drain(request.queue, request.include_delayed)
+                removed=await self.manager.drain(request.queue, request.include_delayed, request.request_id)
             )
 
         return await self._once("DrainQueue", request.request_id, pb.DrainQueueResponse, drain)

@@ -223,7 +223,7 @@ async def test_pause_cancel_retry_clean_and_drain(
     for i in range(3):
         await stub.EnqueueJob(pb.EnqueueJobRequest(queue=Q, payload=cat(f"f{i}")))
     await wait_until(lambda: _failed(manager, 3))
-    manager.consumers[0].tasks = {}  # now every job goes to the dead-letter path as an unknown task
+    manager.workers[0].tasks = {}  # now every job goes to the dead-letter path as an unknown task
     retried = await stub.RetryJobs(pb.RetryJobsRequest(queue=Q, state=env.JOB_STATE_FAILED, limit=2))
     assert retried.retried == 2
     await wait_until(lambda: _failed(manager, 3))

@@ -27,7 +27,7 @@ from jobmesh.jobs.v1 import envelope_pb2 as jobmesh_dot_jobs_dot_v1_dot_envelope
 from jobmesh.jobs.v1 import failure_pb2 as jobmesh_dot_jobs_dot_v1_dot_failure__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"jobmesh/events/v1/job_events.proto\x12\x11jobmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1djobmesh/jobs/v1/failure.proto\"\xfe\x01\n\x0cJobLifecycle\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.JobState\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\x12\x10\n\x08progress\x18\x05 \x01(\x01\x12\x15\n\rfailed_reason\x18\x06 \x01(\t\x12.\n\x0bretry_delay\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x64uration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06worker\x18\t \x01(\t\"\x99\x01\n\x0fJobDeadLettered\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x31\n\x06reason\x18\x03 \x01(\x0e\x32!.jobmesh.jobs.v1.DeadLetterReason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\r\x12\x12\n\ndeliveries\x18\x06 \x01(\r\"C\n\x0cQueueControl\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x10\n\x08\x61\x66\x66\x65\x63ted\x18\x02 \x01(\x04\x12\x12\n\nrequest_id\x18\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"jobmesh/events/v1/job_events.proto\x12\x11jobmesh.events.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1djobmesh/jobs/v1/failure.proto\"\x96\x02\n\x0cJobLifecycle\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x05state\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.JobState\x12\x0f\n\x07\x61ttempt\x18\x04 \x01(\r\x12\x10\n\x08progress\x18\x05 \x01(\x01\x12\x15\n\rfailed_reason\x18\x06 \x01(\t\x12.\n\x0bretry_delay\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08\x64uration\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06worker\x18\t \x01(\t\x12\x16\n\x0ereclaimed_from\x18\n \x01(\t\"\x99\x01\n\x0fJobDeadLettered\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12\x31\n\x06reason\x18\x03 \x01(\x0e\x32!.jobmesh.jobs.v1.DeadLetterReason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\r\x12\x12\n\ndeliveries\x18\x06 \x01(\r\"C\n\x0cQueueControl\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x10\n\x08\x61\x66\x66\x65\x63ted\x18\x02 \x01(\x04\x12\x12\n\nrequest_id\x18\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,9 +35,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.events.v1.job_event
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_JOBLIFECYCLE']._serialized_start=153
-  _globals['_JOBLIFECYCLE']._serialized_end=407
-  _globals['_JOBDEADLETTERED']._serialized_start=410
-  _globals['_JOBDEADLETTERED']._serialized_end=563
-  _globals['_QUEUECONTROL']._serialized_start=565
-  _globals['_QUEUECONTROL']._serialized_end=632
+  _globals['_JOBLIFECYCLE']._serialized_end=431
+  _globals['_JOBDEADLETTERED']._serialized_start=434
+  _globals['_JOBDEADLETTERED']._serialized_end=587
+  _globals['_QUEUECONTROL']._serialized_start=589
+  _globals['_QUEUECONTROL']._serialized_end=656
 # @@protoc_insertion_point(module_scope)

@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class JobLifecycle(_message.Message):
-    __slots__ = ("queue", "job_id", "state", "attempt", "progress", "failed_reason", "retry_delay", "duration", "worker")
+    __slots__ = ("queue", "job_id", "state", "attempt", "progress", "failed_reason", "retry_delay", "duration", "worker", "reclaimed_from")
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class JobLifecycle(_message.Message):
     RETRY_DELAY_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
+    RECLAIMED_FROM_FIELD_NUMBER: _ClassVar[int]
     queue: str
     job_id: str
     state: _envelope_pb2.JobState
@@ -30,7 +31,8 @@ class JobLifecycle(_message.Message):
     retry_delay: _duration_pb2.Duration
     duration: _duration_pb2.Duration
     worker: str
-    def __init__(self, queue: _Optional[str] = ..., job_id: _Optional[str] = ..., state: _Optional[_Union[_envelope_pb2.JobState, str]] = ..., attempt: _Optional[int] = ..., progress: _Optional[float] = ..., failed_reason: _Optional[str] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., worker: _Optional[str] = ...) -> None: ...
+    reclaimed_from: str
+    def __init__(self, queue: _Optional[str] = ..., job_id: _Optional[str] = ..., state: _Optional[_Union[_envelope_pb2.JobState, str]] = ..., attempt: _Optional[int] = ..., progress: _Optional[float] = ..., failed_reason: _Optional[str] = ..., retry_delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., worker: _Optional[str] = ..., reclaimed_from: _Optional[str] = ...) -> None: ...
 
 class JobDeadLettered(_message.Message):
     __slots__ = ("queue", "job_id", "reason", "detail", "attempts", "deliveries")

@@ -60,7 +60,7 @@ class Redelivery(_message.Message):
     def __init__(self, delivery: _Optional[int] = ..., lost_by: _Optional[str] = ..., idle: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., reclaimed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FailedJob(_message.Message):
-    __slots__ = ("job", "reason", "errors", "redeliveries", "deliveries", "enqueued_at", "dead_lettered_at", "queue", "job_id", "raw_envelope", "detail")
+    __slots__ = ("job", "reason", "errors", "redeliveries", "deliveries", "enqueued_at", "dead_lettered_at", "queue", "job_id", "raw_envelope", "detail", "attempts_made")
     JOB_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     ERRORS_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class FailedJob(_message.Message):
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     RAW_ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     DETAIL_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_MADE_FIELD_NUMBER: _ClassVar[int]
     job: _envelope_pb2.Job
     reason: DeadLetterReason
     errors: _containers.RepeatedCompositeFieldContainer[AttemptError]
@@ -83,4 +84,5 @@ class FailedJob(_message.Message):
     job_id: str
     raw_envelope: bytes
     detail: str
-    def __init__(self, job: _Optional[_Union[_envelope_pb2.Job, _Mapping]] = ..., reason: _Optional[_Union[DeadLetterReason, str]] = ..., errors: _Optional[_Iterable[_Union[AttemptError, _Mapping]]] = ..., redeliveries: _Optional[_Iterable[_Union[Redelivery, _Mapping]]] = ..., deliveries: _Optional[int] = ..., enqueued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dead_lettered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queue: _Optional[str] = ..., job_id: _Optional[str] = ..., raw_envelope: _Optional[bytes] = ..., detail: _Optional[str] = ...) -> None: ...
+    attempts_made: int
+    def __init__(self, job: _Optional[_Union[_envelope_pb2.Job, _Mapping]] = ..., reason: _Optional[_Union[DeadLetterReason, str]] = ..., errors: _Optional[_Iterable[_Union[AttemptError, _Mapping]]] = ..., redeliveries: _Optional[_Iterable[_Union[Redelivery, _Mapping]]] = ..., deliveries: _Optional[int] = ..., enqueued_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dead_lettered_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., queue: _Optional[str] = ..., job_id: _Optional[str] = ..., raw_envelope: _Optional[bytes] = ..., detail: _Optional[str] = ..., attempts_made: _Optional[int] = ...) -> None: ...

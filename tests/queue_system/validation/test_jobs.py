@@ -20,8 +20,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from jobmesh.jobs.v1 import common_pb2, envelope_pb2, financial_jobs_pb2, probe_pb2, trading_jobs_pb2
 from queue_system import catalog
 from queue_system.decimals import DecimalFormatError, parse_decimal
+from queue_system.envelope import JobRequest
 from queue_system.errors import FieldViolation, InvalidArgumentError
-from queue_system.validation import RULES, check, validate_enqueue_batch, validate_job
+from queue_system.validation.job_rules import JOB_RULES
+from queue_system.validation.jobs import validate_batch, validate_job
+from queue_system.validation.rules import check
 
 JobPayload = envelope_pb2.JobPayload
 JobOptions = envelope_pb2.JobOptions
@@ -715,17 +718,15 @@ def test_a_bad_option_is_described_for_humans(options: JobOptions, description: 
 # --- batches and check --------------------------------------------------------------------------
 
 
-def _spec(
-    queue: str, payload: JobPayload, options: JobOptions | None = None
-) -> tuple[str, JobPayload, JobOptions]:
-    return queue, payload, options or JobOptions()
+def _spec(queue: str, payload: JobPayload, options: JobOptions | None = None) -> JobRequest:
+    return JobRequest(queue, payload, options)
 
 
 def test_a_batch_of_valid_jobs_has_no_violation() -> None:
     specs = [_spec(queue, build()) for queue, build in VALID.items()] + [
         _spec(catalog.REPORT_GENERATION, _probe())
     ]
-    assert validate_enqueue_batch(specs) == []
+    assert validate_batch(specs) == []
 
 
 def test_a_batch_names_each_bad_job_by_its_index() -> None:
@@ -734,7 +735,7 @@ def test_a_batch_names_each_bad_job_by_its_index() -> None:
         _spec("nope", _probe()),
         _spec(catalog.CATEGORIZATION, _strategy_execution(), JobOptions(attempts=500)),
     ]
-    assert _fields(validate_enqueue_batch(specs)) == [
+    assert _fields(validate_batch(specs)) == [
         "jobs[1].queue",
         "jobs[2].payload",
         "jobs[2].options.attempts",
@@ -744,11 +745,11 @@ def test_a_batch_names_each_bad_job_by_its_index() -> None:
 @pytest.mark.parametrize("count", [0, 10_001])
 def test_a_batch_must_hold_1_to_10000_jobs(count: int) -> None:
     specs = [_spec(catalog.RISK_ANALYSIS, JobPayload())] * count
-    assert _fields(validate_enqueue_batch(specs)) == ["jobs"]
+    assert _fields(validate_batch(specs)) == ["jobs"]
 
 
 def test_a_batch_of_10000_jobs_is_allowed() -> None:
-    assert validate_enqueue_batch([_spec(catalog.RISK_ANALYSIS, _probe())] * 10_000) == []
+    assert validate_batch([_spec(catalog.RISK_ANALYSIS, _probe())] * 10_000) == []
 
 
 def test_check_raises_naming_every_violation() -> None:
@@ -766,29 +767,28 @@ def test_check_passes_without_violations() -> None:
 # --- the rule table itself ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("message", list(RULES), ids=lambda m: m.DESCRIPTOR.name)
+@pytest.mark.parametrize("message", list(JOB_RULES.rules), ids=lambda m: m.DESCRIPTOR.name)
 def test_every_field_of_every_job_message_has_a_rule(message: type[Message]) -> None:
-    assert {rule.field for rule in RULES[message]} == {f.name for f in message.DESCRIPTOR.fields}
+    assert {rule.field for rule in JOB_RULES.rules[message]} == {f.name for f in message.DESCRIPTOR.fields}
 
 
 def test_every_message_a_job_is_made_of_has_rules() -> None:
     well_known = {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.Struct"}
-    by_name = {m.DESCRIPTOR.full_name for m in RULES}
-    roots = [*JobPayload.DESCRIPTOR.fields, *[f for m in RULES for f in m.DESCRIPTOR.fields]]
+    by_name = {m.DESCRIPTOR.full_name for m in JOB_RULES.rules}
+    roots = [*JobPayload.DESCRIPTOR.fields, *[f for m in JOB_RULES.rules for f in m.DESCRIPTOR.fields]]
     used = {f.message_type.full_name for f in roots if f.message_type is not None} - well_known
     assert used - {"jobmesh.jobs.v1.PositionMonitoringJob.ThresholdsEntry"} <= by_name
     assert JobOptions.DESCRIPTOR.full_name in by_name
+    assert envelope_pb2.TraceContext.DESCRIPTOR.full_name in by_name
 
 
 def test_validation_does_no_grpc_import() -> None:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "gen")])}
-    code = "import sys, queue_system.validation; sys.exit('grpc' in sys.modules)"
+    code = "import sys, queue_system.validation.jobs; sys.exit('grpc' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], env=env, check=False).returncode == 0
 
 
 def test_default_options_are_valid_so_their_check_may_be_skipped() -> None:
     """validate_job skips walking options that are all defaults; this holds that shortcut true."""
-    from queue_system.validation import check_message  # noqa: PLC0415 (the walk itself, not the shortcut)
-
-    assert list(check_message(envelope_pb2.JobOptions(), "options")) == []
+    assert list(JOB_RULES.check_message(envelope_pb2.JobOptions(), "options")) == []

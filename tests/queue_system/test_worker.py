@@ -16,10 +16,10 @@ from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from queue_system.catalog import CATEGORIZATION
 from queue_system.context import JobContext
+from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import UnrecoverableError
 from queue_system.manager import QueueManager
 from queue_system.options import backoff_ms
-from queue_system.producer import JobRequest, envelope_bytes
 from queue_system.settings import Settings
 from queue_system.tasks import task_spec
 from tests.queue_system.conftest import categorization, wait_until
@@ -33,7 +33,7 @@ def handler(fn: Callable[..., Awaitable[Any]]) -> dict[str, Any]:
 
 async def dead_letters(client: aioredis.Redis, m: QueueManager) -> list[failure_pb2.FailedJob]:
     entries = await client.xrange(m.queue(Q).keys.dead_letters)
-    return [failure_pb2.FailedJob.FromString(fields[b"failed"]) for _, fields in entries]
+    return [failure_pb2.FailedJob.FromString(fields[b"failed_job"]) for _, fields in entries]
 
 
 async def test_jobs_sent_before_any_worker_exists_are_delivered(
@@ -67,8 +67,8 @@ async def test_worker_reads_only_as_many_jobs_as_it_has_free_slots(
         await release.wait()
 
     await manager.add_jobs([JobRequest(Q, categorization(str(i))) for i in range(10)])
-    consumer = await manager.create_worker(Q, handler(run), concurrency=2)
-    await wait_until(lambda: _true(consumer.running == 2))
+    worker = await manager.create_worker(Q, handler(run), concurrency=2)
+    await wait_until(lambda: _true(worker.running == 2))
     await asyncio.sleep(0.2)
     pending = sum(
         [(await redis_client.xpending(k, "workers"))["pending"] for k in manager.queue(Q).keys.lanes]
@@ -319,10 +319,10 @@ async def test_stop_lets_running_jobs_finish_within_the_grace_period(manager: Qu
         await asyncio.sleep(0.3)
         done.append(job.transaction_ids[0])
 
-    consumer = await manager.create_worker(Q, handler(run))
+    worker = await manager.create_worker(Q, handler(run))
     await manager.add_job(Q, categorization("a"))
-    await wait_until(lambda: _true(consumer.running == 1))
-    await consumer.stop(grace_s=3)
+    await wait_until(lambda: _true(worker.running == 1))
+    await worker.stop(grace_s=3)
     assert done == ["a"]
     assert (await manager.get_queue_stats(Q)).counts.completed == 1
 
@@ -337,10 +337,10 @@ async def test_stop_never_acks_a_cancelled_job_and_gives_it_back_at_once(
         await asyncio.sleep(30)
         events.append("slow-finished")  # must never happen
 
-    consumer = await manager.create_worker(Q, handler(slow))
+    worker = await manager.create_worker(Q, handler(slow))
     added = await manager.add_job(Q, categorization("a"))
-    await wait_until(lambda: _true(consumer.running == 1))
-    await consumer.stop(grace_s=0.2)
+    await wait_until(lambda: _true(worker.running == 1))
+    await worker.stop(grace_s=0.2)
     stats = await manager.get_queue_stats(Q)
     assert (stats.counts.waiting, stats.counts.active, stats.counts.completed) == (1, 0, 0)
     assert events == ["slow-start"]
@@ -373,12 +373,12 @@ async def test_a_job_taken_over_by_another_worker_is_stopped_and_never_acked(
             events.append("cancelled")
             raise
 
-    consumer = await manager.create_worker(Q, handler(run))
+    worker = await manager.create_worker(Q, handler(run))
     added = await manager.add_job(Q, categorization("a"))
-    await wait_until(lambda: _true(consumer.running == 1))
-    sid = next(iter(consumer.held))
-    lane = manager.queue(Q).keys.lane_key_of(consumer.held[sid].lane)
-    await redis_client.xclaim(lane, "workers", "someone-else", 0, [sid])
+    await wait_until(lambda: _true(worker.running == 1))
+    entry_id = next(iter(worker.held))
+    lane = manager.queue(Q).keys.lane_number(worker.held[entry_id].lane)
+    await redis_client.xclaim(lane, "workers", "someone-else", 0, [entry_id])
     await wait_until(lambda: _true(events == ["start", "cancelled"]), within=3)
     pending = await redis_client.xpending_range(lane, "workers", "-", "+", 10)
     assert [p["consumer"] for p in pending] == [b"someone-else"]
@@ -390,9 +390,9 @@ async def test_progress_is_recorded(manager: QueueManager) -> None:
         assert await ctx.progress(40)
         await asyncio.sleep(0.3)
 
-    consumer = await manager.create_worker(Q, handler(run))
+    worker = await manager.create_worker(Q, handler(run))
     added = await manager.add_job(Q, categorization("p"))
-    await wait_until(lambda: _true(consumer.running == 1))
+    await wait_until(lambda: _true(worker.running == 1))
     await wait_until(lambda: _progress(manager, added.job_id, 40.0))
 
 
@@ -409,10 +409,10 @@ async def test_acknowledged_entries_are_trimmed_but_held_and_waiting_ones_never(
         if job.transaction_ids[0] == "hold":
             await release.wait()
 
-    lane = manager.queue(Q).keys.lane_key_of(3)
+    lane = manager.queue(Q).keys.lane_number(3)
     await manager.add_job(Q, categorization("hold"))
-    consumer = await manager.create_worker(Q, handler(run), concurrency=2)
-    await wait_until(lambda: _true(consumer.running == 1))
+    worker = await manager.create_worker(Q, handler(run), concurrency=2)
+    await wait_until(lambda: _true(worker.running == 1))
     await manager.add_jobs([JobRequest(Q, categorization(f"quick{i}")) for i in range(300)])
     await wait_until(lambda: _completed(manager, 300))
     await manager.pause(Q)

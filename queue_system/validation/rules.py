@@ -1,0 +1,420 @@
+"""The rule engine of submission-time validation: one rule per field, every violation named.
+
+A rule checks one field of a message and yields a `FieldViolation` per
+problem, with the field's path in the request ("payload.categorization.method",
+"jobs[3].options.delay"). A `RuleBook` maps every message type to its rules
+and walks a message and every message inside it, so a caller learns every bad
+field in one answer, never only the first. Which rules each job field has is
+the job rule table's business (`job_rules.py`); this module knows no job type.
+
+Pure: no I/O and no grpc.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Final, Generic, Protocol, TypeVar
+
+from google.protobuf.descriptor import Descriptor, EnumDescriptor
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from queue_system.decimals import DecimalFormatError, parse_decimal, quoted
+from queue_system.errors import FieldViolation, InvalidArgumentError
+
+MAX_STRING_CHARS: Final = 1_024
+MAX_REPEATED: Final = 10_000
+MAX_MAP_ENTRIES: Final = 100
+MAX_STRUCT_BYTES: Final = 64 * 1_024
+
+HOUR: Final = 3_600
+DAY: Final = 24 * HOUR
+# Range of google.protobuf.Timestamp: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+_MIN_TIMESTAMP_SECONDS: Final = -62_135_596_800
+_MAX_TIMESTAMP_SECONDS: Final = 253_402_300_799
+# Range of google.protobuf.Duration: about +-10,000 years.
+_MAX_DURATION_SECONDS: Final = 315_576_000_000
+_MAX_NANOS: Final = 999_999_999
+
+M = TypeVar("M", bound=Message)
+Violations = Iterator[FieldViolation]
+
+
+# --- ranges ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """Allowed values of a number: from `low` (exclusive when `low_open`) up to `high` inclusive."""
+
+    low: Decimal | None = None
+    high: Decimal | None = None
+    low_open: bool = False
+    # How to say `high` in a message, when its bare number says too little ("365 days").
+    high_text: str | None = None
+
+    def problem(self, value: Decimal) -> str | None:
+        """The bound `value` breaks, in words ("must be greater than 0"), or None."""
+        if self.low is not None and (value <= self.low if self.low_open else value < self.low):
+            if self.low_open:
+                return f"must be greater than {self.low}"
+            return "must not be negative" if self.low == 0 else f"must be at least {self.low}"
+        if self.high is not None and value > self.high:
+            return f"must be at most {self.high_text or self.high}"
+        return None
+
+
+def up_to(high: int, high_text: str | None = None, *, low: int | None = 0) -> Range:
+    return Range(None if low is None else Decimal(low), Decimal(high), high_text=high_text)
+
+
+POSITIVE: Final = Range(low=Decimal(0), low_open=True)
+NON_NEGATIVE: Final = Range(low=Decimal(0))
+AT_LEAST_ONE: Final = Range(low=Decimal(1))
+PERCENTAGE: Final = Range(low=Decimal(0), high=Decimal(100), low_open=True)
+FRACTION: Final = up_to(1)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def at(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _tracks_presence(msg: Message, name: str) -> bool:
+    """Whether a field knows if it was set (message, `optional`, oneof member)."""
+    return _field_presence(msg.DESCRIPTOR, name)
+
+
+@cache
+def _field_presence(descriptor: Descriptor, name: str) -> bool:
+    # cached: every job asks the same few questions of the same descriptors
+    return bool(descriptor.fields_by_name[name].has_presence)
+
+
+@cache
+def _enum_of(descriptor: Descriptor, name: str) -> EnumDescriptor:
+    enum = descriptor.fields_by_name[name].enum_type
+    if enum is None:
+        raise TypeError(f"{descriptor.full_name}.{name} is not an enum")
+    return enum
+
+
+def _has(msg: Message, name: str) -> bool:
+    """Whether a field with presence is set (False for a field without presence)."""
+    return _tracks_presence(msg, name) and msg.HasField(name)
+
+
+def _text_problem(value: str, max_chars: int) -> str | None:
+    """What is wrong with a string that must hold something, or None."""
+    if value == "":
+        return "must not be empty"
+    if not value.strip():
+        return "must not be blank"
+    return length_problem(value, max_chars)
+
+
+def length_problem(value: str, max_chars: int) -> str | None:
+    if len(value) > max_chars:
+        return f"is {len(value)} characters long, at most {max_chars} allowed"
+    return None
+
+
+def _seconds(value: Decimal) -> str:
+    """A duration in seconds as the protobuf JSON form writes it ("1.5s")."""
+    text = f"{value:f}"
+    return (text.rstrip("0").rstrip(".") if "." in text else text) + "s"
+
+
+def timestamp_problem(ts: Timestamp) -> str | None:
+    if not _MIN_TIMESTAMP_SECONDS <= ts.seconds <= _MAX_TIMESTAMP_SECONDS:
+        return (
+            "seconds must be within years 0001..9999 "
+            f"({_MIN_TIMESTAMP_SECONDS}..{_MAX_TIMESTAMP_SECONDS}), got {ts.seconds}"
+        )
+    if not 0 <= ts.nanos <= _MAX_NANOS:
+        return f"nanos must be between 0 and {_MAX_NANOS}, got {ts.nanos}"
+    return None
+
+
+def duration_problem(d: Duration) -> str | None:
+    if abs(d.seconds) > _MAX_DURATION_SECONDS:
+        return f"seconds must be within +-{_MAX_DURATION_SECONDS}, got {d.seconds}"
+    if abs(d.nanos) > _MAX_NANOS:
+        return f"nanos must be between -{_MAX_NANOS} and {_MAX_NANOS}, got {d.nanos}"
+    if (d.seconds > 0 > d.nanos) or (d.seconds < 0 < d.nanos):
+        return f"seconds and nanos must have the same sign, got {d.seconds} and {d.nanos}"
+    return None
+
+
+# --- rules: one per field -----------------------------------------------------------------------
+
+
+class Rule(Protocol):
+    """Checks one field of a message; `path` is the message's own path in the request."""
+
+    @property
+    def field(self) -> str: ...
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string: at most `max_chars`; when required (or `optional` and set), not empty or blank."""
+
+    field: str
+    required: bool = False
+    max_chars: int = MAX_STRING_CHARS
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        problem = self._problem(msg, getattr(msg, self.field))
+        if problem:
+            yield FieldViolation(at(path, self.field), problem)
+
+    def _problem(self, msg: Message, value: str) -> str | None:
+        if not (self.required or _has(msg, self.field)):
+            return length_problem(value, self.max_chars)
+        if value == "":
+            return "required" if self.required else "must not be empty when set"
+        return _text_problem(value, self.max_chars)
+
+
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """A repeated string: at most 10,000 entries, each non-blank; `min_count` (distinct) entries."""
+
+    field: str
+    min_count: int = 0
+    distinct: bool = False
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        values: Sequence[str] = getattr(msg, self.field)
+        where = at(path, self.field)
+        if len(values) > MAX_REPEATED:
+            yield FieldViolation(where, f"has {len(values)} entries, at most {MAX_REPEATED} allowed")
+            return
+        first_seen: dict[str, int] = {}
+        for i, value in enumerate(values):
+            problem = _text_problem(value, MAX_STRING_CHARS)
+            if problem is None and self.distinct and value in first_seen:
+                problem = f"repeats {where}[{first_seen[value]}] ({quoted(value)})"
+            first_seen.setdefault(value, i)
+            if problem:
+                yield FieldViolation(f"{where}[{i}]", problem)
+        yield from self._count(values, where)
+
+    def _count(self, values: Sequence[str], where: str) -> Violations:
+        if self.distinct:
+            count, kind = len({v for v in values if v.strip()}), "distinct non-blank entries"
+        else:
+            count, kind = len(values), "entries" if self.min_count > 1 else "entry"
+        if count < self.min_count:
+            yield FieldViolation(where, f"needs at least {self.min_count} {kind}, got {count}")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An enum: a value the contract knows; when required, not UNSPECIFIED either."""
+
+    field: str
+    required: bool = False
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        value: int = getattr(msg, self.field)
+        enum = _enum_of(msg.DESCRIPTOR, self.field)
+        known = value in enum.values_by_number
+        if known and (value != 0 or not self.required):
+            return
+        allowed = ", ".join(v.name for v in enum.values if v.number != 0 or not self.required)
+        if not known:
+            yield FieldViolation(at(path, self.field), f"unknown value {value}, must be one of {allowed}")
+        else:
+            yield FieldViolation(at(path, self.field), f"required, one of {allowed}")
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    """An int or double (if `optional`, only when set): finite and within `allowed`."""
+
+    field: str
+    allowed: Range
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        if _tracks_presence(msg, self.field) and not msg.HasField(self.field):
+            return
+        value: int | float = getattr(msg, self.field)
+        where = at(path, self.field)
+        if isinstance(value, float) and not math.isfinite(value):
+            yield FieldViolation(where, f"must be a finite number, got {value}")
+        elif problem := self.allowed.problem(Decimal(value)):
+            yield FieldViolation(where, f"{problem}, got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Amount:
+    """A decimal string (see queue_system.decimals) within `allowed` (None: any finite value)."""
+
+    field: str
+    required: bool = False
+    allowed: Range | None = None
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        text: str = getattr(msg, self.field)
+        where = at(path, self.field)
+        if text == "" and not _has(msg, self.field):
+            if self.required:
+                yield FieldViolation(where, "required")
+            return
+        try:
+            value = parse_decimal(text)
+        except DecimalFormatError as exc:
+            yield FieldViolation(where, str(exc))
+            return
+        problem = self.allowed.problem(value) if self.allowed else None
+        if problem:
+            yield FieldViolation(where, f"{problem}, got {text}")
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    """A map of name -> decimal string: at most 100 entries, names non-blank, values finite decimals."""
+
+    field: str
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        entries: Mapping[str, str] = getattr(msg, self.field)
+        where = at(path, self.field)
+        if len(entries) > MAX_MAP_ENTRIES:
+            yield FieldViolation(where, f"has {len(entries)} entries, at most {MAX_MAP_ENTRIES} allowed")
+            return
+        for key in sorted(entries):
+            problem = _text_problem(key, MAX_STRING_CHARS)
+            if problem:
+                yield FieldViolation(where, f"key {quoted(key)} {problem}")
+                continue
+            try:
+                parse_decimal(entries[key])
+            except DecimalFormatError as exc:
+                yield FieldViolation(f"{where}[{json.dumps(key, ensure_ascii=False)}]", str(exc))
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """A google.protobuf.Timestamp: a valid instant when set."""
+
+    field: str
+    required: bool = False
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        where = at(path, self.field)
+        if not msg.HasField(self.field):
+            if self.required:
+                yield FieldViolation(where, "required")
+            return
+        problem = timestamp_problem(getattr(msg, self.field))
+        if problem:
+            yield FieldViolation(where, problem)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A google.protobuf.Duration: valid and within `allowed` (in seconds) when set."""
+
+    field: str
+    allowed: Range
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        if not msg.HasField(self.field):
+            return
+        duration: Duration = getattr(msg, self.field)
+        where = at(path, self.field)
+        problem = duration_problem(duration)
+        if problem:
+            yield FieldViolation(where, problem)
+            return
+        seconds = Decimal(duration.seconds) + Decimal(duration.nanos).scaleb(-9)
+        problem = self.allowed.problem(seconds)
+        if problem:
+            yield FieldViolation(where, f"{problem}, got {_seconds(seconds)}")
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """A google.protobuf.Struct of free-form values: at most 64 KiB serialized."""
+
+    field: str
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        size = getattr(msg, self.field).ByteSize()
+        if size > MAX_STRUCT_BYTES:
+            yield FieldViolation(
+                at(path, self.field), f"is {size} bytes serialized, at most {MAX_STRUCT_BYTES} allowed"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Nested:
+    """A sub-message: checked by its own rules in RULES when set."""
+
+    field: str
+    required: bool = False
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        where = at(path, self.field)
+        if not msg.HasField(self.field):
+            if self.required:
+                yield FieldViolation(where, "required")
+            return
+        yield from book.check_message(getattr(msg, self.field), where)
+
+
+@dataclass(frozen=True, slots=True)
+class Free:
+    """A field every value of which is fine (a sequence number, a flag)."""
+
+    field: str
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        return iter(())
+
+
+@dataclass(frozen=True, slots=True)
+class Across(Generic[M]):
+    """A rule that needs more than one field of a `kind` message; violations name `field`."""
+
+    field: str
+    kind: type[M]
+    rule: Callable[[M, str], Violations]
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        if not isinstance(msg, self.kind):
+            raise TypeError(f"rule for {self.kind.__name__}.{self.field} applied to {type(msg).__name__}")
+        return self.rule(msg, at(path, self.field))
+
+
+
+
+class RuleBook:
+    """Every message type a request may hold -> the rules of its fields."""
+
+    def __init__(self, rules: Mapping[type[Message], tuple[Rule, ...]]) -> None:
+        self.rules = rules
+
+    def check_message(self, msg: Message, path: str) -> Violations:
+        """Every violation of a message and of the messages inside it."""
+        for rule in self.rules[type(msg)]:
+            yield from rule.check(msg, path, self)
+
+
+def check(violations: Sequence[FieldViolation]) -> None:
+    """Raise InvalidArgumentError naming every violation, if there is any."""
+    if violations:
+        raise InvalidArgumentError(list(violations))
