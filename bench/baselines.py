@@ -1,7 +1,16 @@
 """The figures jobmesh is set beside: BullMQ's bench (../shared/bench) and redis-benchmark.
 
-Both run as child processes after jobmesh's phases, one at a time, on the same
-Redis, so nothing competes with anything else for the machine's cores.
+Both run as child processes, never while jobmesh's phases run, on the same
+Redis, so nothing competes with anything else for the machine's cores. BullMQ's
+bench runs once per round, before or after jobmesh's phases by turns
+(bench.cli.round_order); redis-benchmark runs once, at the end.
+
+BullMQ's bench reports two drain windows: `drain_jobs_s`, first processor start
+to the N-th processor start, and `drain_to_last_completed_jobs_s`, first
+processor start to the N-th `completed` event (emitted after moveToCompleted,
+i.e. once the job is marked completed in Redis). jobmesh's drains end at the
+N-th acknowledgement, so they are set beside the second; the first is set
+beside jobmesh's "start window" only (bench.report.ROWS).
 """
 
 from __future__ import annotations
@@ -41,7 +50,8 @@ def bullmq_script(opts: BenchOptions) -> Path:
 
 
 def run_bullmq(opts: BenchOptions) -> Baseline:
-    """BullMQ's bench with the same N, concurrency and latency jobs: its one JSON line."""
+    """BullMQ's bench with the same N, concurrency and latency jobs: its one JSON line
+    (its figures and windows as the module docstring says)."""
     if opts.skip_bullmq:
         return Baseline(skipped="--skip-bullmq")
     if shutil.which("node") is None or shutil.which("npm") is None:

@@ -1,4 +1,10 @@
-"""The bench's entry point: jobmesh's phases, then BullMQ's bench, then redis-benchmark; the report."""
+"""The bench's entry point: rounds of jobmesh's phases and BullMQ's bench, then redis-benchmark; the report.
+
+The two systems take turns going first: round 1 runs jobmesh then BullMQ,
+round 2 BullMQ then jobmesh, and so on (`round_order`), so neither always
+meets a cold (or a warm) machine and Redis. Each figure is the median over
+the rounds; every round's figures are in the JSON line (`per_round`).
+"""
 
 from __future__ import annotations
 
@@ -50,6 +56,14 @@ class WarningCounter(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         key = f"{record.levelname} {record.name}: {record.msg}"
         self.counts[key] = self.counts.get(key, 0) + 1
+
+
+JOBMESH, BULLMQ = "jobmesh", "bullmq"
+
+
+def round_order(index: int) -> tuple[str, str]:
+    """Who goes first in round `index` (0-based): jobmesh in even rounds, BullMQ in odd ones."""
+    return (JOBMESH, BULLMQ) if index % 2 == 0 else (BULLMQ, JOBMESH)
 
 
 def _log(what: str) -> None:
@@ -143,12 +157,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         opts = replace(opts, loop="asyncio")
     jm_runs: list[JobmeshRun] = []
     bullmq_runs: list[Baseline] = []
+    orders: list[tuple[str, str]] = []
     for r in range(opts.rounds):
-        if opts.rounds > 1:
-            _log(f"round {r + 1} of {opts.rounds}")
+        order = round_order(r)
+        orders.append(order)
+        _log(f"round {r + 1} of {opts.rounds}: {order[0]} first")
         last = r == opts.rounds - 1
-        jm_runs.append(run_async(opts, functools.partial(run_jobmesh, opts, extras=last)))
-        bullmq_runs.append(run_bullmq(opts))
+        for system in order:
+            if system == JOBMESH:
+                jm_runs.append(run_async(opts, functools.partial(run_jobmesh, opts, extras=last)))
+            else:
+                bullmq_runs.append(run_bullmq(opts))
     floor = run_redis_benchmark(opts)
     jm = jm_runs[-1]
     figures = median_figures([j.results.figures for j in jm_runs])
@@ -159,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "concurrency": opts.concurrency,
         "latency_jobs": opts.latency_jobs,
         "rounds": opts.rounds,
+        "order": [">".join(o) for o in orders],
         "loop": opts.loop,
         "redis": redact_url(opts.redis_url),
         "redis_version": jm.redis_version,

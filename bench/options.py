@@ -29,7 +29,7 @@ class BenchOptions:
     grpc_inflight: int
     profile: bool
     profile_top: int
-    rounds: int = 1
+    rounds: int = 3
     profile_enqueue: bool = False
     bullmq_run: str = ""
 
@@ -77,8 +77,8 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
     ap.add_argument(
         "--rounds",
         type=_positive,
-        default=1,
-        help="run jobmesh and BullMQ alternately this many times; report medians (1)",
+        default=3,
+        help="rounds of jobmesh and BullMQ, taking turns to go first (round 1: jobmesh); report medians (3)",
     )
     ap.add_argument(
         "--profile-enqueue", action="store_true", help="also profile one more bulk enqueue; print it"

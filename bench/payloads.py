@@ -7,7 +7,8 @@ reads `job.data.t`. jobmesh carries typed payloads, so:
   `id` = i, `timestamp` = t and one transaction id padded to 120 characters
   (the pad). It is validated on add like every real job, and a registered
   no-op task runs it: the handler start is where the bench takes its timings,
-  as BullMQ's processor is. This is the headline job.
+  as BullMQ's processor is. This is the headline job. The public path sends
+  the same message with taskiq's `kiq` (`task_message`), as a taskiq user does.
 - the *probe job* is a `ProbeJob` (seq = i, sent_at = t, pad = 120 x): the
   runtime runs it as a no-op without any handler, so it measures the transport
   alone. With no handler there is nothing to time at job start, so its drain is
@@ -46,6 +47,11 @@ def task_payload(i: int) -> envelope_pb2.JobPayload:
             method=financial_jobs_pb2.CATEGORIZATION_METHOD_RULES,
         )
     )
+
+
+def task_message(i: int) -> financial_jobs_pb2.CategorizationJob:
+    """The task job's message alone: what a taskiq user passes to `kiq`."""
+    return task_payload(i).categorization
 
 
 def probe_payload(i: int) -> envelope_pb2.JobPayload:
