@@ -23,6 +23,7 @@ taskiq's own receiver are not used: they lose and hoard jobs (DESIGN.md).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
@@ -42,6 +43,7 @@ from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.manager import QueueManager
 from queue_system.options import duration_ms, lane_of
 from queue_system.queue import NewJob
+from queue_system.receiver import JobReceiver
 from queue_system.results import BackendResults, ResultSink, redis_result_backend
 from queue_system.settings import Settings
 from queue_system.validation.jobs import checked_job
@@ -186,15 +188,18 @@ class JobBroker(AsyncBroker):
         if task_name is None and queue is not None:
             task_name = queue
         decorate = super().task(task_name, **labels)
-        if not callable(task_name) and throws:
+        if callable(task_name):  # bare @broker.task: taskiq returned the task itself
+            return self._adopt(decorate, throws)
+        return lambda fn: self._adopt(decorate(fn), throws)
 
-            def remember(fn: Any) -> Any:
-                declared = decorate(fn)
-                self._throws[declared.task_name] = tuple(throws)
-                return declared
-
-            return remember
-        return decorate
+    def _adopt(self, declared: Any, throws: Sequence[type[BaseException]]) -> Any:
+        """Remember what the task never retries. A task that returns a protobuf message gets it
+        back from wait_result() as that message (queue_system.results), not through pydantic,
+        which cannot parse protobuf types."""
+        self._throws[declared.task_name] = tuple(throws)
+        if isinstance(declared.return_type, type) and issubclass(declared.return_type, ProtoMessage):
+            declared.return_type = None
+        return declared
 
     async def startup(self) -> None:
         await super().startup()
@@ -211,12 +216,23 @@ class JobBroker(AsyncBroker):
         new = NewJob(message.task_id, message.message, int(labels["lane"]), int(labels["delay_ms"]))
         await self.manager.producer.send([(queue, new)])
 
-    def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:
-        raise TypeError(
-            "jobmesh queues are read by jobmesh's receiver, which keeps their guarantees (leases, "
-            "takeovers, delivery counts): run `taskiq worker <module>:<broker> "
-            "--receiver queue_system.receiver:JobReceiver`"
-        )
+    async def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:
+        """What taskiq's default receiver reads (`taskiq worker app:broker`): nothing.
+
+        jobmesh's queues must be read by jobmesh's workers, which keep their
+        guarantees (leases, takeovers of dead workers' jobs, delivery counts,
+        reads of only as many jobs as there are free slots). So this runs a
+        JobReceiver on the broker's queues and yields no message; when taskiq
+        stops listening (the cancel at shutdown) the workers stop gracefully:
+        running jobs get the grace period, the rest go back to their lanes.
+        """
+        receiver = JobReceiver(self)
+        await receiver.start()
+        try:
+            await asyncio.Event().wait()
+            yield b""  # never reached: it makes this the generator taskiq iterates
+        finally:
+            await asyncio.shield(receiver.stop())
 
     def tasks_of(self, queue: str) -> dict[str, tuple[Callable[..., Any], tuple[type[BaseException], ...]]]:
         """Registered tasks of one queue, by task name: the function and what it never retries."""

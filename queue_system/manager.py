@@ -21,13 +21,15 @@ import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
+from jobmesh.jobs.v1 import failure_pb2
 from jobmesh.queue.v1 import queue_pb2
 from queue_system import metrics, reads
 from queue_system.catalog import ALL_QUEUES
 from queue_system.connection import connect
 from queue_system.envelope import JobRequest
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError, NotFoundError
-from queue_system.keys import WORKER_GROUP
+from queue_system.keys import WORKER_GROUP, JobField
+from queue_system.options import lane_of
 from queue_system.producer import Added, Producer
 from queue_system.queue import RedisQueue
 from queue_system.records import ENVELOPE, job_info
@@ -205,6 +207,39 @@ class QueueManager:
         """Put finished jobs back, each as a new series of attempts with its history kept
         (the seed's `retry`, BullMQ's retryJobs)."""
         return await self.queue(queue).redrive(state, limit, job_ids)
+
+    async def redrive_dead_letter(self, failed: failure_pb2.FailedJob, delay_ms: int = 0) -> bool:
+        """Put a dead-lettered job back on its queue with its id and history, as a new series of
+        attempts, whatever its retention kept (a removed job is recreated from `failed`).
+
+        False when the id is held by a job that has not failed (added again, or already
+        put back): nothing changes then. FailedPreconditionError for a dead letter whose
+        envelope did not decode (there is nothing to run).
+        """
+        if not failed.HasField("job"):
+            raise FailedPreconditionError(
+                f"dead letter of job {failed.job_id} has no envelope that decodes; it cannot run again",
+                "UNDECODABLE",
+                f"{failed.queue}/{failed.job_id}",
+            )
+        q = self.queue(failed.queue)
+        history = [(f"{JobField.ERROR_PREFIX}{e.attempt}", e.SerializeToString()) for e in failed.errors]
+        history += [
+            (
+                f"{JobField.REDELIVERY_PREFIX}{r.delivery}",
+                f"{r.lost_by}|{r.idle.ToMilliseconds()}|{r.reclaimed_at.ToMilliseconds()}".encode(),
+            )
+            for r in failed.redeliveries
+        ]
+        return await q.redrive_dead_letter(
+            failed.job_id,
+            failed.job.SerializeToString(),
+            lane_of(failed.job.priority),
+            attempts_made=failed.attempts_made,
+            deliveries=failed.deliveries,
+            delay_ms=delay_ms,
+            history=history,
+        )
 
     async def clean(
         self,

@@ -15,7 +15,6 @@ from datetime import timedelta
 from typing import Final
 
 from jobmesh.jobs.v1 import envelope_pb2, failure_pb2
-from queue_system.catalog import PROBE_FIELD
 from queue_system.options import attempts_of, backoff_ms
 from queue_system.queue import Delivery
 
@@ -43,12 +42,14 @@ def refusal(
     d: Delivery,
     *,
     job: envelope_pb2.Job,
-    kind: str,
     task_name: str,
     known_tasks: Container[str],
     max_deliveries: int,
 ) -> DeadLetter | None:
-    """Why a delivered job must go to the dead-letter stream without running, if it must."""
+    """Why a delivered job must go to the dead-letter stream without running, if it must.
+
+    `task_name` is the task the job needs ("" for a probe that names none: it runs nothing).
+    """
     if d.attempt_deliveries > max_deliveries:
         return DeadLetter(
             R.DEAD_LETTER_REASON_DELIVERIES_EXCEEDED,
@@ -56,7 +57,7 @@ def refusal(
             f"stopped every time before it finished (at most {max_deliveries} deliveries allowed): "
             "the job itself probably kills its worker",
         )
-    if kind != PROBE_FIELD and task_name not in known_tasks:
+    if task_name and task_name not in known_tasks:
         return DeadLetter(
             R.DEAD_LETTER_REASON_UNKNOWN_TASK,
             f"no worker of queue {job.queue or '?'} has a task named {task_name!r}, so nothing can run it",
@@ -102,8 +103,8 @@ def after_failure(
     if in_series < allowed:
         wait = _retry_after_ms(exc)
         return Retry(backoff_ms(options.backoff, in_series) if wait is None else wait)
-    return DeadLetter(
-        R.DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED,
-        f"all {allowed} attempt{'s' if allowed != 1 else ''} failed; "
-        f"the last (attempt {attempt}) with {error}",
-    )
+    if allowed == 1:
+        detail = f"its only attempt (attempt {attempt}) failed with {error}"
+    else:
+        detail = f"all {allowed} attempts failed; the last (attempt {attempt}) with {error}"
+    return DeadLetter(R.DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED, detail)

@@ -6,12 +6,14 @@ guarantee of the queue holds (leases, takeovers of dead workers' jobs,
 delivery counts, reads of only as many jobs as there are free slots).
 taskiq middlewares' `pre_execute`, `post_execute` and `on_error` run around
 every handler, and a job's final outcome goes to the broker's result backend,
-so `await (await task.kiq(job)).wait_result()` works. Run it the taskiq way:
+so `await (await task.kiq(job)).wait_result()` works.
 
-    taskiq worker app:broker --receiver queue_system.receiver:JobReceiver
-
-(`--receiver_arg concurrency=5` sets every queue's concurrency, as
-WORKER_*_CONCURRENCY does for the mesh's worker services.)
+Run it the taskiq way, `taskiq worker app:broker`: taskiq's own receiver
+then reads `JobBroker.listen()`, which runs this receiver's workers
+(taskiq's receiver only waits and stops them). Or name it, `--receiver
+queue_system.receiver:JobReceiver`, where `--receiver_arg concurrency=5` sets
+every queue's concurrency, as WORKER_*_CONCURRENCY does for the mesh's worker
+services.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from taskiq.abc.broker import AsyncBroker
 from taskiq.abc.middleware import TaskiqMiddleware
@@ -28,10 +30,21 @@ from taskiq.receiver import Receiver
 from taskiq.result import TaskiqResult
 from taskiq.utils import maybe_awaitable
 
-from queue_system.broker import JobBroker
 from queue_system.context import JobContext
+from queue_system.manager import QueueManager
+from queue_system.results import ResultSink
 from queue_system.tasks import HandlerFn, TaskSpec, task_spec
 from queue_system.worker import Worker
+
+
+class QueueBroker(Protocol):
+    """What the receiver needs of its broker (queue_system.broker.JobBroker has it)."""
+
+    manager: QueueManager
+    results: ResultSink | None
+    middlewares: list[TaskiqMiddleware]
+
+    def tasks_of(self, queue: str) -> dict[str, tuple[HandlerFn, tuple[type[BaseException], ...]]]: ...
 
 
 def _with_middlewares(
@@ -81,12 +94,12 @@ class JobReceiver(Receiver):
         concurrency: int | str | None = None,
         **kwargs: Any,
     ) -> None:
-        if not isinstance(broker, JobBroker):
+        if not hasattr(broker, "tasks_of"):
             raise TypeError(f"JobReceiver runs a queue_system.broker.JobBroker, not {type(broker).__name__}")
         # taskiq's own task limit is unused (each queue has its concurrency): set to quiet its warning
         kwargs.setdefault("max_async_tasks", 1)
         super().__init__(broker, *args, **kwargs)
-        self.job_broker = broker
+        self.job_broker = cast(QueueBroker, broker)
         self.concurrency = int(concurrency) if concurrency else None
         self.workers: list[Worker] = []
 

@@ -212,11 +212,12 @@ class Worker:
             return
         kind = job.payload.WhichOneof("kind") or ""
         m = metrics.for_job_type(kind or "unknown")
-        task_name = job.task_name or self.queue.name
+        # A probe runs no task unless it names one; any other job runs its task (by default
+        # the one named after the queue).
+        task_name = "" if kind == PROBE_FIELD and not job.task_name else job.task_name or self.queue.name
         refused = refusal(
             d,
             job=job,
-            kind=kind,
             task_name=task_name,
             known_tasks=self.tasks,
             max_deliveries=self.tuning.max_deliveries,
@@ -230,7 +231,7 @@ class Worker:
             await self._dead_letter(d, job, refused, error=lost, m=m)
             return
         job.attempt = d.attempts_made + 1
-        spec = self.tasks.get(task_name) if kind != PROBE_FIELD else None
+        spec = self.tasks.get(task_name) if task_name else None
         started = time.perf_counter()
         m.running += 1
         try:

@@ -16,11 +16,13 @@ from collections.abc import Callable
 import pytest
 import redis.asyncio as aioredis
 
+from jobmesh.events.v1 import job_events_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from mesh.redis_server import RedisProcess
 from queue_system.catalog import CATEGORIZATION
 from queue_system.envelope import JobRequest
+from queue_system.events import event_from_entry
 from queue_system.manager import QueueManager
 from queue_system.settings import Settings, load
 from tests.queue_system.conftest import WorkerProcesses, categorization, wait_until
@@ -78,6 +80,16 @@ async def test_killed_worker_loses_nothing_and_only_its_running_jobs_run_twice(
     assert {job_id for job_id, _, pid in starts if pid == survivor.pid} >= cut_short
     stats = await manager.get_queue_stats(Q)
     assert (stats.counts.waiting, stats.counts.active, stats.counts.completed) == (0, 0, 1000)
+    # each takeover is told as BullMQ tells it: job_stalled, naming the worker that went silent
+    stalled = {}
+    for entry_id, fields in await redis_client.xrange(manager.queue(Q).keys.events):
+        event = event_from_entry(entry_id, fields)  # every entry parses, takeovers included
+        if event.event == "job_stalled":
+            data = job_events_pb2.JobLifecycle()
+            assert event.data.Unpack(data)
+            stalled[data.job_id] = data.reclaimed_from
+    assert set(stalled) == running_at_kill
+    assert set(stalled.values()) == {victim_name.decode()}
 
 
 async def _completed(m: QueueManager, n: int) -> bool:

@@ -12,12 +12,14 @@ import pytest
 import redis.asyncio as aioredis
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from jobmesh.events.v1 import job_events_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from queue_system.catalog import CATEGORIZATION
 from queue_system.context import JobContext
 from queue_system.envelope import JobRequest, envelope_bytes
-from queue_system.errors import UnrecoverableError
+from queue_system.errors import RetryAfterError, UnrecoverableError
+from queue_system.events import event_from_entry
 from queue_system.manager import QueueManager
 from queue_system.options import backoff_ms
 from queue_system.settings import Settings
@@ -449,3 +451,90 @@ def test_envelope_bytes_equal_one_job_message() -> None:
         trace=req.trace,
     )
     assert env.Job.FromString(envelope_bytes(req, "j1", now)) == whole
+
+
+async def _events(client: aioredis.Redis, m: QueueManager) -> list[tuple[str, job_events_pb2.JobLifecycle]]:
+    """(event name, data) of every lifecycle event in the queue's stream, oldest first."""
+    out = []
+    for entry_id, fields in await client.xrange(m.queue(Q).keys.events):
+        event = event_from_entry(entry_id, fields)
+        data = job_events_pb2.JobLifecycle()
+        if event.data.Unpack(data):
+            out.append((event.event, data))
+    return out
+
+
+async def test_delayed_jobs_due_in_the_same_millisecond_start_in_the_order_they_were_added(
+    manager: QueueManager,
+) -> None:
+    order: list[str] = []
+
+    async def run(job: Any) -> None:
+        order.append(job.transaction_ids[0])
+
+    opts = env.JobOptions()
+    opts.delay.FromMilliseconds(300)
+    # one batch: every job gets the same due time; ids whose text order differs from add order
+    names = [f"job-{i}" for i in (2, 10, 1, 30, 3, 20)]
+    await manager.add_jobs([JobRequest(Q, categorization(n), _with_id(opts, n)) for n in names])
+    await manager.create_worker(Q, handler(run), concurrency=1)
+    await wait_until(lambda: _true(len(order) == len(names)))
+    assert order == names
+
+
+def _with_id(opts: env.JobOptions, job_id: str) -> env.JobOptions:
+    out = env.JobOptions()
+    out.CopyFrom(opts)
+    out.job_id = job_id
+    return out
+
+
+async def test_a_duplicate_add_a_drain_and_a_clean_are_events(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    await manager.add_job(Q, categorization("a"), env.JobOptions(job_id="order-9"))
+    again = await manager.add_job(Q, categorization("b"), env.JobOptions(job_id="order-9"))
+    assert not again.added
+    await manager.add_jobs([JobRequest(Q, categorization(f"w{i}")) for i in range(3)])
+    assert await manager.drain(Q, request_id="drain-1") == 4
+    assert await manager.clean(Q, "completed", request_id="clean-1") == []
+    names = [name for name, _ in await _events(redis_client, manager)]
+    assert names.count("job_duplicated") == 1
+    raw = await redis_client.xrange(manager.queue(Q).keys.events)
+    controls = {}
+    for entry_id, fields in raw:
+        event = event_from_entry(entry_id, fields)
+        if event.event.startswith("queue_"):
+            data = job_events_pb2.QueueControl()
+            assert event.data.Unpack(data)
+            controls[event.event] = (data.affected, data.request_id)
+    assert controls == {"queue_drained": (4, "drain-1"), "queue_cleaned": (0, "clean-1")}
+
+
+async def test_an_error_can_set_its_own_wait_and_never_be_retried(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    tries: dict[str, list[float]] = {}
+
+    async def run(job: Any) -> None:
+        name = job.transaction_ids[0]
+        tries.setdefault(name, []).append(time.monotonic())
+        if name == "limited" and len(tries[name]) == 1:
+            raise RetryAfterError("429 from the venue", 0.2)
+        if name == "rejected":
+            raise ValueError("unknown symbol")
+
+    opts = env.JobOptions(attempts=5, backoff=env.Backoff(type=env.BACKOFF_TYPE_FIXED))
+    opts.backoff.delay.FromSeconds(3600)  # the venue's wait, not the hour, decides
+    await manager.create_worker(Q, {Q: task_spec(Q, Q, run, throws=(ValueError,))})
+    limited = await manager.add_job(Q, categorization("limited"), opts)
+    rejected = await manager.add_job(Q, categorization("rejected"), opts)
+    await wait_until(lambda: _completed(manager, 1), within=20)
+    await wait_until(lambda: _dead(redis_client, manager, 1))
+    assert len(tries["limited"]) == 2 and len(tries["rejected"]) == 1
+    info = await manager.get_job(Q, limited.job_id)
+    assert info.attempts_made == 2 and info.errors[0].error_type == "RetryAfterError"
+    [dead] = await dead_letters(redis_client, manager)
+    assert dead.job_id == rejected.job_id and dead.reason == failure_pb2.DEAD_LETTER_REASON_UNRECOVERABLE
+    assert dead.attempts_made == 1
+    assert dead.detail == "attempt 1 failed with an error that is never retried: ValueError: unknown symbol"
