@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2
@@ -39,8 +39,6 @@ from service_kit.settings import SERVICE_BY_MODULE
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE = "jobmesh.queue.v1.QueueService"
 READY_TIMEOUT_S = 30.0
-Req = TypeVar("Req")
-Resp = TypeVar("Resp")
 Figure = float | str
 
 
@@ -91,7 +89,7 @@ class TradingSvc:
             f"{stem}_METRICS_PORT": str(self.metrics_port),
         }
 
-    def unary(self, method: str, req_type: type[Req], resp_type: Any) -> Callable[..., Awaitable[Any]]:
+    def unary(self, method: str, resp_type: Any) -> Callable[..., Awaitable[Any]]:
         call: Callable[..., Awaitable[Any]] = self.channel.unary_unary(
             method,
             request_serializer=lambda m: m.SerializeToString(),
@@ -107,9 +105,7 @@ class TradingSvc:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "trading_svc", env=self.env(), cwd=ROOT, stdout=log, stderr=log
             )
-        check = self.unary(
-            "/grpc.health.v1.Health/Check", health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
-        )
+        check = self.unary("/grpc.health.v1.Health/Check", health_pb2.HealthCheckResponse)
         deadline = time.monotonic() + READY_TIMEOUT_S
         status = "no answer"
         while time.monotonic() < deadline:
@@ -146,7 +142,7 @@ def _status(exc: grpc.aio.AioRpcError) -> str:
 
 
 async def _batches(svc: TradingSvc, n: int) -> Figure:
-    call = svc.unary(f"/{SERVICE}/EnqueueJobs", pb.EnqueueJobsRequest, pb.EnqueueJobsResponse)
+    call = svc.unary(f"/{SERVICE}/EnqueueJobs", pb.EnqueueJobsResponse)
     added = 0
     t0 = time.perf_counter()
     try:
@@ -165,7 +161,7 @@ async def _batches(svc: TradingSvc, n: int) -> Figure:
 
 
 async def _singles(svc: TradingSvc, count: int, inflight: int) -> Figure:
-    call = svc.unary(f"/{SERVICE}/EnqueueJob", pb.EnqueueJobRequest, pb.EnqueueJobResponse)
+    call = svc.unary(f"/{SERVICE}/EnqueueJob", pb.EnqueueJobResponse)
     todo = iter(range(count))
 
     async def client() -> None:

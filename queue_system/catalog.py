@@ -67,8 +67,6 @@ WORKER_CONFIGS: Final[dict[str, QueueConfig]] = {
 # Events of a queue go to the seed channel of its domain.
 TRADING_EVENTS_CHANNEL: Final = "trading:events"
 FINANCIAL_EVENTS_CHANNEL: Final = "financial:events"
-SYSTEM_EVENTS_CHANNEL: Final = "system:events"
-WORKER_COORDINATION_CHANNEL: Final = "worker:coordination"
 
 
 def domain_channel(queue: str) -> str:

@@ -15,13 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from queue_system.catalog import (
-    FINANCIAL_EVENTS_CHANNEL,
-    SYSTEM_EVENTS_CHANNEL,
-    TRADING_EVENTS_CHANNEL,
-    WORKER_COORDINATION_CHANNEL,
-)
-
 # Lanes of a queue, highest priority first; each is one Redis Stream. Scripts
 # and the Delivery records number them from 1 (critical) to 4 (low).
 LANES: Final = ("critical", "high", "normal", "low")
@@ -53,13 +46,7 @@ RECEIPT_MARGIN_MS: Final = 60_000
 # How long a job's final outcome is kept for taskiq's `wait_result()` (results.py).
 RESULT_TTL_S: Final = 3600
 
-# The seed's pub/sub channels (exact names, not prefixed).
-CHANNELS: Final = (
-    TRADING_EVENTS_CHANNEL,
-    FINANCIAL_EVENTS_CHANNEL,
-    SYSTEM_EVENTS_CHANNEL,
-    WORKER_COORDINATION_CHANNEL,
-)
+# The seed's pub/sub channels keep their exact names, unprefixed: catalog.py names them.
 
 
 class JobField:

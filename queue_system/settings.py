@@ -34,10 +34,6 @@ class Retention:
     count: int = 0  # keep at most this many newest; 0 = no count bound
     age_ms: int = 0  # keep at most this long; 0 = no age bound
 
-    @property
-    def keeps_forever(self) -> bool:
-        return not self.remove and self.count == 0 and self.age_ms == 0
-
 
 @dataclass(frozen=True, slots=True)
 class QueueTuning:

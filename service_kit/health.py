@@ -59,10 +59,6 @@ class RedisHealth:
         self._serving: bool | None = None
         self._task: asyncio.Task[None] | None = None
 
-    @property
-    def serving(self) -> bool:
-        return bool(self._serving)
-
     async def start(self) -> None:
         """Report NOT_SERVING until the first PING answers, then keep watching."""
         await self._set_all(False)

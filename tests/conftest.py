@@ -1,10 +1,10 @@
 """Shared fixtures: a Redis for every test, and a private one to break.
 
-`redis_url` is the machine's Redis (REDIS_URL, else 127.0.0.1:6379) and
-`queue_prefix` isolates each test's keys with a fresh QUEUE_PREFIX. Tests that
-kill or restart Redis use `private_redis`, a redis-server of their own on a
-free port. No Redis is mocked. Locally a missing Redis skips the tests that
-need one; under CI (CI=1) it fails them.
+`redis_url` is the machine's Redis (REDIS_URL, else 127.0.0.1:6379; when
+none answers, a private redis-server for the session) and `queue_prefix`
+isolates each test's keys with a fresh QUEUE_PREFIX. Tests that kill or
+restart Redis use `private_redis`, a redis-server of their own on a free
+port. No Redis is mocked and no test is skipped for want of one.
 """
 
 from __future__ import annotations
@@ -26,17 +26,32 @@ def _shared_redis_url() -> str:
     return os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """URL of a Redis that answers (the machine's, or REDIS_URL)."""
-    url = _shared_redis_url()
+def _answers(url: str) -> bool:
     try:
-        sync_redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-    except Exception as exc:  # no Redis: skip locally, fail in CI
-        if os.environ.get("CI"):
-            pytest.fail(f"CI needs a Redis at {url}: {exc}")
-        pytest.skip(f"no Redis at {url}: {exc}")
-    return url
+        return bool(sync_redis.Redis.from_url(url, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """URL of a Redis that answers: REDIS_URL, else the machine's on 127.0.0.1:6379, else a
+    private redis-server this test session starts (and stops) itself, so every test runs."""
+    url = _shared_redis_url()
+    if _answers(url):
+        yield url
+        return
+    if os.environ.get("REDIS_URL"):
+        pytest.fail(f"REDIS_URL={url} does not answer")
+    server = RedisProcess()
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        pytest.fail(f"no Redis at {url}, and no private redis-server could start: {exc}")
+    try:
+        yield server.url
+    finally:
+        server.close()
 
 
 @pytest.fixture

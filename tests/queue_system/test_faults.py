@@ -12,6 +12,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -20,6 +21,7 @@ from jobmesh.events.v1 import job_events_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from mesh.redis_server import RedisProcess
+from queue_system.broker import JobBroker
 from queue_system.catalog import CATEGORIZATION
 from queue_system.envelope import JobRequest
 from queue_system.events import event_from_entry
@@ -32,11 +34,14 @@ Q = CATEGORIZATION
 
 
 async def records(client: aioredis.Redis, prefix: str, which: str) -> list[tuple[str, int, int]]:
-    """(job id, ms, pid) of every start or finish the test handler recorded."""
-    out = []
+    """(job id, ms, pid) of every start or finish the test handler recorded, one per handler call
+    (a record a client sent twice while riding out an outage counts once)."""
+    out, runs = [], set()
     for raw in await client.lrange(f"{prefix}:test:{which}", 0, -1):
-        job_id, ms, pid = raw.decode().split("|")
-        out.append((job_id, int(ms), int(pid)))
+        job_id, ms, pid, run = raw.decode().split("|")
+        if run not in runs:
+            runs.add(run)
+            out.append((job_id, int(ms), int(pid)))
     return out
 
 
@@ -217,3 +222,61 @@ async def test_two_worker_processes_never_exceed_the_queue_rate_limit(
         in_window = [s for s in starts[i:] if s < t + 950]
         assert len(in_window) <= 4, f"{len(in_window)} starts within 950 ms: {starts}"
     assert time.time() - started >= 2  # 12 jobs at 4/s need three windows
+
+
+async def test_kiq_rides_out_a_redis_restart_and_exactly_the_acknowledged_jobs_run(
+    private_redis: RedisProcess, queue_prefix: str
+) -> None:
+    """100 kiq() calls in flight, 300 a second, through a SIGKILLed and restarted Redis:
+    every call returns success, and exactly the jobs they were told were added run, once each."""
+    env_ = {
+        "REDIS_URL": private_redis.url,
+        "QUEUE_PREFIX": queue_prefix,
+        "JOBMESH_QUEUE_CATEGORIZATION_RATE_LIMIT": "none",
+    }
+    broker = JobBroker(load(env_), service="producer", queues=[Q], keep_results=False)
+
+    @broker.task(queue=Q)
+    async def categorize(job: Any) -> None:  # runs in the worker process (worker_proc.py)
+        raise AssertionError("not here")
+
+    procs = WorkerProcesses(private_redis.url, queue_prefix)
+    client = aioredis.Redis.from_url(private_redis.url)
+    sent: list[str] = []
+    failures: list[BaseException] = []
+    try:
+        await broker.startup()
+        procs.start(concurrency=50, JOBMESH_RECLAIM_MS="3000")
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+
+        async def caller(k: int) -> None:  # 100 of these: 3 calls a second each
+            for i in range(18):
+                await asyncio.sleep(max(0.0, began + (i + k / 100) / 3 - loop.time()))
+                try:
+                    handle = await categorize.kiq(categorization("sleep:1"))
+                except BaseException as exc:
+                    failures.append(exc)
+                else:
+                    sent.append(handle.task_id)
+
+        callers = [asyncio.create_task(caller(k)) for k in range(100)]
+        await asyncio.sleep(2.0)
+        await asyncio.to_thread(private_redis.kill)
+        await asyncio.sleep(2.0)  # two seconds without Redis
+        await asyncio.to_thread(private_redis.start)
+        await asyncio.gather(*callers)
+        assert failures == []
+        assert len(sent) == len(set(sent)) == 1800
+
+        async def all_done() -> bool:
+            return len({job_id for job_id, _, _ in await records(client, queue_prefix, "done")}) >= len(sent)
+
+        await wait_until(all_done, within=60, every=0.2)
+        starts = Counter(job_id for job_id, _, _ in await records(client, queue_prefix, "starts"))
+        assert set(starts) == set(sent)
+        assert max(starts.values()) == 1
+    finally:
+        procs.close()
+        await broker.shutdown()
+        await client.aclose()

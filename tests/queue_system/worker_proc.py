@@ -7,8 +7,8 @@ names in `transaction_ids[0]`:
   sleep:<ms>  sleep, then finish          kill   SIGKILL this process
   fail        raise (to exercise retries)
 Every start and finish is recorded in Redis (`<prefix>:test:starts` /
-`:done`, entries `job_id|ms|pid`), so a test can tell what ran, where and how
-often. Prints `READY` once consuming; SIGTERM stops it gracefully.
+`:done`, entries `job_id|ms|pid|run`, `run` a nonce of the handler call), so
+a test can tell what ran, where and how often. Prints `READY` once consuming; SIGTERM stops it gracefully.
 """
 
 from __future__ import annotations
@@ -42,8 +42,9 @@ async def main() -> None:
 
     @broker.task(queue=CATEGORIZATION)
     async def categorize(job: financial_jobs_pb2.CategorizationJob, ctx: JobContext) -> None:
-        stamp = f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}"
-        await recorder.rpush(starts, stamp)
+        # a nonce per run: a record sent twice by a client riding out an outage counts once
+        run = os.urandom(4).hex()
+        await recorder.rpush(starts, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}|{run}")
         action = job.transaction_ids[0]
         if action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
@@ -51,7 +52,7 @@ async def main() -> None:
             raise RuntimeError("asked to fail")
         if action.startswith("sleep:"):
             await asyncio.sleep(int(action[6:]) / 1000)
-        await recorder.rpush(done, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}")
+        await recorder.rpush(done, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}|{run}")
 
     await broker.startup()
     receiver = JobReceiver(broker, concurrency=args.concurrency)

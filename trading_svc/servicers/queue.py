@@ -17,16 +17,16 @@ from google.protobuf.message import Message
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
-from queue_system import events
 from queue_system.envelope import JobRequest
 from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.events import queue_events
 from queue_system.keys import NORMAL_LANE
 from queue_system.manager import QueueManager
 from queue_system.options import duration_ms
 from queue_system.producer import Added
 from queue_system.reads import MAX_PAGE
-from queue_system.tokens import encode_token
 from service_kit.idempotency import Idempotent, job_id_for
+from service_kit.watch import watch
 
 M = TypeVar("M", bound=Message)
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -214,9 +214,16 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
     ) -> AsyncIterator[pb.WatchQueueEventsResponse]:
         names = list(request.queues) or list(self.manager.queues)
         queues = [self.manager.queue(q, field=f"queues[{i}]") for i, q in enumerate(names)]
-        client = self.manager.client
-        positions = await events.starting_positions(client, queues, request.resume_token)
-        snapshot = pb.QueueStatsSnapshot(stats=[await self.manager.get_queue_stats(q.name) for q in queues])
-        yield pb.WatchQueueEventsResponse(resume_token=encode_token(positions), snapshot=snapshot)
-        async for token, event in events.follow(client, queues, positions, frozenset(request.events)):
-            yield pb.WatchQueueEventsResponse(resume_token=token, event=event)
+
+        async def snapshot() -> pb.QueueStatsSnapshot:
+            return pb.QueueStatsSnapshot(stats=[await self.manager.get_queue_stats(q.name) for q in queues])
+
+        async for response in watch(
+            self.manager.client,
+            queue_events(queues, frozenset(request.events)),
+            request.resume_token,
+            snapshot=snapshot,
+            first=lambda token, stats: pb.WatchQueueEventsResponse(resume_token=token, snapshot=stats),
+            then=lambda token, event: pb.WatchQueueEventsResponse(resume_token=token, event=event),
+        ):
+            yield response

@@ -216,19 +216,27 @@ async def test_pause_cancel_retry_clean_and_drain(
     resumed = await stub.ResumeQueue(pb.ResumeQueueRequest(queue=Q))
     assert not resumed.stats.paused and resumed.stats.counts.waiting == 0
 
-    async def fail(job: Any) -> None:
-        raise RuntimeError("boom")
+    venue_up = asyncio.Event()
 
-    await manager.create_worker(Q, {Q: task_spec(Q, Q, fail)})
+    async def place(job: Any) -> None:
+        if not venue_up.is_set():
+            raise RuntimeError("venue down")
+
+    await manager.create_worker(Q, {Q: task_spec(Q, Q, place)})
+    failed = []
     for i in range(3):
-        await stub.EnqueueJob(pb.EnqueueJobRequest(queue=Q, payload=cat(f"f{i}")))
+        failed.append((await stub.EnqueueJob(pb.EnqueueJobRequest(queue=Q, payload=cat(f"f{i}")))).job_id)
     await wait_until(lambda: _failed(manager, 3))
-    manager.workers[0].tasks = {}  # now every job goes to the dead-letter path as an unknown task
+    venue_up.set()
     retried = await stub.RetryJobs(pb.RetryJobsRequest(queue=Q, state=env.JOB_STATE_FAILED, limit=2))
-    assert retried.retried == 2
-    await wait_until(lambda: _failed(manager, 3))
+    assert retried.retried == 2 and set(retried.job_ids) < set(failed)
+    await wait_until(lambda: _failed(manager, 1))
+    for job_id in retried.job_ids:  # ran again, and kept the first run's error
+        job = (await stub.GetJob(pb.GetJobRequest(queue=Q, job_id=job_id))).job
+        assert (job.state, job.attempts_made) == (env.JOB_STATE_COMPLETED, 2)
+        assert [e.message for e in job.errors] == ["venue down"]
     cleaned = await stub.CleanQueue(pb.CleanQueueRequest(queue=Q, state=env.JOB_STATE_FAILED))
-    assert cleaned.removed == 3
+    assert cleaned.removed == 1
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stub.CleanQueue(pb.CleanQueueRequest(queue=Q, state=env.JOB_STATE_ACTIVE))
     assert set(violations(caught.value)) == {"state"}
@@ -293,3 +301,69 @@ async def test_events_reach_the_seed_channel_as_proto3_json(
     finally:
         await pubsub.aclose()
         await subscriber.aclose()
+
+
+async def _read_events(call: Any, n: int, within: float = 30.0) -> list[pb.WatchQueueEventsResponse]:
+    out = []
+    async with asyncio.timeout(within):
+        while len(out) < n:
+            msg = await call.read()
+            if msg.WhichOneof("kind") == "event":
+                out.append(msg)
+    return out
+
+
+@pytest.mark.slow
+async def test_a_client_away_for_30s_while_1000_events_pass_gets_each_once_in_order(
+    service: tuple[pb_grpc.QueueServiceStub, QueueManager],
+) -> None:
+    stub, _ = service
+    call = stub.WatchQueueEvents(pb.WatchQueueEventsRequest(queues=[Q], events=["job_added"]))
+    assert (await call.read()).WhichOneof("kind") == "snapshot"
+    before = [await stub.EnqueueJob(pb.EnqueueJobRequest(queue=Q, payload=cat(f"b{i}"))) for i in range(3)]
+    seen = await _read_events(call, 3)
+    call.cancel()  # the client drops
+    added: list[str] = [a.job_id for a in before]
+    started = asyncio.get_running_loop().time()
+    for batch in range(100):  # 1,000 events over the 30 s it is away
+        reply = await stub.EnqueueJobs(
+            pb.EnqueueJobsRequest(jobs=[pb.JobSpec(queue=Q, payload=cat(f"a{batch}-{i}")) for i in range(10)])
+        )
+        added += [r.job_id for r in reply.results]
+        await asyncio.sleep(max(0.0, started + 0.3 * (batch + 1) - asyncio.get_running_loop().time()))
+    resumed = stub.WatchQueueEvents(
+        pb.WatchQueueEventsRequest(queues=[Q], events=["job_added"], resume_token=seen[-1].resume_token)
+    )
+    assert (await resumed.read()).WhichOneof("kind") == "snapshot"
+    rest = await _read_events(resumed, 1000)
+    resumed.cancel()
+    job_ids = []
+    for msg in [*seen, *rest]:
+        data = job_events_pb2.JobLifecycle()
+        assert msg.event.data.Unpack(data)
+        job_ids.append(data.job_id)
+    assert job_ids == added  # every one, in order, none twice
+
+
+async def test_an_entry_that_does_not_parse_never_ends_a_watch(
+    service: tuple[pb_grpc.QueueServiceStub, QueueManager],
+) -> None:
+    stub, manager = service
+    call = stub.WatchQueueEvents(pb.WatchQueueEventsRequest(queues=[Q]))
+    assert (await call.read()).WhichOneof("kind") == "snapshot"
+    events_key = manager.queue(Q).keys.events
+    # a newer writer's field, and an entry that is not an event at all
+    newer = (
+        '{"queue":"categorization","jobId":"j-new","state":"JOB_STATE_ACTIVE",'
+        '"reclaimedFrom":"w1","futureField":1}'
+    )
+    await manager.client.xadd(events_key, {"service": "x", "event": "job_stalled", "data": newer})
+    await manager.client.xadd(events_key, {"garbage": "1"})
+    await manager.client.xadd(events_key, {"service": "x", "event": "job_active", "data": "{not json"})
+    added = await stub.EnqueueJob(pb.EnqueueJobRequest(queue=Q, payload=cat("after")))
+    stalled, after = await _read_events(call, 2, within=10)
+    call.cancel()
+    first, second = job_events_pb2.JobLifecycle(), job_events_pb2.JobLifecycle()
+    assert stalled.event.event == "job_stalled" and stalled.event.data.Unpack(first)
+    assert (first.job_id, first.reclaimed_from) == ("j-new", "w1")
+    assert after.event.data.Unpack(second) and second.job_id == added.job_id
