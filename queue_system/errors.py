@@ -63,7 +63,7 @@ class FailedPreconditionError(JobmeshError):
 
 
 class UnavailableError(JobmeshError):
-    """A dependency (Redis) does not answer; the caller may retry."""
+    """A dependency (Redis) does not answer; the caller may call again shortly."""
 
     reason = "REDIS_UNAVAILABLE"
 

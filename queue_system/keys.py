@@ -35,7 +35,7 @@ DEAD_LETTER_GROUP: Final = "dlq-svc"
 # resumed watch can still replay. A watcher further behind is told so.
 EVENTS_MAXLEN: Final = 10_000
 
-# How long a mutating RPC's first answer is kept for retries with the same request_id.
+# How long a mutating RPC's first answer is kept for a call repeated with the same request_id.
 IDEMPOTENCY_TTL_S: Final = 24 * 3600
 
 # An add's receipt is kept for the producer's ride-out bound plus this margin:
@@ -223,5 +223,5 @@ def result_prefix(prefix: str) -> str:
 
 
 def idempotency_key(prefix: str, scope: str, request_id: str) -> str:
-    """First answer of a mutating RPC, kept IDEMPOTENCY_TTL_S for retries."""
+    """First answer of a mutating RPC, kept IDEMPOTENCY_TTL_S for calls repeated with its request_id."""
     return f"{prefix}:idem:{scope}:{request_id}"

@@ -34,12 +34,11 @@ def test_two_worker_processes_count_every_job_once_and_agree_on_depth(redis_url:
         ]
         queues.EnqueueJobs(qpb.EnqueueJobsRequest(jobs=jobs))
         # both processes read the same depth from Redis (refreshed every 2 s)
-        time.sleep(2.5)
-        depths = [
-            samples(w.metrics_url, "queue_depth")[(("priority", "normal"), ("queue_name", "categorization"))]
-            for w in workers
-        ]
-        assert depths == [N, N]
+        def depths() -> list[float]:
+            key = (("priority", "normal"), ("queue_name", "categorization"))
+            return [samples(w.metrics_url, "queue_depth").get(key, -1.0) for w in workers]
+
+        eventually(lambda: depths() == [N, N], within=30)
         queues.ResumeQueue(qpb.ResumeQueueRequest(queue="categorization"))
 
         def all_counted() -> bool:
