@@ -5,15 +5,23 @@ Interceptors of `grpc.aio` only see `RpcMethodHandler`s; to act around a call
 servicer's function. Every interceptor of jobmesh shares this one place that
 knows the four shapes, and that a streaming servicer method may be an async
 generator or a coroutine that writes with `context.write()`.
+
+grpc.aio decodes a request before any of that runs, and bytes that do not
+decode end the call with UNKNOWN and a traceback in grpc's log. An interceptor
+that admits requests (`wrap_handler(..., admit=...)`) gets a deserializer that
+never raises: it passes an `Undecodable` on instead, for `admit` to refuse
+with a proper status from inside the call.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import grpc
+from google.protobuf.message import Message
 
 Context = grpc.aio.ServicerContext[Any, Any]
 # A servicer method: (request or request iterator, context) -> response | awaitable | iterator.
@@ -22,19 +30,83 @@ Behaviour = Callable[[Any, Context], Any]
 UnaryAround = Callable[[Callable[[], Awaitable[Any]], Context], Awaitable[Any]]
 # Same for responses that stream: yields what `call` yields.
 StreamAround = Callable[[Callable[[], AsyncIterator[Any]], Context], AsyncIterator[Any]]
+# Runs on each request (each message of a request stream) before the servicer: returns the
+# request to serve or raises (inside UnaryAround/StreamAround, which may translate the error).
+Admit = Callable[[Any], Any]
+Deserializer = Callable[[bytes], Any]
 
 
-async def _call_unary(behaviour: Behaviour, request: Any, context: Context) -> Any:
-    result = behaviour(request, context)
+@dataclass(frozen=True, slots=True)
+class Undecodable:
+    """What a tolerant deserializer passes on for bytes that do not decode: the type and why."""
+
+    type_name: str
+    reason: str
+
+
+# upb's DecodeError texts, in words a caller can act on.
+_DECODE_REASONS: Final = {
+    "String field had bad UTF-8": "a string field holds invalid UTF-8",
+    "Wire format was corrupt": "the bytes are not a valid protobuf encoding (corrupt or truncated)",
+    "Exceeded upb_DecodeOptions_MaxDepth": "messages nest deeper than the protobuf decoder allows",
+}
+
+
+def decode_reason(exc: BaseException) -> str:
+    """Why bytes did not decode, in one line without the type name the caller already sees."""
+    text = str(exc).strip()
+    if text.startswith("Error parsing message"):
+        # upb: "Error parsing message with type 'pkg.Type': <what>"
+        _, sep, what = text.partition(": ")
+        text = what.strip() if sep else ""
+    text = text.rstrip(".")
+    return _DECODE_REASONS.get(text, text or f"{type(exc).__name__}")
+
+
+def _type_name(deserialize: Deserializer) -> str:
+    owner = getattr(deserialize, "__self__", None)  # Message.FromString is a bound classmethod
+    if isinstance(owner, type) and issubclass(owner, Message):
+        return str(owner.DESCRIPTOR.full_name)
+    return "the request message"
+
+
+def tolerant(deserialize: Deserializer) -> Deserializer:
+    """`deserialize`, but bytes that do not decode give an `Undecodable` instead of an exception."""
+    type_name = _type_name(deserialize)
+
+    def run(data: bytes) -> Any:
+        try:
+            return deserialize(data)
+        except Exception as exc:  # DecodeError, and whatever else a decoder raises on bad bytes
+            return Undecodable(type_name, decode_reason(exc))
+
+    return run
+
+
+async def _admitted(requests: AsyncIterator[Any], admit: Admit) -> AsyncIterator[Any]:
+    async for request in requests:
+        yield admit(request)
+
+
+def _admit(request: Any, admit: Admit | None, streaming: bool) -> Any:
+    if admit is None:
+        return request
+    return _admitted(request, admit) if streaming else admit(request)
+
+
+async def _call_unary(
+    behaviour: Behaviour, request: Any, context: Context, admit: Admit | None = None, streaming: bool = False
+) -> Any:
+    result = behaviour(_admit(request, admit, streaming), context)
     if inspect.isawaitable(result):
         result = await result
     return result
 
 
 async def _call_stream(
-    behaviour: Behaviour, request: Any, context: Context
+    behaviour: Behaviour, request: Any, context: Context, admit: Admit | None = None, streaming: bool = False
 ) -> AsyncIterator[Any]:
-    result = behaviour(request, context)
+    result = behaviour(_admit(request, admit, streaming), context)
     if inspect.isawaitable(result):  # writer style: the method sends with context.write()
         await result
         return
@@ -58,22 +130,38 @@ def rpc_type(handler: grpc.RpcMethodHandler[Any, Any]) -> str:
 
 
 def wrap_handler(
-    handler: grpc.RpcMethodHandler[Any, Any], unary: UnaryAround, stream: StreamAround
+    handler: grpc.RpcMethodHandler[Any, Any],
+    unary: UnaryAround,
+    stream: StreamAround,
+    *,
+    admit: Admit | None = None,
 ) -> grpc.RpcMethodHandler[Any, Any]:
-    """A handler like `handler` whose behaviour runs inside `unary` or `stream`."""
+    """A handler like `handler` whose behaviour runs inside `unary` or `stream`.
+
+    With `admit`, each request (each message of a request stream) goes through
+    `admit` inside the call, before the servicer sees it, and bytes that do not
+    decode reach `admit` as an `Undecodable` (the deserializer never raises).
+    """
     deserialize, serialize = handler.request_deserializer, handler.response_serializer
+    if admit is not None and deserialize is not None:
+        deserialize = tolerant(deserialize)
+    streaming = handler.request_streaming
     # grpc-stubs does not declare the behaviour attributes of RpcMethodHandler.
     h: Any = handler
 
     def around_unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
         async def run(request: Any, context: Context) -> Any:
-            return await unary(lambda: _call_unary(behaviour, request, context), context)
+            return await unary(
+                lambda: _call_unary(behaviour, request, context, admit, streaming), context
+            )
 
         return run
 
     def around_stream(behaviour: Behaviour) -> Callable[..., AsyncIterator[Any]]:
         async def run(request: Any, context: Context) -> AsyncIterator[Any]:
-            async for item in stream(lambda: _call_stream(behaviour, request, context), context):
+            async for item in stream(
+                lambda: _call_stream(behaviour, request, context, admit, streaming), context
+            ):
                 yield item
 
         return run

@@ -8,6 +8,10 @@ client in any language can act on the failure without parsing a message.
 A Redis that does not answer is UNAVAILABLE (retryable); anything else that
 escapes a servicer is INTERNAL with a generic message: the traceback goes to
 the log, never to the caller, so no secret or internal detail leaks.
+
+The interceptor also admits every request before its servicer runs: bytes
+that do not decode, and a field over its bound (service_kit.bounds), are
+INVALID_ARGUMENT like any other bad request, on every service and RPC.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from grpc_status import rpc_status
 
 from queue_system.errors import (
     FailedPreconditionError,
+    FieldViolation,
     InvalidArgumentError,
     JobmeshError,
     NotFoundError,
@@ -33,7 +38,8 @@ from queue_system.errors import (
     UnavailableError,
     UnrecoverableError,
 )
-from service_kit.handlers import Context, wrap_handler
+from service_kit.bounds import MAX_REPORTED, check_bounds
+from service_kit.handlers import Context, Undecodable, wrap_handler
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +50,34 @@ INTERNAL_MESSAGE: Final = "internal error; the service log has the details"
 REDIS_DOWN_MESSAGE: Final = "Redis does not answer; retry shortly"
 
 
+class UndecodableRequestError(InvalidArgumentError):
+    """The request's bytes do not decode as the method's request message."""
+
+    reason = "UNDECODABLE_REQUEST"
+
+    def __init__(self, undecodable: Undecodable) -> None:
+        what = f"does not decode as {undecodable.type_name}: {undecodable.reason}"
+        super().__init__([FieldViolation("request", what)], f"the request {what}")
+        self.type_name = undecodable.type_name
+
+
+def admit(request: Any) -> Any:
+    """The request, if it decoded and every field is within its bound; else InvalidArgumentError."""
+    if isinstance(request, Undecodable):
+        raise UndecodableRequestError(request)
+    if isinstance(request, Message):
+        check_bounds(request)
+    return request
+
+
 def _bad_request(exc: InvalidArgumentError) -> list[Message]:
+    """The first MAX_REPORTED violations (a batch of 10,000 bad jobs would not fit a status
+    trailer); ErrorInfo's metadata and the message say how many there are in all."""
     return [
         error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in exc.violations
+                for v in exc.violations[:MAX_REPORTED]
             ]
         )
     ]
@@ -170,7 +198,11 @@ async def _abort(context: Context, exc: Exception, method: str) -> None:
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Turns exceptions escaping servicer methods into rich statuses (see RULES)."""
+    """Turns exceptions escaping servicer methods into rich statuses (see RULES).
+
+    Every request goes through `admit` first, inside the call: undecodable bytes
+    and fields over their bounds never reach a servicer.
+    """
 
     async def intercept_service(
         self,
@@ -203,4 +235,4 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 _note(exc, method)
                 await _abort(context, exc, method)
 
-        return wrap_handler(handler, unary, stream)
+        return wrap_handler(handler, unary, stream, admit=admit)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -32,6 +32,10 @@ MAX_STRING_CHARS: Final = 1_024
 MAX_REPEATED: Final = 10_000
 MAX_MAP_ENTRIES: Final = 100
 MAX_STRUCT_BYTES: Final = 64 * 1_024
+# Structs and lists inside each other in one free-form value.
+MAX_STRUCT_DEPTH: Final = 32
+STRUCT: Final = "google.protobuf.Struct"
+LIST_VALUE: Final = "google.protobuf.ListValue"
 
 HOUR: Final = 3_600
 DAY: Final = 24 * HOUR
@@ -346,18 +350,51 @@ class Span:
             yield FieldViolation(where, f"{problem}, got {_seconds(seconds)}")
 
 
+def nesting(value: Message) -> int:
+    """How many Structs and lists are inside each other in a free-form value (stops past the bound)."""
+    deepest = 0
+    stack: list[tuple[Message, int]] = [(value, 0)]
+    while stack:
+        msg, level = stack.pop()
+        name = msg.DESCRIPTOR.full_name
+        children: Iterable[Message]
+        if name == STRUCT:
+            level += 1
+            children = msg.fields.values()  # type: ignore[attr-defined]
+        elif name == LIST_VALUE:
+            level += 1
+            children = msg.values  # type: ignore[attr-defined]
+        else:
+            kind = msg.WhichOneof("kind")
+            children = (getattr(msg, kind),) if kind in ("struct_value", "list_value") else ()
+        if level > deepest:
+            deepest = level
+            if deepest > MAX_STRUCT_DEPTH:
+                return deepest
+        stack.extend((child, level) for child in children)
+    return deepest
+
+
+def free_form_problem(value: Message) -> str | None:
+    """What is wrong with a free-form value (Struct, Value, ListValue): too big or too deep."""
+    size = value.ByteSize()
+    if size > MAX_STRUCT_BYTES:
+        return f"is {size} bytes serialized, at most {MAX_STRUCT_BYTES} allowed"
+    if nesting(value) > MAX_STRUCT_DEPTH:
+        return f"nests Structs and lists more than {MAX_STRUCT_DEPTH} levels deep"
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Blob:
-    """A google.protobuf.Struct of free-form values: at most 64 KiB serialized."""
+    """A google.protobuf.Struct of free-form values: at most 64 KiB serialized and 32 levels deep."""
 
     field: str
 
     def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
-        size = getattr(msg, self.field).ByteSize()
-        if size > MAX_STRUCT_BYTES:
-            yield FieldViolation(
-                at(path, self.field), f"is {size} bytes serialized, at most {MAX_STRUCT_BYTES} allowed"
-            )
+        problem = free_form_problem(getattr(msg, self.field))
+        if problem:
+            yield FieldViolation(at(path, self.field), problem)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from queue_system.errors import (
 )
 from service_kit.rich_errors import INTERNAL_MESSAGE, ErrorInterceptor, to_rich_status
 from service_kit.rpc_metrics import MetricsInterceptor
+from tests.service_kit.wire import settled
 
 SERVICE = "jobmesh.dlq.v1.DeadLetterService"
 
@@ -118,7 +119,8 @@ async def test_invalid_argument_carries_bad_request_and_error_info(
         ("queue", "unknown queue 'x'"),
     ]
     # the metrics interceptor records the code the client got, after translation
-    assert _handled("GetDeadLetter", "INVALID_ARGUMENT") == before + 1
+    # (a moment after the client got it: context.abort sends the status, then raises)
+    assert await settled(lambda: _handled("GetDeadLetter", "INVALID_ARGUMENT") == before + 1)
 
 
 async def test_not_found_carries_resource_info(stub: pb_grpc.DeadLetterServiceStub) -> None:

@@ -325,6 +325,19 @@ def big_struct(path: str) -> Mutation:
     return mutate
 
 
+def deep_struct(path: str, levels: int = 33) -> Mutation:
+    """A mutation that nests Structs `levels` deep at `path` (a Struct inside a Struct ...)."""
+
+    def mutate(job: Message) -> None:
+        target, name = _parent(job, path)
+        inner: dict[str, Any] = {"leaf": 1}
+        for _ in range(levels - 1):
+            inner = {"next": inner}
+        getattr(target, name).update(inner)
+
+    return mutate
+
+
 def case(queue: str, mutation: Mutation, *fields: str, id: str) -> Any:
     return pytest.param(queue, mutation, list(fields), id=id)
 
@@ -364,6 +377,7 @@ BAD_PAYLOADS = [
     case(S, put("risk_limits.max_leverage", "0.99"), f"{SE}.risk_limits.max_leverage", id="leverage < 1"),
     case(S, put("risk_limits.max_leverage", ""), f"{SE}.risk_limits.max_leverage", id="leverage set empty"),
     case(S, big_struct("parameters"), f"{SE}.parameters", id="parameters over 64 KiB"),
+    case(S, deep_struct("parameters"), f"{SE}.parameters", id="parameters nested 33 deep"),
     case(S, put("timestamp.seconds", MIN_SECONDS - 1), f"{SE}.timestamp", id="timestamp before year 1"),
     case(S, put("timestamp.seconds", MAX_SECONDS + 1), f"{SE}.timestamp", id="timestamp after 9999"),
     case(S, put("timestamp.nanos", -1), f"{SE}.timestamp", id="timestamp nanos negative"),

@@ -367,3 +367,20 @@ async def test_an_entry_that_does_not_parse_never_ends_a_watch(
     assert stalled.event.event == "job_stalled" and stalled.event.data.Unpack(first)
     assert (first.job_id, first.reclaimed_from) == ("j-new", "w1")
     assert after.event.data.Unpack(second) and second.job_id == added.job_id
+
+
+async def test_a_batch_of_10000_bad_jobs_is_refused_in_one_status_that_fits(
+    service: tuple[pb_grpc.QueueServiceStub, QueueManager],
+) -> None:
+    stub, manager = service
+    jobs = [
+        pb.JobSpec(queue=Q, payload=env.JobPayload(categorization=fin.CategorizationJob()))
+        for _ in range(10_000)
+    ]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.EnqueueJobs(pb.EnqueueJobsRequest(jobs=jobs))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    named = violations(caught.value)
+    assert 0 < len(named) <= 20 and "jobs[0].payload.categorization.method" in named
+    assert "(and 19999 more)" in (caught.value.details() or "")
+    assert await total_jobs(manager) == 0
