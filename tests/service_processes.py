@@ -16,7 +16,9 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,3 +251,14 @@ def eventually(check: Callable[[], bool], within: float = 10.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError("condition not met in time")
+
+
+@contextmanager
+def serving_mesh(redis_url: str) -> Iterator[dict[str, ServiceProcess]]:
+    """The four services, each SERVING on free ports with a QUEUE_PREFIX of their own; stopped after."""
+    services = start_all(redis_url, QUEUE_PREFIX=f"t{uuid.uuid4().hex[:10]}")
+    try:
+        wait_for(services.values(), "SERVING")
+        yield services
+    finally:
+        stop_all(services.values())

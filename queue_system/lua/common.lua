@@ -152,6 +152,16 @@ local function make_delayed(id, due)
   redis.call('ZADD', KEY.delayed, due, id)
 end
 
+-- Put a job back to wait for its turn: in its lane now, or delayed `delay` ms.
+local function make_waiting(id, lane, delay)
+  if delay > 0 then
+    make_delayed(id, NOW + delay)
+  else
+    ensure_groups()
+    make_ready(id, lane)
+  end
+end
+
 -- A job's state name once it is ready in `lane` or delayed (`delayed` true).
 local function waiting_state(lane, delayed)
   if delayed then return 'JOB_STATE_DELAYED' end

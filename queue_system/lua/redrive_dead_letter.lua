@@ -18,11 +18,6 @@ else
   for i = 7, #ARG - 1, 2 do redis.call('HSET', jk, ARG[i], ARG[i + 1]) end
 end
 start_series(jk)
-if delay > 0 then
-  make_delayed(id, NOW + delay)
-else
-  ensure_groups()
-  make_ready(id, lane)
-end
+make_waiting(id, lane, delay)
 lifecycle('job_redriven', id, waiting_state(lane, delay > 0), count(jk, F.attempts_made) + 1)
 return 1

@@ -12,11 +12,6 @@ local jk = JOB_PREFIX .. id
 redis.call('HSET', jk, F.attempts_made, attempts, F.error_prefix .. attempts, ARG[5], F.attempt_deliveries, 0)
 redis.call('HDEL', jk, F.entry_id)
 local extra = {failedReason = ARG[7], retryDelay = duration_json(wait), duration = duration_json(tonumber(ARG[8]))}
-if wait > 0 then
-  make_delayed(id, NOW + wait)
-else
-  ensure_groups()
-  make_ready(id, lane)
-end
+make_waiting(id, lane, wait)
 lifecycle('job_retried', id, waiting_state(lane, wait > 0), attempts, extra)
 return 1

@@ -310,6 +310,12 @@ class Amounts:
                 yield FieldViolation(f"{where}[{json.dumps(key, ensure_ascii=False)}]", str(exc))
 
 
+def _if_required(required: bool, where: str) -> Violations:
+    """The violation of a message field left unset, when it is required."""
+    if required:
+        yield FieldViolation(where, "required")
+
+
 @dataclass(frozen=True, slots=True)
 class Stamp:
     """A google.protobuf.Timestamp: a valid instant when set."""
@@ -320,8 +326,7 @@ class Stamp:
     def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
         where = at(path, self.field)
         if not msg.HasField(self.field):
-            if self.required:
-                yield FieldViolation(where, "required")
+            yield from _if_required(self.required, where)
             return
         problem = timestamp_problem(getattr(msg, self.field))
         if problem:
@@ -407,8 +412,7 @@ class Nested:
     def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
         where = at(path, self.field)
         if not msg.HasField(self.field):
-            if self.required:
-                yield FieldViolation(where, "required")
+            yield from _if_required(self.required, where)
             return
         yield from book.check_message(getattr(msg, self.field), where)
 

@@ -10,7 +10,6 @@ missing piece, never grpc's bare "Method not implemented!".
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from typing import Final
 
@@ -21,7 +20,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 from grpc_status import rpc_status
 
-from tests.service_processes import SERVED, ServiceProcess, start_all, stop_all, wait_for
+from tests.service_processes import SERVED, ServiceProcess, serving_mesh
 
 
 def _call(channel: grpc.Channel, path: str, server_streaming: bool) -> grpc.RpcError | None:
@@ -40,12 +39,8 @@ def _call(channel: grpc.Channel, path: str, server_streaming: bool) -> grpc.RpcE
 @pytest.fixture(scope="module")
 def own_mesh(redis_url: str) -> Iterator[dict[str, ServiceProcess]]:
     """A mesh of this module's own: an empty PauseQueues pauses its queues, nobody else's."""
-    services = start_all(redis_url, QUEUE_PREFIX=f"u{uuid.uuid4().hex[:10]}")
-    try:
-        wait_for(services.values(), "SERVING")
+    with serving_mesh(redis_url) as services:
         yield services
-    finally:
-        stop_all(services.values())
 
 
 # What a built method may answer an empty request: a real answer or a clear refusal.
