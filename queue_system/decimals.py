@@ -1,8 +1,10 @@
-"""Decimal strings of the job contract: money, sizes and prices ("150.25").
+"""Amounts of the job contract: money, sizes and prices, as decimal strings ("150.25") or JSON numbers.
 
-The contract carries amounts as strings because binary floating point must
-never round an order size. This module is the one place that turns such a
-string into a `decimal.Decimal`, and it is strict on purpose: `Decimal()` alone
+The contract carries amounts in a google.protobuf.Value: a decimal string, or
+a JSON number as the seed sends them. Binary floating point must never round
+an order size, so this module is the one place that turns either into a
+`decimal.Decimal` (`amount_of`; `parse_decimal` for the string), and it is
+strict on purpose: `Decimal()` alone
 also takes " 1 ", "1_000", "1e999999", "NaN", "Infinity" and non-ASCII digits,
 none of which a producer should be able to slip into an order. Only plain
 notation is accepted (optional sign, ASCII digits, optional point with digits
@@ -13,9 +15,12 @@ precision of at least 36 digits (Python's default is 28).
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal
 from typing import Final
+
+from google.protobuf.struct_pb2 import Value
 
 MAX_INTEGER_DIGITS: Final = 18
 MAX_FRACTION_DIGITS: Final = 18
@@ -60,3 +65,28 @@ def quoted(text: str) -> str:
     if len(text) <= _SHOWN_CHARS:
         return repr(text)
     return f"{text[:_SHOWN_CHARS]!r}... ({len(text)} characters)"
+
+
+def amount_of(value: Value) -> Decimal:
+    """The exact decimal of a contract amount: a JSON number or a decimal string in a Value.
+
+    A number is read as the decimal it prints as (the shortest repr that round-trips:
+    100 -> 100, 0.1 -> 0.1), never as the binary float's exact expansion; a string is
+    read by `parse_decimal`. Either way the same digit bounds hold.
+    """
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        return parse_decimal(value.string_value)
+    if kind == "number_value":
+        number = value.number_value
+        if not math.isfinite(number):
+            raise DecimalFormatError(f"must be a finite number, got {number}")
+        return parse_decimal(format(Decimal(repr(number)), "f"))
+    raise DecimalFormatError(f"must be a number or a decimal string, got {_kind_name(kind)}")
+
+
+def _kind_name(kind: str | None) -> str:
+    return {None: "nothing", "null_value": "null", "bool_value": "a boolean"}.get(
+        kind, "an object" if kind == "struct_value" else "a list"
+    )
+

@@ -23,9 +23,10 @@ from typing import Final, Generic, Protocol, TypeVar
 from google.protobuf.descriptor import Descriptor, EnumDescriptor
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
+from google.protobuf.struct_pb2 import Value
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from queue_system.decimals import DecimalFormatError, parse_decimal, quoted
+from queue_system.decimals import DecimalFormatError, amount_of, quoted
 from queue_system.errors import FieldViolation, InvalidArgumentError
 
 MAX_STRING_CHARS: Final = 1_024
@@ -264,37 +265,35 @@ class Number:
 
 @dataclass(frozen=True, slots=True)
 class Amount:
-    """A decimal string (see queue_system.decimals) within `allowed` (None: any finite value)."""
+    """An amount (a JSON number or decimal string: queue_system.decimals) within `allowed`."""
 
     field: str
     required: bool = False
     allowed: Range | None = None
 
     def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
-        text: str = getattr(msg, self.field)
         where = at(path, self.field)
-        if text == "" and not _has(msg, self.field):
-            if self.required:
-                yield FieldViolation(where, "required")
+        if not msg.HasField(self.field):
+            yield from _if_required(self.required, where)
             return
         try:
-            value = parse_decimal(text)
+            value = amount_of(getattr(msg, self.field))
         except DecimalFormatError as exc:
             yield FieldViolation(where, str(exc))
             return
         problem = self.allowed.problem(value) if self.allowed else None
         if problem:
-            yield FieldViolation(where, f"{problem}, got {text}")
+            yield FieldViolation(where, f"{problem}, got {value}")
 
 
 @dataclass(frozen=True, slots=True)
 class Amounts:
-    """A map of name -> decimal string: at most 100 entries, names non-blank, values finite decimals."""
+    """A map of name -> amount: at most 100 entries, names non-blank, values finite decimals."""
 
     field: str
 
     def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
-        entries: Mapping[str, str] = getattr(msg, self.field)
+        entries: Mapping[str, Value] = getattr(msg, self.field)
         where = at(path, self.field)
         if len(entries) > MAX_MAP_ENTRIES:
             yield FieldViolation(where, f"has {len(entries)} entries, at most {MAX_MAP_ENTRIES} allowed")
@@ -305,7 +304,7 @@ class Amounts:
                 yield FieldViolation(where, f"key {quoted(key)} {problem}")
                 continue
             try:
-                parse_decimal(entries[key])
+                amount_of(entries[key])
             except DecimalFormatError as exc:
                 yield FieldViolation(f"{where}[{json.dumps(key, ensure_ascii=False)}]", str(exc))
 

@@ -329,6 +329,13 @@ async def test_every_request_field_is_bounded_over_the_wire(servers: Servers) ->
             got = "OK" if over is None else f"{over.code.name}: {over.message}"
             problems.append(f"{case}: {case.bound + 1} accepted ({got})")
             continue
+        # too deep for the protobuf decoder itself (its 100-level limit counts the request's own
+        # nesting too): refused before any bound is checked, naming the request
+        too_deep_to_decode = case.what == "nesting" and "nest deeper than the protobuf decoder" in str(
+            over.bad_fields.get("request", "")
+        )
+        if too_deep_to_decode:
+            continue
         if case.expect not in over.bad_fields:
             problems.append(f"{case}: no violation names it: {over.bad_fields}")
             continue

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.message import Message
-from google.protobuf.struct_pb2 import Struct
+from google.protobuf.struct_pb2 import Struct, Value
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobmesh.jobs.v1 import common_pb2, envelope_pb2, financial_jobs_pb2, probe_pb2, trading_jobs_pb2
 from queue_system import catalog
-from queue_system.decimals import DecimalFormatError, parse_decimal
+from queue_system.decimals import DecimalFormatError, amount_of, parse_decimal
 from queue_system.envelope import JobRequest
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.validation.job_rules import JOB_RULES
@@ -46,6 +47,11 @@ MIN_SECONDS = -62_135_596_800  # 0001-01-01T00:00:00Z
 MAX_SECONDS = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
+def amount(x: str | float) -> Value:
+    """An amount as a producer sends it: a decimal string, or a JSON number."""
+    return Value(string_value=x) if isinstance(x, str) else Value(number_value=x)
+
+
 def _struct(**values: Any) -> Struct:
     s = Struct()
     s.update(values)
@@ -69,7 +75,7 @@ def _strategy_execution() -> JobPayload:
             symbol="BTC/USD",
             parameters=_struct(lookback=20, assets=["BTC", "ETH"]),
             risk_limits=trading_jobs_pb2.RiskLimits(
-                max_position_size="10000.50", max_loss="500", max_leverage="3"
+                max_position_size=amount("10000.50"), max_loss=amount(500), max_leverage=amount("3")
             ),
             strategy_id="strat-42",
         )
@@ -84,7 +90,7 @@ def _arbitrage_detection() -> JobPayload:
             exchange_pair=["binance", "kraken"],
             symbol="ETH/USD",
             min_profit_percentage=0.5,
-            max_volume="25.5",
+            max_volume=amount("25.5"),
         )
     )
 
@@ -97,7 +103,7 @@ def _position_monitoring() -> JobPayload:
             exchange="binance",
             symbol="BTC/USD",
             monitoring_type=trading_jobs_pb2.MONITORING_TYPE_STOP_LOSS,
-            thresholds={"stop_price": "41000.00", "trail_ratio": "-0.02"},
+            thresholds={"stop_price": amount("41000.00"), "trail_ratio": amount(-0.02)},
         )
     )
 
@@ -130,8 +136,8 @@ def _account_reconciliation() -> JobPayload:
         account_reconciliation=financial_jobs_pb2.AccountReconciliationJob(
             account_id="acc-1",
             reconciliation_type=financial_jobs_pb2.RECONCILIATION_TYPE_DAILY,
-            target_balance="-120.75",
-            discrepancy_threshold="0",
+            target_balance=amount("-120.75"),
+            discrepancy_threshold=amount(0),
         )
     )
 
@@ -182,7 +188,7 @@ MINIMAL: dict[str, JobPayload] = {
             strategy_name="m",
             exchange="e",
             symbol="s",
-            risk_limits=trading_jobs_pb2.RiskLimits(max_position_size="1", max_loss="0.01"),
+            risk_limits=trading_jobs_pb2.RiskLimits(max_position_size=amount(1), max_loss=amount("0.01")),
         )
     ),
     catalog.ARBITRAGE_DETECTION: JobPayload(
@@ -215,7 +221,7 @@ MINIMAL: dict[str, JobPayload] = {
         account_reconciliation=financial_jobs_pb2.AccountReconciliationJob(
             account_id="a",
             reconciliation_type=financial_jobs_pb2.RECONCILIATION_TYPE_MANUAL,
-            discrepancy_threshold="0.00",
+            discrepancy_threshold=amount("0.00"),
         )
     ),
     catalog.REPORT_GENERATION: JobPayload(
@@ -306,9 +312,15 @@ def put(path: str, value: Any) -> Mutation:
             getattr(target, name).extend(value)
         elif isinstance(value, dict):
             getattr(target, name).clear()
-            getattr(target, name).update(value)
+            if isinstance(getattr(target, name), Struct):
+                getattr(target, name).update(value)
+            else:  # a map of amounts
+                for key, item in value.items():
+                    getattr(target, name)[key].CopyFrom(amount(item))
         elif isinstance(value, Message):
             getattr(target, name).CopyFrom(value)
+        elif isinstance(getattr(target, name), Value):
+            getattr(target, name).CopyFrom(amount(value))
         else:
             setattr(target, name, value)
 
@@ -538,7 +550,7 @@ BAD_DECIMALS = [
 @pytest.mark.parametrize("text", GOOD_DECIMALS)
 def test_a_plain_decimal_within_18_digits_either_side_is_accepted(text: str) -> None:
     payload = _strategy_execution()
-    payload.strategy_execution.risk_limits.max_loss = text
+    payload.strategy_execution.risk_limits.max_loss.CopyFrom(amount(text))
     assert _validate(catalog.STRATEGY_EXECUTION, payload) == []
     assert parse_decimal(text) == Decimal(text)
 
@@ -546,7 +558,7 @@ def test_a_plain_decimal_within_18_digits_either_side_is_accepted(text: str) -> 
 @pytest.mark.parametrize("text", BAD_DECIMALS)
 def test_anything_but_a_plain_finite_decimal_is_rejected(text: str) -> None:
     payload = _strategy_execution()
-    payload.strategy_execution.risk_limits.max_loss = text
+    payload.strategy_execution.risk_limits.max_loss.CopyFrom(amount(text))
     assert _fields(_validate(catalog.STRATEGY_EXECUTION, payload)) == [f"{SE}.risk_limits.max_loss"]
     if text:
         with pytest.raises(DecimalFormatError):
@@ -561,15 +573,47 @@ def test_anything_but_a_plain_finite_decimal_is_rejected(text: str) -> None:
         ("-Infinity", "must be a finite number, got '-Infinity'"),
         ("1" * 19, "has 19 digits before the point, at most 18 allowed"),
         ("0." + "1" * 19, "has 19 digits after the point, at most 18 allowed"),
-        ("", "required"),
+        (None, "required"),
+        (-5.0, "must be greater than 0, got -5.0"),
+        (float("nan"), "must be a finite number, got nan"),
+        (1e20, "has 21 digits before the point, at most 18 allowed"),
+        (Value(bool_value=True), "must be a number or a decimal string, got a boolean"),
+        (Value(), "must be a number or a decimal string, got nothing"),
     ],
 )
-def test_a_bad_decimal_is_described_for_humans(text: str, description: str) -> None:
+def test_a_bad_decimal_is_described_for_humans(text: str | float | Value | None, description: str) -> None:
     payload = _strategy_execution()
-    payload.strategy_execution.risk_limits.max_loss = text
+    if text is None:
+        payload.strategy_execution.risk_limits.ClearField("max_loss")
+    else:
+        payload.strategy_execution.risk_limits.max_loss.CopyFrom(
+            text if isinstance(text, Value) else amount(text)
+        )
     assert _validate(catalog.STRATEGY_EXECUTION, payload) == [
         FieldViolation(f"{SE}.risk_limits.max_loss", description)
     ]
+
+
+@pytest.mark.parametrize(
+    ("number", "exact"),
+    [
+        (1000, "1000"),
+        (0.1, "0.1"),
+        (150.25, "150.25"),
+        (1e-05, "0.00001"),
+        (0.30000000000000004, "0.30000000000000004"),
+    ],
+)
+def test_a_json_number_is_read_as_the_decimal_it_prints_as(number: float, exact: str) -> None:
+    assert amount_of(Value(number_value=number)) == Decimal(exact)
+    assert amount_of(Value(number_value=0.1)) != Decimal(0.1)  # noqa: RUF032 (the float's binary expansion)
+
+
+def test_the_seed_s_risk_limits_json_is_taken_as_written() -> None:
+    limits = json_format.Parse('{"maxPositionSize": 1000, "maxLoss": 100}', trading_jobs_pb2.RiskLimits())
+    assert (amount_of(limits.max_position_size), amount_of(limits.max_loss)) == (Decimal(1000), Decimal(100))
+    exact = json_format.Parse('{"maxPositionSize": "1000.000000000000000001", "maxLoss": "0.1"}', limits)
+    assert amount_of(exact.max_position_size) == Decimal("1000.000000000000000001")
 
 
 # --- queue and payload kind ---------------------------------------------------------------------
@@ -609,7 +653,8 @@ def test_a_payload_over_256_kib_is_rejected_even_if_each_field_is_within_bounds(
 def test_every_bad_field_is_named_not_only_the_first() -> None:
     payload = JobPayload(
         strategy_execution=trading_jobs_pb2.StrategyExecutionJob(
-            symbol="BTC/USD", risk_limits=trading_jobs_pb2.RiskLimits(max_position_size="-1", max_loss="1")
+            symbol="BTC/USD",
+            risk_limits=trading_jobs_pb2.RiskLimits(max_position_size=amount("-1"), max_loss=amount("1")),
         )
     )
     options = JobOptions(attempts=1_000, job_id="a:b")
@@ -787,7 +832,12 @@ def test_every_field_of_every_job_message_has_a_rule(message: type[Message]) -> 
 
 
 def test_every_message_a_job_is_made_of_has_rules() -> None:
-    well_known = {"google.protobuf.Timestamp", "google.protobuf.Duration", "google.protobuf.Struct"}
+    well_known = {
+        "google.protobuf.Timestamp",
+        "google.protobuf.Duration",
+        "google.protobuf.Struct",
+        "google.protobuf.Value",
+    }
     by_name = {m.DESCRIPTOR.full_name for m in JOB_RULES.rules}
     roots = [*JobPayload.DESCRIPTOR.fields, *[f for m in JOB_RULES.rules for f in m.DESCRIPTOR.fields]]
     used = {f.message_type.full_name for f in roots if f.message_type is not None} - well_known

@@ -78,8 +78,8 @@ def huge_strategy() -> env.JobPayload:
     job = trading_jobs_pb2.StrategyExecutionJob(
         strategy_name="x" * 5000, exchange="binance", symbol="BTC/USD"
     )
-    job.risk_limits.max_position_size = "1000"
-    job.risk_limits.max_loss = "100"
+    job.risk_limits.max_position_size.number_value = 1000
+    job.risk_limits.max_loss.string_value = "100"
     return env.JobPayload(strategy_execution=job)
 
 

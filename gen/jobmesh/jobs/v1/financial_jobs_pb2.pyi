@@ -110,9 +110,9 @@ class AccountReconciliationJob(_message.Message):
     timestamp: _timestamp_pb2.Timestamp
     account_id: str
     reconciliation_type: ReconciliationType
-    target_balance: str
-    discrepancy_threshold: str
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., reconciliation_type: _Optional[_Union[ReconciliationType, str]] = ..., target_balance: _Optional[str] = ..., discrepancy_threshold: _Optional[str] = ...) -> None: ...
+    target_balance: _struct_pb2.Value
+    discrepancy_threshold: _struct_pb2.Value
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., reconciliation_type: _Optional[_Union[ReconciliationType, str]] = ..., target_balance: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., discrepancy_threshold: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class ReportParameters(_message.Message):
     __slots__ = ("date_range", "filters")

@@ -42,10 +42,10 @@ class RiskLimits(_message.Message):
     MAX_POSITION_SIZE_FIELD_NUMBER: _ClassVar[int]
     MAX_LOSS_FIELD_NUMBER: _ClassVar[int]
     MAX_LEVERAGE_FIELD_NUMBER: _ClassVar[int]
-    max_position_size: str
-    max_loss: str
-    max_leverage: str
-    def __init__(self, max_position_size: _Optional[str] = ..., max_loss: _Optional[str] = ..., max_leverage: _Optional[str] = ...) -> None: ...
+    max_position_size: _struct_pb2.Value
+    max_loss: _struct_pb2.Value
+    max_leverage: _struct_pb2.Value
+    def __init__(self, max_position_size: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., max_loss: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., max_leverage: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class StrategyExecutionJob(_message.Message):
     __slots__ = ("id", "timestamp", "strategy_name", "exchange", "symbol", "parameters", "risk_limits", "strategy_id")
@@ -80,8 +80,8 @@ class ArbitrageDetectionJob(_message.Message):
     exchange_pair: _containers.RepeatedScalarFieldContainer[str]
     symbol: str
     min_profit_percentage: float
-    max_volume: str
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exchange_pair: _Optional[_Iterable[str]] = ..., symbol: _Optional[str] = ..., min_profit_percentage: _Optional[float] = ..., max_volume: _Optional[str] = ...) -> None: ...
+    max_volume: _struct_pb2.Value
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exchange_pair: _Optional[_Iterable[str]] = ..., symbol: _Optional[str] = ..., min_profit_percentage: _Optional[float] = ..., max_volume: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
 
 class PositionMonitoringJob(_message.Message):
     __slots__ = ("id", "timestamp", "position_id", "exchange", "symbol", "monitoring_type", "thresholds")
@@ -90,8 +90,8 @@ class PositionMonitoringJob(_message.Message):
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
         key: str
-        value: str
-        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+        value: _struct_pb2.Value
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     POSITION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -105,8 +105,8 @@ class PositionMonitoringJob(_message.Message):
     exchange: str
     symbol: str
     monitoring_type: MonitoringType
-    thresholds: _containers.ScalarMap[str, str]
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., position_id: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., monitoring_type: _Optional[_Union[MonitoringType, str]] = ..., thresholds: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    thresholds: _containers.MessageMap[str, _struct_pb2.Value]
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., position_id: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., monitoring_type: _Optional[_Union[MonitoringType, str]] = ..., thresholds: _Optional[_Mapping[str, _struct_pb2.Value]] = ...) -> None: ...
 
 class RiskScope(_message.Message):
     __slots__ = ("positions", "timeframe", "portfolio_id")
