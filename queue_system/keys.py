@@ -217,6 +217,54 @@ def script_keys(keys: QueueKeys) -> list[str]:
     return [lanes[name] if name in lanes else getattr(keys, name) for name in SCRIPT_KEYS]
 
 
+class StrategyField:
+    """Fields of a strategy's hash (`StrategyKeys.strategy(id)`), written by trading-svc."""
+
+    RECORD: Final = "record"  # the jobmesh.trading.v1.Strategy as it stands (binary protobuf)
+    VERSION: Final = "version"  # its version: every change compares it first, then bumps it
+    AWAITING: Final = "awaiting"  # JSON list of the "<queue>/<job id>" its current state waits for
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyKeys:
+    """The keys of trading-svc's strategies. One hash tag for them all: a transition writes a
+    strategy, its history and the indexes in one script, in one Cluster slot."""
+
+    prefix: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{{strategies}}"
+
+    def strategy(self, strategy_id: str) -> str:
+        """Hash of one strategy (fields in StrategyField)."""
+        return f"{self.base}:strategy:{strategy_id}"
+
+    def history(self, strategy_id: str) -> str:
+        """Stream of its transitions (field `transition`: StrategyTransition bytes), never trimmed:
+        the audit trail that replays to its current state; WatchStrategy follows it."""
+        return f"{self.base}:history:{strategy_id}"
+
+    @property
+    def all(self) -> str:
+        """ZSET strategy id -> deploy time (ms): every strategy."""
+        return f"{self.base}:all"
+
+    def by(self, dimension: str, value: str) -> str:
+        """ZSET strategy id -> deploy time of the strategies with `dimension` (state, name, exchange,
+        symbol) equal to `value`: what ListStrategies filters on."""
+        return f"{self.base}:by:{dimension}:{value}"
+
+    def request(self, request_id: str) -> str:
+        """String: the strategy a DeployStrategy request_id made (IDEMPOTENCY_TTL_S)."""
+        return f"{self.base}:request:{request_id}"
+
+    @property
+    def changes(self) -> str:
+        """Capped stream (EVENTS_MAXLEN) of every strategy's transitions, for watchers of them all."""
+        return f"{self.base}:changes"
+
+
 def result_prefix(prefix: str) -> str:
     """taskiq-redis's result backend keys: `<prefix>:result:<job id>` (and `...__progress`), RESULT_TTL_S."""
     return f"{prefix}:result"
