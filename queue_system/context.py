@@ -46,6 +46,17 @@ class JobContext:
     def idempotency_key(self) -> str:
         return f"{self.job.queue}/{self.job.id}"
 
+    @property
+    def fencing_token(self) -> int:
+        """This delivery's fencing token: the job's deliveries over its whole life (`deliveries`).
+
+        It grows with every hand-over, including one to another worker that took the
+        job over from a stalled holder, so a system that keeps the highest token it
+        has seen for the job (the paper exchange does) can refuse the stalled worker
+        once it wakes up: its token is lower than its successor's.
+        """
+        return self.deliveries
+
     async def progress(self, percent: float) -> bool:
         """Report progress (0..100); False when this worker no longer holds the job."""
         return await self._progress(max(0.0, min(100.0, percent)))

@@ -273,3 +273,86 @@ def result_prefix(prefix: str) -> str:
 def idempotency_key(prefix: str, scope: str, request_id: str) -> str:
     """First answer of a mutating RPC, kept IDEMPOTENCY_TTL_S for calls repeated with its request_id."""
     return f"{prefix}:idem:{scope}:{request_id}"
+
+
+# --- the paper exchange (worker_trading/paper_exchange.py) --------------------------------------
+
+
+class PaperAccountField:
+    """Fields of a paper account's hash (`PaperExchangeKeys.account`)."""
+
+    # Orders the account has placed, on every venue. Each order's step compares it first and
+    # then bumps it (optimistic concurrency), and the order's id ends with its new value.
+    VERSION: Final = "version"
+
+
+class PaperPositionField:
+    """Fields of a paper position's hash (`PaperExchangeKeys.position(...)`); amounts are decimal strings."""
+
+    CONTRACTS: Final = "contracts"  # base amount held; "0" once closed (the hash stays, for its PnL)
+    COST: Final = "cost"  # quote paid for the contracts still held, fees excluded: the exact cost basis
+    ENTRY_PRICE: Final = "entry_price"  # average fill price of the buys since it opened
+    REALIZED_PNL: Final = "realized_pnl"  # quote realized since it opened, net of every fee paid on it
+    OPENED_AT: Final = "opened_at"  # ms epoch of the fill that opened it (from flat)
+    UPDATED_AT: Final = "updated_at"  # ms epoch of its latest fill
+
+
+class PaperOrderField:
+    """Fields of a paper order's hash (`PaperExchangeKeys.order(...)`): ccxt's unified order, flat."""
+
+    ID: Final = "id"  # the venue's id: "<account>-<account version after the order>"
+    CLIENT_ORDER_ID: Final = "client_order_id"  # the caller's id (from the job): unique per account and venue
+    TIMESTAMP: Final = "timestamp"  # ms epoch it was placed (and, being immediate, filled)
+    SYMBOL: Final = "symbol"  # "BTC/USD"
+    TYPE: Final = "type"  # "market" or "limit"
+    SIDE: Final = "side"  # "buy" or "sell"
+    PRICE: Final = "price"  # a limit's price; "" for a market order
+    AVERAGE: Final = "average"  # cost / filled; "" when nothing filled
+    AMOUNT: Final = "amount"  # base amount asked for (remaining = amount - filled is not stored)
+    FILLED: Final = "filled"  # base amount filled
+    COST: Final = "cost"  # quote amount of the fill, fees excluded
+    STATUS: Final = "status"  # "closed" (all filled) or "canceled" (the rest expired: no order rests)
+    FEE_COST: Final = "fee_cost"  # the taker fee charged, in FEE_CURRENCY
+    FEE_CURRENCY: Final = "fee_currency"  # always the quote currency on paper
+    FEE_RATE: Final = "fee_rate"  # the venue's taker fee, a fraction (0.001 is 0.10 %)
+    FENCE: Final = "fence"  # "<job id>|<token>" of the attempt that placed it: the audit of who did
+
+
+@dataclass(frozen=True, slots=True)
+class PaperExchangeKeys:
+    """The keys of one paper account, on every venue. One hash tag per account, `{paper:<account>}`:
+    an order's step reads and writes its fence, wallet, position and record in one script, in one
+    Cluster slot."""
+
+    prefix: str
+    account: str
+
+    @property
+    def base(self) -> str:
+        """`<prefix>:{paper:<account>}`: the hash-tagged root of every key below."""
+        return f"{self.prefix}:{{paper:{self.account}}}"
+
+    @property
+    def record(self) -> str:
+        """Hash of the account itself (fields in PaperAccountField)."""
+        return f"{self.base}:account"
+
+    @property
+    def fences(self) -> str:
+        """Hash job id -> the highest fencing token an order step of that job has shown; an attempt
+        with a lower token is fenced off (its job was taken over by another worker)."""
+        return f"{self.base}:fences"
+
+    def wallet(self, exchange: str) -> str:
+        """Hash currency -> free amount (decimal string) on one venue; written with the starting
+        balance on first use. Paper orders fill or expire at once, so nothing is ever `used`."""
+        return f"{self.base}:wallet:{exchange}"
+
+    def position(self, exchange: str, symbol: str) -> str:
+        """Hash of the account's long position in `symbol` on one venue (fields in PaperPositionField)."""
+        return f"{self.base}:position:{exchange}:{symbol}"
+
+    def order(self, exchange: str, client_order_id: str) -> str:
+        """Hash of the order placed with `client_order_id` on one venue (fields in PaperOrderField):
+        its existence is what makes a repeated create_order return the first order."""
+        return f"{self.base}:order:{exchange}:{client_order_id}"
