@@ -303,8 +303,7 @@ class JobmeshBench:
         settings = self.manager.settings
         broker = JobBroker(settings, service="bench-public", queues=[QUEUE], keep_results=True)
 
-        # JobBroker.task is typed `-> Any`: the declared task is an untyped taskiq task here
-        @broker.task(queue=QUEUE)  # type: ignore[untyped-decorator]
+        @broker.task(queue=QUEUE)
         async def categorize(job: financial_jobs_pb2.CategorizationJob) -> None:
             r.on_start(job)
 

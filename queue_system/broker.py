@@ -27,13 +27,14 @@ import asyncio
 import base64
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast, overload
 
 from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
 from taskiq.abc.broker import AsyncBroker
 from taskiq.abc.formatter import TaskiqFormatter
 from taskiq.acks import AckableMessage
+from taskiq.decor import AsyncTaskiqDecoratedTask
 from taskiq.message import BrokerMessage, TaskiqMessage
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
@@ -47,6 +48,9 @@ from queue_system.receiver import JobReceiver
 from queue_system.results import BackendResults, ResultSink, redis_result_backend
 from queue_system.settings import Settings
 from queue_system.validation.jobs import checked_job
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # JobPayload field for each payload message type (by full proto name).
 PAYLOAD_FIELD_OF_TYPE = {
@@ -176,6 +180,16 @@ class JobBroker(AsyncBroker):
             backend = redis_result_backend(settings.redis_url, settings.queue_prefix)
             self.with_result_backend(backend)
             self.results = BackendResults(backend)
+
+    @overload
+    def task(
+        self, task_name: Callable[P, T], *, throws: Sequence[type[BaseException]] = (), **labels: Any
+    ) -> AsyncTaskiqDecoratedTask[P, T]: ...
+
+    @overload
+    def task(
+        self, task_name: str | None = None, *, throws: Sequence[type[BaseException]] = (), **labels: Any
+    ) -> Callable[[Callable[P, T]], AsyncTaskiqDecoratedTask[P, T]]: ...
 
     def task(
         self, task_name: Any = None, *, throws: Sequence[type[BaseException]] = (), **labels: Any

@@ -72,3 +72,9 @@ FINANCIAL_EVENTS_CHANNEL: Final = "financial:events"
 def domain_channel(queue: str) -> str:
     """The seed channel that carries a queue's job events."""
     return TRADING_EVENTS_CHANNEL if queue in TRADING_QUEUES else FINANCIAL_EVENTS_CHANNEL
+
+
+# The markets the seed trades: exchanges and symbols a strategy may name (trading-svc
+# checks deploys against them; worker-trading's paper exchange quotes them).
+EXCHANGES: Final = ("binance", "coinbase", "kraken")
+SYMBOLS: Final = ("BTC/USD", "ETH/USD")

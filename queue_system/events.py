@@ -14,6 +14,7 @@ from typing import Final
 
 from google.protobuf import json_format
 from google.protobuf.any_pb2 import Any as AnyMsg
+from google.protobuf.message import Message
 
 from jobmesh.events.v1 import event_pb2, job_events_pb2
 from queue_system.failure import timestamp_ms
@@ -68,3 +69,12 @@ def queue_events(queues: Sequence[RedisQueue], names: Collection[str] = ()) -> F
             return None
 
     return Follow({q.name: q.keys.events for q in queues}, parse)
+
+
+def event_json(service: str, name: str, data: Message) -> str:
+    """One event in the seed's shape (`jobmesh.events.v1.Event` as proto3 JSON), for the pub/sub channels."""
+    packed = AnyMsg()
+    packed.Pack(data)
+    event = event_pb2.Event(service=service, event=name, data=packed)
+    event.timestamp.GetCurrentTime()
+    return json_format.MessageToJson(event, indent=None)

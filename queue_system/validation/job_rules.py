@@ -123,6 +123,7 @@ JOB_RULES: Final = RuleBook({
         Text("symbol", required=True),
         Number("min_profit_percentage", PERCENTAGE),
         Amount("max_volume", allowed=POSITIVE),
+        Blob("parameters"),
     ),
     trading_jobs_pb2.PositionMonitoringJob: (
         *_JOB_HEADER,
@@ -131,6 +132,7 @@ JOB_RULES: Final = RuleBook({
         Text("symbol", required=True),
         Choice("monitoring_type", required=True),
         Amounts("thresholds"),
+        Blob("parameters"),
     ),
     trading_jobs_pb2.RiskAnalysisJob: (
         *_JOB_HEADER,

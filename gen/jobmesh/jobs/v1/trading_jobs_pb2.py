@@ -26,7 +26,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"jobmesh/jobs/v1/trading_jobs.proto\x12\x0fjobmesh.jobs.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\nRiskLimits\x12\x31\n\x11max_position_size\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\x12(\n\x08max_loss\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12,\n\x0cmax_leverage\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"\xfe\x01\n\x14StrategyExecutionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rstrategy_name\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12+\n\nparameters\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x07 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\x12\x13\n\x0bstrategy_id\x18\x08 \x01(\t\"\xc4\x01\n\x15\x41rbitrageDetectionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rexchange_pair\x18\x03 \x03(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12\x1d\n\x15min_profit_percentage\x18\x05 \x01(\x01\x12*\n\nmax_volume\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\"\xda\x02\n\x15PositionMonitoringJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bposition_id\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x38\n\x0fmonitoring_type\x18\x06 \x01(\x0e\x32\x1f.jobmesh.jobs.v1.MonitoringType\x12J\n\nthresholds\x18\x07 \x03(\x0b\x32\x36.jobmesh.jobs.v1.PositionMonitoringJob.ThresholdsEntry\x1aI\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\"]\n\tRiskScope\x12\x11\n\tpositions\x18\x01 \x03(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x19\n\x0cportfolio_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x0f\n\r_portfolio_id\"\xda\x01\n\x0fRiskAnalysisJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\ranalysis_type\x18\x03 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.AnalysisType\x12)\n\x05scope\x18\x04 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.RiskScope\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct*\xb4\x01\n\x0eMonitoringType\x12\x1f\n\x1bMONITORING_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19MONITORING_TYPE_STOP_LOSS\x10\x01\x12\x1f\n\x1bMONITORING_TYPE_TAKE_PROFIT\x10\x02\x12!\n\x1dMONITORING_TYPE_TRAILING_STOP\x10\x03\x12\x1e\n\x1aMONITORING_TYPE_RISK_CHECK\x10\x04*\x97\x01\n\x0c\x41nalysisType\x12\x1d\n\x19\x41NALYSIS_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41NALYSIS_TYPE_PORTFOLIO\x10\x01\x12\x1a\n\x16\x41NALYSIS_TYPE_POSITION\x10\x02\x12\x18\n\x14\x41NALYSIS_TYPE_MARKET\x10\x03\x12\x15\n\x11\x41NALYSIS_TYPE_VAR\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"jobmesh/jobs/v1/trading_jobs.proto\x12\x0fjobmesh.jobs.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x97\x01\n\nRiskLimits\x12\x31\n\x11max_position_size\x18\x01 \x01(\x0b\x32\x16.google.protobuf.Value\x12(\n\x08max_loss\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value\x12,\n\x0cmax_leverage\x18\x03 \x01(\x0b\x32\x16.google.protobuf.Value\"\xfe\x01\n\x14StrategyExecutionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rstrategy_name\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12+\n\nparameters\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x07 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\x12\x13\n\x0bstrategy_id\x18\x08 \x01(\t\"\xf1\x01\n\x15\x41rbitrageDetectionJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rexchange_pair\x18\x03 \x03(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12\x1d\n\x15min_profit_percentage\x18\x05 \x01(\x01\x12*\n\nmax_volume\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12+\n\nparameters\x18\x07 \x01(\x0b\x32\x17.google.protobuf.Struct\"\x87\x03\n\x15PositionMonitoringJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bposition_id\x18\x03 \x01(\t\x12\x10\n\x08\x65xchange\x18\x04 \x01(\t\x12\x0e\n\x06symbol\x18\x05 \x01(\t\x12\x38\n\x0fmonitoring_type\x18\x06 \x01(\x0e\x32\x1f.jobmesh.jobs.v1.MonitoringType\x12J\n\nthresholds\x18\x07 \x03(\x0b\x32\x36.jobmesh.jobs.v1.PositionMonitoringJob.ThresholdsEntry\x12+\n\nparameters\x18\x08 \x01(\x0b\x32\x17.google.protobuf.Struct\x1aI\n\x0fThresholdsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01\"]\n\tRiskScope\x12\x11\n\tpositions\x18\x01 \x03(\t\x12\x11\n\ttimeframe\x18\x02 \x01(\t\x12\x19\n\x0cportfolio_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x42\x0f\n\r_portfolio_id\"\xda\x01\n\x0fRiskAnalysisJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\ranalysis_type\x18\x03 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.AnalysisType\x12)\n\x05scope\x18\x04 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.RiskScope\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct*\xb4\x01\n\x0eMonitoringType\x12\x1f\n\x1bMONITORING_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19MONITORING_TYPE_STOP_LOSS\x10\x01\x12\x1f\n\x1bMONITORING_TYPE_TAKE_PROFIT\x10\x02\x12!\n\x1dMONITORING_TYPE_TRAILING_STOP\x10\x03\x12\x1e\n\x1aMONITORING_TYPE_RISK_CHECK\x10\x04*\x97\x01\n\x0c\x41nalysisType\x12\x1d\n\x19\x41NALYSIS_TYPE_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x41NALYSIS_TYPE_PORTFOLIO\x10\x01\x12\x1a\n\x16\x41NALYSIS_TYPE_POSITION\x10\x02\x12\x18\n\x14\x41NALYSIS_TYPE_MARKET\x10\x03\x12\x15\n\x11\x41NALYSIS_TYPE_VAR\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,22 +35,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._loaded_options = None
   _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._serialized_options = b'8\001'
-  _globals['_MONITORINGTYPE']._serialized_start=1394
-  _globals['_MONITORINGTYPE']._serialized_end=1574
-  _globals['_ANALYSISTYPE']._serialized_start=1577
-  _globals['_ANALYSISTYPE']._serialized_end=1728
+  _globals['_MONITORINGTYPE']._serialized_start=1484
+  _globals['_MONITORINGTYPE']._serialized_end=1664
+  _globals['_ANALYSISTYPE']._serialized_start=1667
+  _globals['_ANALYSISTYPE']._serialized_end=1818
   _globals['_RISKLIMITS']._serialized_start=119
   _globals['_RISKLIMITS']._serialized_end=270
   _globals['_STRATEGYEXECUTIONJOB']._serialized_start=273
   _globals['_STRATEGYEXECUTIONJOB']._serialized_end=527
   _globals['_ARBITRAGEDETECTIONJOB']._serialized_start=530
-  _globals['_ARBITRAGEDETECTIONJOB']._serialized_end=726
-  _globals['_POSITIONMONITORINGJOB']._serialized_start=729
-  _globals['_POSITIONMONITORINGJOB']._serialized_end=1075
-  _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._serialized_start=1002
-  _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._serialized_end=1075
-  _globals['_RISKSCOPE']._serialized_start=1077
-  _globals['_RISKSCOPE']._serialized_end=1170
-  _globals['_RISKANALYSISJOB']._serialized_start=1173
-  _globals['_RISKANALYSISJOB']._serialized_end=1391
+  _globals['_ARBITRAGEDETECTIONJOB']._serialized_end=771
+  _globals['_POSITIONMONITORINGJOB']._serialized_start=774
+  _globals['_POSITIONMONITORINGJOB']._serialized_end=1165
+  _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._serialized_start=1092
+  _globals['_POSITIONMONITORINGJOB_THRESHOLDSENTRY']._serialized_end=1165
+  _globals['_RISKSCOPE']._serialized_start=1167
+  _globals['_RISKSCOPE']._serialized_end=1260
+  _globals['_RISKANALYSISJOB']._serialized_start=1263
+  _globals['_RISKANALYSISJOB']._serialized_end=1481
 # @@protoc_insertion_point(module_scope)

@@ -68,23 +68,25 @@ class StrategyExecutionJob(_message.Message):
     def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., strategy_name: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., risk_limits: _Optional[_Union[RiskLimits, _Mapping]] = ..., strategy_id: _Optional[str] = ...) -> None: ...
 
 class ArbitrageDetectionJob(_message.Message):
-    __slots__ = ("id", "timestamp", "exchange_pair", "symbol", "min_profit_percentage", "max_volume")
+    __slots__ = ("id", "timestamp", "exchange_pair", "symbol", "min_profit_percentage", "max_volume", "parameters")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     EXCHANGE_PAIR_FIELD_NUMBER: _ClassVar[int]
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     MIN_PROFIT_PERCENTAGE_FIELD_NUMBER: _ClassVar[int]
     MAX_VOLUME_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     exchange_pair: _containers.RepeatedScalarFieldContainer[str]
     symbol: str
     min_profit_percentage: float
     max_volume: _struct_pb2.Value
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exchange_pair: _Optional[_Iterable[str]] = ..., symbol: _Optional[str] = ..., min_profit_percentage: _Optional[float] = ..., max_volume: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    parameters: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., exchange_pair: _Optional[_Iterable[str]] = ..., symbol: _Optional[str] = ..., min_profit_percentage: _Optional[float] = ..., max_volume: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class PositionMonitoringJob(_message.Message):
-    __slots__ = ("id", "timestamp", "position_id", "exchange", "symbol", "monitoring_type", "thresholds")
+    __slots__ = ("id", "timestamp", "position_id", "exchange", "symbol", "monitoring_type", "thresholds", "parameters")
     class ThresholdsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -99,6 +101,7 @@ class PositionMonitoringJob(_message.Message):
     SYMBOL_FIELD_NUMBER: _ClassVar[int]
     MONITORING_TYPE_FIELD_NUMBER: _ClassVar[int]
     THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     position_id: str
@@ -106,7 +109,8 @@ class PositionMonitoringJob(_message.Message):
     symbol: str
     monitoring_type: MonitoringType
     thresholds: _containers.MessageMap[str, _struct_pb2.Value]
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., position_id: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., monitoring_type: _Optional[_Union[MonitoringType, str]] = ..., thresholds: _Optional[_Mapping[str, _struct_pb2.Value]] = ...) -> None: ...
+    parameters: _struct_pb2.Struct
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., position_id: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., monitoring_type: _Optional[_Union[MonitoringType, str]] = ..., thresholds: _Optional[_Mapping[str, _struct_pb2.Value]] = ..., parameters: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class RiskScope(_message.Message):
     __slots__ = ("positions", "timeframe", "portfolio_id")

@@ -29,7 +29,7 @@ from jobmesh.queue.v1 import queue_pb2 as jobmesh_dot_queue_dot_v1_dot_queue__pb
 from jobmesh.trading.v1 import strategy_pb2 as jobmesh_dot_trading_dot_v1_dot_strategy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/trading/v1/trading_service.proto\x12\x12jobmesh.trading.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"jobmesh/jobs/v1/trading_jobs.proto\x1a\x1cjobmesh/queue/v1/queue.proto\x1a!jobmesh/trading/v1/strategy.proto\"\xc3\x01\n\x15\x44\x65ployStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rstrategy_name\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x06 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\"H\n\x16\x44\x65ployStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\"N\n\x13StopStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"F\n\x14StopStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\")\n\x12GetStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\"I\n\x13StrategyQueueStatus\x12\x16\n\x0erelated_queues\x18\x01 \x03(\t\x12\x1a\n\x12total_related_jobs\x18\x02 \x01(\r\"\xc4\x01\n\x13GetStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12>\n\x0erecent_history\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12=\n\x0cqueue_status\x18\x03 \x01(\x0b\x32\'.jobmesh.trading.v1.StrategyQueueStatus\"q\n\x15ListStrategiesRequest\x12\x31\n\x06states\x18\x01 \x03(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"c\n\x16ListStrategiesResponse\x12\x30\n\nstrategies\x18\x01 \x03(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x19GetStrategyHistoryRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"r\n\x1aGetStrategyHistoryResponse\x12;\n\x0btransitions\x18\x01 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"A\n\x14WatchStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xa5\x01\n\x15WatchStrategyResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1c.jobmesh.trading.v1.StrategyH\x00\x12<\n\ntransition\x18\x03 \x01(\x0b\x32&.jobmesh.trading.v1.StrategyTransitionH\x00\x42\x06\n\x04kind\"\x18\n\x16GetSystemStatusRequest\"U\n\x12StrategyStateCount\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xc4\x01\n\x17GetSystemStatusResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12:\n\nstrategies\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyStateCount\x12\x17\n\x0fredis_connected\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x17\x45mergencyStopAllRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"8\n\x18\x45mergencyStopAllResponse\x12\x1c\n\x14stopped_strategy_ids\x18\x01 \x03(\t2\xdd\x06\n\x0eTradingService\x12g\n\x0e\x44\x65ployStrategy\x12).jobmesh.trading.v1.DeployStrategyRequest\x1a*.jobmesh.trading.v1.DeployStrategyResponse\x12\x61\n\x0cStopStrategy\x12\'.jobmesh.trading.v1.StopStrategyRequest\x1a(.jobmesh.trading.v1.StopStrategyResponse\x12^\n\x0bGetStrategy\x12&.jobmesh.trading.v1.GetStrategyRequest\x1a\'.jobmesh.trading.v1.GetStrategyResponse\x12g\n\x0eListStrategies\x12).jobmesh.trading.v1.ListStrategiesRequest\x1a*.jobmesh.trading.v1.ListStrategiesResponse\x12s\n\x12GetStrategyHistory\x12-.jobmesh.trading.v1.GetStrategyHistoryRequest\x1a..jobmesh.trading.v1.GetStrategyHistoryResponse\x12\x66\n\rWatchStrategy\x12(.jobmesh.trading.v1.WatchStrategyRequest\x1a).jobmesh.trading.v1.WatchStrategyResponse0\x01\x12j\n\x0fGetSystemStatus\x12*.jobmesh.trading.v1.GetSystemStatusRequest\x1a+.jobmesh.trading.v1.GetSystemStatusResponse\x12m\n\x10\x45mergencyStopAll\x12+.jobmesh.trading.v1.EmergencyStopAllRequest\x1a,.jobmesh.trading.v1.EmergencyStopAllResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/trading/v1/trading_service.proto\x12\x12jobmesh.trading.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"jobmesh/jobs/v1/trading_jobs.proto\x1a\x1cjobmesh/queue/v1/queue.proto\x1a!jobmesh/trading/v1/strategy.proto\"\xc3\x01\n\x15\x44\x65ployStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rstrategy_name\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x06 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\"H\n\x16\x44\x65ployStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\"N\n\x13StopStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"F\n\x14StopStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\")\n\x12GetStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\"I\n\x13StrategyQueueStatus\x12\x16\n\x0erelated_queues\x18\x01 \x03(\t\x12\x1a\n\x12total_related_jobs\x18\x02 \x01(\r\"\xc4\x01\n\x13GetStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12>\n\x0erecent_history\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12=\n\x0cqueue_status\x18\x03 \x01(\x0b\x32\'.jobmesh.trading.v1.StrategyQueueStatus\"\xaa\x01\n\x15ListStrategiesRequest\x12\x31\n\x06states\x18\x01 \x03(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x15\n\rstrategy_name\x18\x04 \x01(\t\x12\x10\n\x08\x65xchange\x18\x05 \x01(\t\x12\x0e\n\x06symbol\x18\x06 \x01(\t\"c\n\x16ListStrategiesResponse\x12\x30\n\nstrategies\x18\x01 \x03(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x19GetStrategyHistoryRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"r\n\x1aGetStrategyHistoryResponse\x12;\n\x0btransitions\x18\x01 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"A\n\x14WatchStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xa5\x01\n\x15WatchStrategyResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1c.jobmesh.trading.v1.StrategyH\x00\x12<\n\ntransition\x18\x03 \x01(\x0b\x32&.jobmesh.trading.v1.StrategyTransitionH\x00\x42\x06\n\x04kind\"\x18\n\x16GetSystemStatusRequest\"U\n\x12StrategyStateCount\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xc4\x01\n\x17GetSystemStatusResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12:\n\nstrategies\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyStateCount\x12\x17\n\x0fredis_connected\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x17\x45mergencyStopAllRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"8\n\x18\x45mergencyStopAllResponse\x12\x1c\n\x14stopped_strategy_ids\x18\x01 \x03(\t2\xdd\x06\n\x0eTradingService\x12g\n\x0e\x44\x65ployStrategy\x12).jobmesh.trading.v1.DeployStrategyRequest\x1a*.jobmesh.trading.v1.DeployStrategyResponse\x12\x61\n\x0cStopStrategy\x12\'.jobmesh.trading.v1.StopStrategyRequest\x1a(.jobmesh.trading.v1.StopStrategyResponse\x12^\n\x0bGetStrategy\x12&.jobmesh.trading.v1.GetStrategyRequest\x1a\'.jobmesh.trading.v1.GetStrategyResponse\x12g\n\x0eListStrategies\x12).jobmesh.trading.v1.ListStrategiesRequest\x1a*.jobmesh.trading.v1.ListStrategiesResponse\x12s\n\x12GetStrategyHistory\x12-.jobmesh.trading.v1.GetStrategyHistoryRequest\x1a..jobmesh.trading.v1.GetStrategyHistoryResponse\x12\x66\n\rWatchStrategy\x12(.jobmesh.trading.v1.WatchStrategyRequest\x1a).jobmesh.trading.v1.WatchStrategyResponse0\x01\x12j\n\x0fGetSystemStatus\x12*.jobmesh.trading.v1.GetSystemStatusRequest\x1a+.jobmesh.trading.v1.GetSystemStatusResponse\x12m\n\x10\x45mergencyStopAll\x12+.jobmesh.trading.v1.EmergencyStopAllRequest\x1a,.jobmesh.trading.v1.EmergencyStopAllResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,28 +50,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STRATEGYQUEUESTATUS']._serialized_end=768
   _globals['_GETSTRATEGYRESPONSE']._serialized_start=771
   _globals['_GETSTRATEGYRESPONSE']._serialized_end=967
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=969
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=1082
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=1084
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=1183
-  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_start=1185
-  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_end=1272
-  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_start=1274
-  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_end=1388
-  _globals['_WATCHSTRATEGYREQUEST']._serialized_start=1390
-  _globals['_WATCHSTRATEGYREQUEST']._serialized_end=1455
-  _globals['_WATCHSTRATEGYRESPONSE']._serialized_start=1458
-  _globals['_WATCHSTRATEGYRESPONSE']._serialized_end=1623
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1625
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1649
-  _globals['_STRATEGYSTATECOUNT']._serialized_start=1651
-  _globals['_STRATEGYSTATECOUNT']._serialized_end=1736
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1739
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=1935
-  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_start=1937
-  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_end=1998
-  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_start=2000
-  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_end=2056
-  _globals['_TRADINGSERVICE']._serialized_start=2059
-  _globals['_TRADINGSERVICE']._serialized_end=2920
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=970
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=1140
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=1142
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=1241
+  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_start=1243
+  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_end=1330
+  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_start=1332
+  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_end=1446
+  _globals['_WATCHSTRATEGYREQUEST']._serialized_start=1448
+  _globals['_WATCHSTRATEGYREQUEST']._serialized_end=1513
+  _globals['_WATCHSTRATEGYRESPONSE']._serialized_start=1516
+  _globals['_WATCHSTRATEGYRESPONSE']._serialized_end=1681
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1683
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1707
+  _globals['_STRATEGYSTATECOUNT']._serialized_start=1709
+  _globals['_STRATEGYSTATECOUNT']._serialized_end=1794
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1797
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=1993
+  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_start=1995
+  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_end=2056
+  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_start=2058
+  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_end=2114
+  _globals['_TRADINGSERVICE']._serialized_start=2117
+  _globals['_TRADINGSERVICE']._serialized_end=2978
 # @@protoc_insertion_point(module_scope)

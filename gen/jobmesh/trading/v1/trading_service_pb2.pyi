@@ -76,14 +76,20 @@ class GetStrategyResponse(_message.Message):
     def __init__(self, strategy: _Optional[_Union[_strategy_pb2.Strategy, _Mapping]] = ..., recent_history: _Optional[_Iterable[_Union[_strategy_pb2.StrategyTransition, _Mapping]]] = ..., queue_status: _Optional[_Union[StrategyQueueStatus, _Mapping]] = ...) -> None: ...
 
 class ListStrategiesRequest(_message.Message):
-    __slots__ = ("states", "page_size", "page_token")
+    __slots__ = ("states", "page_size", "page_token", "strategy_name", "exchange", "symbol")
     STATES_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_NAME_FIELD_NUMBER: _ClassVar[int]
+    EXCHANGE_FIELD_NUMBER: _ClassVar[int]
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
     states: _containers.RepeatedScalarFieldContainer[_strategy_pb2.StrategyState]
     page_size: int
     page_token: str
-    def __init__(self, states: _Optional[_Iterable[_Union[_strategy_pb2.StrategyState, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    strategy_name: str
+    exchange: str
+    symbol: str
+    def __init__(self, states: _Optional[_Iterable[_Union[_strategy_pb2.StrategyState, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., strategy_name: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ...) -> None: ...
 
 class ListStrategiesResponse(_message.Message):
     __slots__ = ("strategies", "next_page_token")

@@ -1,0 +1,1 @@
+"""The four trading job processors: each takes its job (and the exchange) and returns its result message."""

@@ -1,0 +1,107 @@
+"""position-monitoring: check a position against its thresholds, and close it when one fires.
+
+monitoring_type decides the check: stop_loss (thresholds.stoploss, a fraction
+below entry), take_profit (thresholds.takeProfit, above entry), trailing_stop
+(freqtrade's, thresholds.stoploss and optional trailingStopPositive /
+trailingStopPositiveOffset, walked along the price path), risk_check
+(thresholds.maxLoss against the unrealized loss). The position is the
+account's on the venue (position_id names the account, a strategy's id), or
+`parameters.entryPrice` with `parameters.prices` to check a path fed in; a
+fired check on a real position closes it with an order derived from the job.
+`parameters.exitNow` closes the position whatever the check says: a time
+exit (the strategy's last check) or a stop.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+from jobmesh.jobs.v1 import trading_jobs_pb2 as tj
+from jobmesh.jobs.v1 import trading_results_pb2 as tr
+from queue_system.context import JobContext
+from queue_system.decimals import amount_of
+from worker_trading.exchange import Exchange, Fence
+from worker_trading.processors.inputs import decimal, decimals, figures, params
+from worker_trading.processors.orders import order_message
+from worker_trading.stops import TrailingStop, stop_loss_price, take_profit_price, walk_trailing_stop
+
+PATH: Final = 20  # candles of the venue's path a trailing stop walks
+
+
+def _threshold(job: tj.PositionMonitoringJob, name: str, default: str | None = None) -> Decimal | None:
+    if name in job.thresholds:
+        return amount_of(job.thresholds[name])
+    return Decimal(default) if default is not None else None
+
+
+def _check(
+    job: tj.PositionMonitoringJob, entry: Decimal, prices: list[Decimal], contracts: Decimal
+) -> tuple[bool, Decimal, Decimal | None, dict[str, object]]:
+    """(fired, the price it looked at, the level there, figures)."""
+    last = prices[-1]
+    kind = job.monitoring_type
+    if kind == tj.MONITORING_TYPE_STOP_LOSS:
+        level = stop_loss_price(entry, _threshold(job, "stoploss", "0.05") or 0)
+        return last <= level, last, level, {}
+    if kind == tj.MONITORING_TYPE_TAKE_PROFIT:
+        level = take_profit_price(entry, _threshold(job, "takeProfit", "0.05") or 0)
+        return last >= level, last, level, {}
+    if kind == tj.MONITORING_TYPE_TRAILING_STOP:
+        settings = TrailingStop.of(
+            _threshold(job, "stoploss", "0.05") or 0,
+            trailing_stop_positive=_threshold(job, "trailingStopPositive"),
+            trailing_stop_positive_offset=_threshold(job, "trailingStopPositiveOffset", "0") or 0,
+        )
+        walk = walk_trailing_stop(entry, prices, settings)
+        fired = walk.triggered_at is not None
+        price = walk.trigger_price if walk.trigger_price is not None else last
+        return (
+            fired,
+            price,
+            walk.stops[-1] if walk.stops else walk.initial_stop,
+            {"stops": list(walk.stops), "prices": prices},
+        )
+    max_loss = _threshold(job, "maxLoss")
+    loss = (entry - last) * contracts
+    return max_loss is not None and loss > max_loss, last, max_loss, {"unrealizedLoss": loss}
+
+
+async def monitor(
+    job: tj.PositionMonitoringJob, ctx: JobContext, exchange: Exchange
+) -> tr.PositionMonitoringResult:
+    p = params(job.parameters)
+    result = tr.PositionMonitoringResult(position_id=job.position_id, monitoring_type=job.monitoring_type)
+    if p.get("dryRun"):
+        result.figures.update({"dryRun": True, "note": "a dry run holds no position"})
+        return result
+    if "prices" in p:  # a path fed in: check it, nothing to close
+        prices = decimals(p["prices"], "prices")
+        fired, price, level, more = _check(
+            job, decimal(p.get("entryPrice", prices[0]), "entryPrice"), prices, Decimal(1)
+        )
+        result.triggered, result.price, result.level = fired, str(price), str(level or "")
+        result.figures.CopyFrom(figures(**more))
+        return result
+    position = await exchange.position(job.position_id, job.exchange, job.symbol)
+    if position is None or position.contracts == 0:
+        result.triggered = True  # nothing left to watch: the position is closed (or was never opened)
+        result.figures.update({"note": "no open position"})
+        return result
+    path = [c.close for c in await exchange.candles(job.exchange, job.symbol, PATH)]
+    path.append(await exchange.last_price(job.exchange, job.symbol))
+    fired, price, level, more = _check(job, position.entryPrice, path, position.contracts)
+    result.price, result.level = str(price), str(level or "")
+    exit_now = bool(p.get("exitNow"))
+    result.figures.CopyFrom(figures(**more, exit="exitNow" if exit_now and not fired else None))
+    if fired or exit_now:
+        fence = Fence(ctx.job_id, ctx.fencing_token)
+        order = await exchange.close_position(
+            job.position_id, job.exchange, job.symbol, client_order_id=f"{ctx.job_id}-close", fence=fence
+        )
+        result.triggered = True
+        if order is not None:
+            result.close_order.CopyFrom(order_message(order, job.exchange))
+            closed = await exchange.position(job.position_id, job.exchange, job.symbol)
+            result.realized_profit = str(closed.realizedPnl if closed is not None else 0)
+    return result
