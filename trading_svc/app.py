@@ -1,4 +1,4 @@
-"""trading-svc: wires TradingService and QueueService into the shared server runner."""
+"""trading-svc: wires TradingService, QueueService and the strategy driver into the shared server runner."""
 
 from __future__ import annotations
 
@@ -11,14 +11,18 @@ from jobmesh.queue.v1 import queue_service_pb2, queue_service_pb2_grpc
 from jobmesh.trading.v1 import trading_service_pb2, trading_service_pb2_grpc
 from queue_system.manager import QueueManager
 from service_kit.server import ServedService, ServiceContext, run_service, served
+from trading_svc.driver import StrategyDriver
+from trading_svc.runner import StrategyRunner
 from trading_svc.servicers.queue import QueueServicer
 from trading_svc.servicers.trading import TradingServicer
+from trading_svc.store import StrategyStore
 
 log = logging.getLogger(__name__)
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
     manager = QueueManager(context.settings.runtime, service=context.spec.name)
+    runner = StrategyRunner(StrategyStore(manager.client, context.settings.runtime.queue_prefix), manager)
 
     async def create_groups() -> None:
         try:
@@ -28,13 +32,14 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
 
     context.on_startup(create_groups)
     context.run_in_background(manager.track_queue_depth)
+    context.run_in_background(StrategyDriver(runner).run)
     context.on_shutdown(manager.close)
     return [
         served(
             trading_service_pb2,
             "TradingService",
             trading_service_pb2_grpc.add_TradingServiceServicer_to_server,
-            TradingServicer(),
+            TradingServicer(runner),
         ),
         served(
             queue_service_pb2,

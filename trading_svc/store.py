@@ -20,12 +20,10 @@ from importlib.resources import files
 from typing import Any, Final, cast
 
 import redis.asyncio as aioredis
-from google.protobuf import json_format
-from google.protobuf.any_pb2 import Any as AnyMsg
 from google.protobuf.message import Message
 
-from jobmesh.events.v1 import event_pb2
 from jobmesh.trading.v1 import strategy_pb2 as spb
+from queue_system import events
 from queue_system.catalog import TRADING_EVENTS_CHANNEL
 from queue_system.keys import EVENTS_MAXLEN, IDEMPOTENCY_TTL_S, StrategyField, StrategyKeys
 from queue_system.tokens import decode_token, encode_token
@@ -71,12 +69,8 @@ class Filters:
 
 
 def event_json(name: str, data: Message) -> str:
-    """The seed's event shape (`jobmesh.events.v1.Event` as proto3 JSON) for `trading:events`."""
-    packed = AnyMsg()
-    packed.Pack(data)
-    event = event_pb2.Event(service=SERVICE, event=name, data=packed)
-    event.timestamp.GetCurrentTime()
-    return json_format.MessageToJson(event, indent=None)
+    """A trading-svc event in the seed's shape, for `trading:events`."""
+    return events.event_json(SERVICE, name, data)
 
 
 def _script(name: str) -> str:
@@ -202,6 +196,14 @@ class StrategyStore:
         transitions = [spb.StrategyTransition.FromString(f[b"transition"]) for _, f in page]
         more = len(entries) > page_size
         return transitions, encode_token({"after": page[-1][0].decode()}) if more else ""
+
+    async def recent_history(self, strategy_id: str, count: int) -> list[spb.StrategyTransition]:
+        """The latest `count` transitions, newest last."""
+        entries = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            await self.client.xrevrange(self.keys.history(strategy_id), count=count),
+        )
+        return [spb.StrategyTransition.FromString(f[b"transition"]) for _, f in reversed(entries)]
 
     async def page(self, filters: Filters, page_size: int, page_token: str = "") -> tuple[list[str], str]:
         """Ids of one page of strategies passing `filters`, newest deploy first; the next page's token."""

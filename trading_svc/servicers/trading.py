@@ -1,74 +1,157 @@
 """TradingService over the wire: deploy, stop, inspect and watch trading strategies.
 
-Thin by design: each RPC will decode its request, call the strategy FSM
-(`trading_svc/fsm.py`, a later issue) and encode the answer. Until that FSM
-exists every RPC answers UNIMPLEMENTED, naming what is missing.
+Thin: each RPC checks its request's shape, calls the strategy runner or store
+(`trading_svc/runner.py`, `store.py`) and encodes the answer. Mutating RPCs
+answer a call repeated with the same `request_id` with their first answer.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import NoReturn
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Final
 
 import grpc
 
+from jobmesh.trading.v1 import strategy_pb2 as spb
 from jobmesh.trading.v1 import trading_service_pb2 as pb
 from jobmesh.trading.v1 import trading_service_pb2_grpc as pb_grpc
-from queue_system.errors import NotImplementedYetError
+from queue_system.catalog import TRADING_QUEUES
+from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from queue_system.streams import Follow
+from service_kit.idempotency import Idempotent
+from service_kit.watch import watch
+from trading_svc import deploys, fsm
+from trading_svc.runner import StrategyRunner
+from trading_svc.store import Filters
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+RECENT_HISTORY: Final = 20
 
 
-def _missing(rpc: str) -> NoReturn:
-    raise NotImplementedYetError(f"TradingService.{rpc}: the trading FSM is not built yet")
+def _required(value: str, field: str) -> None:
+    if not value:
+        raise InvalidArgumentError([FieldViolation(field, "required")])
+
+
+def _page_size(size: int) -> int:
+    if not 0 <= size <= MAX_PAGE:
+        raise InvalidArgumentError([FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {size}")])
+    return size or DEFAULT_PAGE
 
 
 class TradingServicer(pb_grpc.TradingServiceServicer):
-    """jobmesh.trading.v1.TradingService."""
+    """jobmesh.trading.v1.TradingService over one StrategyRunner."""
+
+    def __init__(self, runner: StrategyRunner) -> None:
+        self.runner = runner
+        self.store = runner.store
+        self._once = Idempotent(runner.manager.client, runner.manager.settings.queue_prefix, "TradingService")
 
     async def DeployStrategy(
-        self, request: pb.DeployStrategyRequest,
-        context: grpc.aio.ServicerContext[pb.DeployStrategyRequest, pb.DeployStrategyResponse],
+        self, request: pb.DeployStrategyRequest, context: Ctx
     ) -> pb.DeployStrategyResponse:
-        _missing("DeployStrategy")
+        draft = deploys.draft(request)
 
-    async def StopStrategy(
-        self, request: pb.StopStrategyRequest,
-        context: grpc.aio.ServicerContext[pb.StopStrategyRequest, pb.StopStrategyResponse],
-    ) -> pb.StopStrategyResponse:
-        _missing("StopStrategy")
+        async def deploy() -> pb.DeployStrategyResponse:
+            return pb.DeployStrategyResponse(strategy=await self.runner.deploy(draft, request.request_id))
 
-    async def GetStrategy(
-        self, request: pb.GetStrategyRequest,
-        context: grpc.aio.ServicerContext[pb.GetStrategyRequest, pb.GetStrategyResponse],
-    ) -> pb.GetStrategyResponse:
-        _missing("GetStrategy")
+        return await self._once("DeployStrategy", request.request_id, pb.DeployStrategyResponse, deploy)
+
+    async def StopStrategy(self, request: pb.StopStrategyRequest, context: Ctx) -> pb.StopStrategyResponse:
+        _required(request.strategy_id, "strategy_id")
+
+        async def stop() -> pb.StopStrategyResponse:
+            stopped = await self.runner.stop(request.strategy_id, request.reason or "stop requested")
+            return pb.StopStrategyResponse(strategy=stopped.strategy)
+
+        return await self._once("StopStrategy", request.request_id, pb.StopStrategyResponse, stop)
+
+    async def GetStrategy(self, request: pb.GetStrategyRequest, context: Ctx) -> pb.GetStrategyResponse:
+        _required(request.strategy_id, "strategy_id")
+        stored = await self.runner.get(request.strategy_id)
+        out = await self.runner.outcome(stored.awaiting)
+        queues = sorted({ref.partition("/")[0] for ref in stored.awaiting})
+        return pb.GetStrategyResponse(
+            strategy=stored.strategy,
+            recent_history=await self.store.recent_history(request.strategy_id, RECENT_HISTORY),
+            queue_status=pb.StrategyQueueStatus(related_queues=queues, total_related_jobs=out.waiting),
+        )
 
     async def ListStrategies(
-        self, request: pb.ListStrategiesRequest,
-        context: grpc.aio.ServicerContext[pb.ListStrategiesRequest, pb.ListStrategiesResponse],
+        self, request: pb.ListStrategiesRequest, context: Ctx
     ) -> pb.ListStrategiesResponse:
-        _missing("ListStrategies")
+        size = _page_size(request.page_size)
+        bad = [
+            FieldViolation(f"states[{i}]", "must be a strategy state (not UNSPECIFIED)")
+            for i, s in enumerate(request.states)
+            if s == spb.STRATEGY_STATE_UNSPECIFIED or s not in spb.StrategyState.values()
+        ]
+        if bad:
+            raise InvalidArgumentError(bad)
+        filters = Filters(
+            states=tuple(fsm.state_name(s) for s in request.states),
+            strategy_name=request.strategy_name,
+            exchange=request.exchange,
+            symbol=request.symbol,
+        )
+        ids, token = await self.store.page(filters, size, request.page_token)
+        return pb.ListStrategiesResponse(strategies=await self.store.get_many(ids), next_page_token=token)
 
     async def GetStrategyHistory(
-        self, request: pb.GetStrategyHistoryRequest,
-        context: grpc.aio.ServicerContext[pb.GetStrategyHistoryRequest, pb.GetStrategyHistoryResponse],
+        self, request: pb.GetStrategyHistoryRequest, context: Ctx
     ) -> pb.GetStrategyHistoryResponse:
-        _missing("GetStrategyHistory")
+        _required(request.strategy_id, "strategy_id")
+        await self.runner.get(request.strategy_id)
+        transitions, token = await self.store.history(
+            request.strategy_id, _page_size(request.page_size), request.page_token
+        )
+        return pb.GetStrategyHistoryResponse(transitions=transitions, next_page_token=token)
 
     async def WatchStrategy(
-        self, request: pb.WatchStrategyRequest,
-        context: grpc.aio.ServicerContext[pb.WatchStrategyRequest, pb.WatchStrategyResponse],
+        self, request: pb.WatchStrategyRequest, context: Ctx
     ) -> AsyncIterator[pb.WatchStrategyResponse]:
-        _missing("WatchStrategy")
-        yield pb.WatchStrategyResponse()  # an async generator, like the real stream will be
+        _required(request.strategy_id, "strategy_id")
+        sid = request.strategy_id
+        await self.runner.get(sid)
+
+        def parse(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> spb.StrategyTransition:
+            return spb.StrategyTransition.FromString(fields[b"transition"])
+
+        async def snapshot() -> spb.Strategy:
+            return (await self.runner.get(sid)).strategy
+
+        async for response in watch(
+            self.runner.manager.client,
+            Follow({sid: self.store.keys.history(sid)}, parse),
+            request.resume_token,
+            snapshot=snapshot,
+            first=lambda token, s: pb.WatchStrategyResponse(resume_token=token, snapshot=s),
+            then=lambda token, t: pb.WatchStrategyResponse(resume_token=token, transition=t),
+        ):
+            yield response
 
     async def GetSystemStatus(
-        self, request: pb.GetSystemStatusRequest,
-        context: grpc.aio.ServicerContext[pb.GetSystemStatusRequest, pb.GetSystemStatusResponse],
+        self, request: pb.GetSystemStatusRequest, context: Ctx
     ) -> pb.GetSystemStatusResponse:
-        _missing("GetSystemStatus")
+        manager = self.runner.manager
+        counts = await self.store.count_by_state(fsm.STATES)
+        answer = pb.GetSystemStatusResponse(
+            queues=[await manager.get_queue_stats(q) for q in TRADING_QUEUES],
+            strategies=[pb.StrategyStateCount(state=fsm.state_enum(s), count=n) for s, n in counts.items()],
+            redis_connected=bool(await manager.client.ping()),
+        )
+        answer.at.GetCurrentTime()
+        return answer
 
     async def EmergencyStopAll(
-        self, request: pb.EmergencyStopAllRequest,
-        context: grpc.aio.ServicerContext[pb.EmergencyStopAllRequest, pb.EmergencyStopAllResponse],
+        self, request: pb.EmergencyStopAllRequest, context: Ctx
     ) -> pb.EmergencyStopAllResponse:
-        _missing("EmergencyStopAll")
+        _required(request.reason, "reason")
+
+        async def stop_all() -> pb.EmergencyStopAllResponse:
+            return pb.EmergencyStopAllResponse(
+                stopped_strategy_ids=await self.runner.emergency_stop_all(request.reason)
+            )
+
+        return await self._once("EmergencyStopAll", request.request_id, pb.EmergencyStopAllResponse, stop_all)

@@ -1,0 +1,165 @@
+"""Strategies that trade: momentum buys on a paper venue, holds, exits on time or on a stop;
+a breach of riskLimits or a venue that fails sends the strategy to ERROR with the reason.
+
+The paper exchange runs on a clock the test holds still, at a moment the test
+chose because Wilder's RSI there says buy, so every run trades the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from jobmesh.trading.v1 import trading_service_pb2 as pb
+from tests.trading_svc.conftest import Mesh, deploy
+from trading_svc.fsm import state_name
+from worker_trading.exchange import ExchangeError
+from worker_trading.indicators import rsi
+from worker_trading.order_book import Candle
+from worker_trading.paper_exchange import PaperExchange
+
+VENUE, PAIR = "kraken", "ETH/USD"
+START_MS = 1_790_000_000_000
+
+
+def momentum(**parameters: Any) -> dict[str, Any]:
+    return {
+        "strategyName": "momentum",
+        "exchange": VENUE,
+        "symbol": PAIR,
+        "parameters": parameters,
+        "riskLimits": {"maxPositionSize": 1000, "maxLoss": 100},
+    }
+
+
+class Held:
+    """A clock that stands still until moved."""
+
+    def __init__(self, ms: int) -> None:
+        self.ms = ms
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+def rsi_by_hand(closes: Sequence[Decimal], period: int = 14) -> float:
+    """Wilder's RSI of the last close (TA-Lib's RSI): a simple mean of the first `period` gains and
+    losses, then each next average = (previous x (period - 1) + this) / period."""
+    moves = [float(b - a) for a, b in itertools.pairwise(closes)]
+    gain = sum(max(m, 0.0) for m in moves[:period]) / period
+    loss = sum(max(-m, 0.0) for m in moves[:period]) / period
+    for m in moves[period:]:
+        gain = (gain * (period - 1) + max(m, 0.0)) / period
+        loss = (loss * (period - 1) + max(-m, 0.0)) / period
+    return 100.0 if loss == 0 else 100.0 - 100.0 / (1.0 + gain / loss)
+
+
+@pytest.fixture
+async def venue(redis_client: aioredis.Redis, queue_prefix: str) -> PaperExchange:
+    """The paper exchange, held at the first minute from START_MS where momentum buys."""
+    clock = Held(START_MS)
+    exchange = PaperExchange(redis_client, queue_prefix, clock=clock)
+    for minute in range(600):
+        clock.ms = START_MS + minute * 60_000
+        closes: list[Decimal] = [c.close for c in await exchange.candles(VENUE, PAIR, 100)]
+        by_hand = rsi_by_hand(closes)
+        assert rsi(closes, 14)[-1] == pytest.approx(by_hand, abs=1e-9)
+        if 50 <= by_hand < 70:
+            return exchange
+    raise AssertionError("no moment in 600 minutes where momentum buys")
+
+
+async def usd(exchange: PaperExchange, account: str) -> Decimal:
+    return (await exchange.balance(VENUE, account))["USD"].free
+
+
+async def metadata(mesh: Mesh, sid: str) -> dict[str, Any]:
+    got = await mesh.stub.GetStrategy(pb.GetStrategyRequest(strategy_id=sid))
+    return json_format.MessageToDict(got.strategy.metadata)
+
+
+async def test_momentum_buys_within_limits_holds_then_exits_on_time(mesh: Mesh, venue: PaperExchange) -> None:
+    await mesh.start_worker(venue)
+    sid = (
+        await mesh.stub.DeployStrategy(deploy(momentum(monitorChecks=2, monitorEverySeconds=0.2)))
+    ).strategy.strategy_id
+    assert await mesh.reaches(sid, "COMPLETED", "IDLE") == "COMPLETED"
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "PREPARING", "EXECUTING", "MONITORING", "COMPLETED"]
+    meta = await metadata(mesh, sid)
+    assert meta["signal"] == "buy" and meta["ordersPlaced"] == 2  # the buy, and the time exit
+    assert meta["monitorChecks"] == 2 and meta["positionAmount"] == "0"
+    assert Decimal(meta["entryPrice"]) > 0
+    # bought within maxPositionSize: entry x amount bought <= 1000
+    position = await venue.position(sid, VENUE, PAIR)
+    assert position is not None and position.contracts == 0
+    # what the strategy says it made is what its wallet moved, to the cent and beyond
+    assert (
+        await usd(venue, sid)
+        == Decimal(100_000) + Decimal(meta["totalProfit"])
+        == 100_000 + position.realizedPnl
+    )
+    assert Decimal(meta["totalProfit"]) < 0  # a round trip at a standing price pays the spread and two fees
+
+
+async def test_stopping_a_strategy_in_a_position_exits_it_first(mesh: Mesh, venue: PaperExchange) -> None:
+    await mesh.start_worker(venue)
+    slow = momentum(monitorChecks=100, monitorEverySeconds=3600)  # it would hold for days
+    sid = (await mesh.stub.DeployStrategy(deploy(slow))).strategy.strategy_id
+    await mesh.reaches(sid, "MONITORING")
+    held = await venue.position(sid, VENUE, PAIR)
+    assert held is not None and held.contracts > 0
+
+    stopped = await mesh.stub.StopStrategy(pb.StopStrategyRequest(strategy_id=sid, reason="desk closes"))
+    # it answers at once: STOPPING while the exit order is on its way
+    assert state_name(stopped.strategy.state) in ("STOPPING", "COMPLETED")
+    assert await mesh.reaches(sid, "COMPLETED", "IDLE") == "COMPLETED"
+    assert await mesh.path(sid) == [
+        "IDLE",
+        "ANALYZING",
+        "PREPARING",
+        "EXECUTING",
+        "MONITORING",
+        "STOPPING",
+        "COMPLETED",
+    ]
+    position = await venue.position(sid, VENUE, PAIR)
+    assert position is not None and position.contracts == 0
+    meta = await metadata(mesh, sid)
+    assert meta["ordersPlaced"] == 2 and meta["positionAmount"] == "0"
+    assert await usd(venue, sid) == Decimal(100_000) + Decimal(meta["totalProfit"])
+
+
+async def test_a_var_beyond_max_loss_is_an_error_before_any_order(mesh: Mesh, venue: PaperExchange) -> None:
+    await mesh.start_worker(venue)
+    tight = {**momentum(), "riskLimits": {"maxPositionSize": 1000, "maxLoss": "0.01"}}
+    sid = (await mesh.stub.DeployStrategy(deploy(tight))).strategy.strategy_id
+    assert await mesh.reaches(sid, "IDLE") == "IDLE"
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "PREPARING", "ERROR", "IDLE"]
+    got = await mesh.stub.GetStrategy(pb.GetStrategyRequest(strategy_id=sid))
+    assert "exceeds maxLoss 0.01" in got.strategy.error and "99% historical VaR" in got.strategy.error
+    assert await venue.position(sid, VENUE, PAIR) is None
+    assert await usd(venue, sid) == 100_000
+
+
+class VenueDown(PaperExchange):
+    """The venue answers no market data: every attempt fails, as in an outage."""
+
+    async def candles(self, exchange: str, symbol: str, count: int) -> list[Candle]:
+        raise ExchangeError(f"{exchange} is unreachable")
+
+
+async def test_a_job_that_keeps_failing_sends_the_strategy_to_error_with_the_reason(
+    mesh: Mesh, redis_client: aioredis.Redis, queue_prefix: str
+) -> None:
+    await mesh.start_worker(VenueDown(redis_client, queue_prefix))
+    sid = (await mesh.stub.DeployStrategy(deploy(momentum()))).strategy.strategy_id
+    assert await mesh.reaches(sid, "IDLE") == "IDLE"
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "ERROR", "IDLE"]
+    got = await mesh.stub.GetStrategy(pb.GetStrategyRequest(strategy_id=sid))
+    assert "risk-analysis job" in got.strategy.error and "kraken is unreachable" in got.strategy.error

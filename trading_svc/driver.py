@@ -1,0 +1,80 @@
+"""Moves strategies on as their jobs finish: follows the trading queues' events, and sweeps.
+
+The events make it quick (a job completes -> its strategy advances at once);
+the sweep makes it sure: every strategy at work is looked at every few
+seconds, so one whose job finished while trading-svc was down, or whose
+event was missed, still moves on. Both only call `StrategyRunner.advance`,
+which is safe to call again and, across replicas, settled by the store's
+version check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from jobmesh.events.v1 import job_events_pb2
+from queue_system import streams
+from queue_system.catalog import TRADING_QUEUES
+from queue_system.errors import JobmeshError
+from queue_system.events import queue_events
+from queue_system.outages import TRANSIENT, Outage
+from trading_svc import fsm
+from trading_svc.runner import StrategyRunner
+
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_S: Final = 2.0
+# The events that can end what a strategy awaits.
+ENDINGS: Final = frozenset({"job_completed", "job_failed"})
+AT_WORK: Final = (fsm.ANALYZING, fsm.EXECUTING, fsm.MONITORING, fsm.STOPPING)
+
+
+def strategy_of(job_id: str) -> str | None:
+    """The strategy a job belongs to (its id is <strategy id>-v<version>-<kind>), if any."""
+    sid, sep, _ = job_id.partition("-v")
+    return sid if sep and sid.startswith("strategy_") else None
+
+
+class StrategyDriver:
+    """Runs for trading-svc's life (ServiceContext.run_in_background)."""
+
+    def __init__(self, runner: StrategyRunner, sweep_every_s: float = SWEEP_EVERY_S) -> None:
+        self.runner = runner
+        self.sweep_every_s = sweep_every_s
+
+    async def run(self) -> None:
+        await asyncio.gather(self._follow(), self._sweep())
+
+    async def _advance(self, strategy_id: str) -> None:
+        try:
+            await self.runner.advance(strategy_id)
+        except JobmeshError as exc:  # a strategy that cannot move now is looked at again by the sweep
+            log.info("strategy %s not advanced: %s", strategy_id, exc)
+
+    async def _follow(self) -> None:
+        manager = self.runner.manager
+        follow = queue_events([manager.queue(q) for q in TRADING_QUEUES], ENDINGS)
+        outage = Outage("strategy events", log)
+        while True:
+            try:
+                positions = await streams.start(manager.client, follow, "")
+                async for _, event in streams.entries(manager.client, follow, positions):
+                    outage.over()
+                    data = job_events_pb2.JobLifecycle()
+                    if event.data.Unpack(data) and (sid := strategy_of(data.job_id)):
+                        await self._advance(sid)
+            except (*TRANSIENT, JobmeshError) as exc:  # Redis away, or fell behind: the sweep covers the gap
+                await outage.wait(exc)
+
+    async def _sweep(self) -> None:
+        outage = Outage("strategy sweep", log)
+        while True:
+            try:
+                for sid in await self.runner.store.ids_in(AT_WORK):
+                    await self._advance(sid)
+                outage.over()
+            except TRANSIENT as exc:
+                await outage.wait(exc)
+            await asyncio.sleep(self.sweep_every_s)
