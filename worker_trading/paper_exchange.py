@@ -14,7 +14,11 @@ market, to the cent, on any machine.
 
 Accounts are real: balances, positions, orders and fences live in Redis
 (queue_system.keys.PaperExchangeKeys, one hash tag per account). A venue's wallet
-opens on first use with the starting balance (100,000 USD unless told otherwise).
+opens on first use with the starting balance: unless told otherwise 100,000 USD and
+some inventory of each catalog symbol's base currency (1 BTC, 20 ETH), as a desk funds
+every venue it trades on, so that an arbitrage can sell on one venue what it buys on
+another. Inventory an account starts with is not a position: it has no cost basis, and
+selling it realizes nothing (a position is what the account bought).
 A market order walks the book (OrderBook.vwap_to_fill): its slippage is the walk's,
 and it pays the venue's taker fee in the quote currency. A limit order fills at once
 what crosses its price; on either, what the book cannot fill expires (status
@@ -80,8 +84,12 @@ from worker_trading.order_book import (
 SESSION_CANDLES: Final = 1440
 # Standard deviation of one candle's log return: 1.9 % over a whole session.
 CANDLE_VOLATILITY: Final = Decimal("0.0005")
-# What a venue's wallet holds when an account first uses it.
-DEFAULT_STARTING_BALANCE: Final[Mapping[str, Decimal]] = MappingProxyType({"USD": Decimal(100_000)})
+# What a venue's wallet holds when an account first uses it: cash, and inventory of every base
+# currency of the catalog (tests check none is missing), worth about a third to two thirds of
+# the cash at the reference mids.
+DEFAULT_STARTING_BALANCE: Final[Mapping[str, Decimal]] = MappingProxyType(
+    {"USD": Decimal(100_000), "BTC": Decimal(1), "ETH": Decimal(20)}
+)
 # Orders computed again because another order of the account committed first, before giving up.
 MAX_RECOMPUTES: Final = 100
 # Longest account name and client order id taken (they are parts of Redis keys).

@@ -27,13 +27,16 @@ from worker_trading.exchange import (
     OrderRefusedError,
     UnknownMarketError,
 )
-from worker_trading.order_book import EXCHANGES, Level, Side
+from worker_trading.order_book import EXCHANGES, SYMBOLS, Level, Side
 from worker_trading.paper_exchange import PaperExchange
 
 D = Decimal
 T0 = 1_700_000_000_000  # ms epoch: tick 1,700,000,000 with the default 1 s tick
 BINANCE_FEE = D("0.0010")
 START = D(100_000)
+# The tests trade a cash-only account unless they say otherwise, so every base unit they see is
+# one they bought; the default wallet's inventory has a test of its own.
+CASH_ONLY = {"USD": START}
 
 
 class Clock:
@@ -54,7 +57,9 @@ def clock() -> Clock:
 @pytest.fixture
 def make_paper(redis_client: aioredis.Redis, queue_prefix: str, clock: Clock) -> Callable[..., PaperExchange]:
     def make(**options: Any) -> PaperExchange:
-        return PaperExchange(redis_client, queue_prefix, **{"clock": clock, **options})
+        return PaperExchange(
+            redis_client, queue_prefix, **{"clock": clock, "starting_balance": CASH_ONLY, **options}
+        )
 
     return make
 
@@ -205,6 +210,49 @@ async def test_a_limit_order_fills_only_the_levels_its_price_crosses(paper: Pape
     )
     assert (nothing.filled, nothing.cost, nothing.average, nothing.status) == (D(0), D(0), None, "canceled")
     assert await paper.balance("binance", "bob") == {"USD": Balance(START, D(0))}
+
+
+async def test_a_default_wallet_holds_cash_and_inventory_of_every_catalog_base_on_every_venue(
+    redis_client: aioredis.Redis, queue_prefix: str, clock: Clock
+) -> None:
+    paper = PaperExchange(redis_client, queue_prefix, clock=clock)  # the default starting balance
+    bases = sorted({symbol.split("/")[0] for symbol in SYMBOLS})
+    assert bases == ["BTC", "ETH"]
+    for venue in EXCHANGES:
+        assert await paper.balance(venue, "desk") == {
+            "BTC": Balance(D(1), D(0)),
+            "ETH": Balance(D(20), D(0)),
+            "USD": Balance(START, D(0)),
+        }
+    # An arbitrage desk sells on one venue the inventory it holds there and buys on the other:
+    # the sell opens no position (inventory has no cost basis), the buy opens one as ever.
+    bought_from = await paper.order_book("binance", "BTC/USD")
+    sold_into = await paper.order_book("kraken", "BTC/USD")
+    await paper.create_order(
+        "binance", "BTC/USD", Side.BUY, D("0.1"), account="desk", client_order_id="a-buy", fence=fence()
+    )
+    sell = await paper.create_order(
+        "kraken", "BTC/USD", Side.SELL, D("0.1"), account="desk", client_order_id="a-sell", fence=fence()
+    )
+    _, buy_cost, _ = walk(bought_from.asks, D("0.1"))
+    _, sell_cost, _ = walk(sold_into.bids, D("0.1"))
+    assert sell.cost == sell_cost
+    kraken_fee = EXCHANGES["kraken"].taker_fee
+    assert await paper.balance("kraken", "desk") == {
+        "BTC": Balance(D("0.9"), D(0)),
+        "ETH": Balance(D(20), D(0)),
+        "USD": Balance(START + sell_cost - sell_cost * kraken_fee, D(0)),
+    }
+    assert (await paper.balance("binance", "desk"))["BTC"] == Balance(D("1.1"), D(0))
+    assert (await paper.balance("binance", "desk"))["USD"].free == START - buy_cost - buy_cost * BINANCE_FEE
+    assert await paper.position("desk", "kraken", "BTC/USD") is None
+    bought = await paper.position("desk", "binance", "BTC/USD")
+    assert bought is not None and bought.contracts == D("0.1")
+    # selling more than the inventory is refused as ever
+    with pytest.raises(OrderRefusedError, match=r"selling 1 BTC needs that much free, and 0\.9 BTC is free"):
+        await paper.create_order(
+            "kraken", "BTC/USD", Side.SELL, D(1), account="desk", client_order_id="a-2", fence=fence()
+        )
 
 
 # --- exactly once -------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct, Value
 
 from queue_system.decimals import amount_of
+from worker_trading.order_book import EXACT
 
 
 def params(struct: Struct) -> dict[str, Any]:
@@ -32,6 +33,11 @@ def decimals(values: object, name: str) -> list[Decimal]:
     if not isinstance(values, list):
         raise ValueError(f"parameters.{name} must be a list of numbers")
     return [decimal(x, f"{name}[{i}]") for i, x in enumerate(values)]
+
+
+def shown(value: Decimal) -> str:
+    """An amount for a person: no exponent, no trailing zeros (a JSON 200 reads 200.0: shown 200)."""
+    return format(value.normalize(EXACT), "f")
 
 
 def figures(**values: Any) -> Struct:

@@ -77,9 +77,8 @@ async def monitor(
         return result
     if "prices" in p:  # a path fed in: check it, nothing to close
         prices = decimals(p["prices"], "prices")
-        fired, price, level, more = _check(
-            job, decimal(p.get("entryPrice", prices[0]), "entryPrice"), prices, Decimal(1)
-        )
+        entry = decimal(p["entryPrice"], "entryPrice") if "entryPrice" in p else prices[0]
+        fired, price, level, more = _check(job, entry, prices, Decimal(1))
         result.triggered, result.price, result.level = fired, str(price), str(level or "")
         result.figures.CopyFrom(figures(**more))
         return result

@@ -22,17 +22,26 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
+from jobmesh.jobs.v1 import trading_jobs_pb2 as jobmesh_dot_jobs_dot_v1_dot_trading__jobs__pb2
+from jobmesh.jobs.v1 import trading_results_pb2 as jobmesh_dot_jobs_dot_v1_dot_trading__results__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/events/v1/trading_events.proto\x12\x11jobmesh.events.v1\"h\n\x1aStrategyExecutionCompleted\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x0e\n\x06profit\x18\x02 \x01(\t\x12\x15\n\rorders_placed\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"5\n\rEmergencyStop\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0cstrategy_ids\x18\x02 \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/events/v1/trading_events.proto\x12\x11jobmesh.events.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\"jobmesh/jobs/v1/trading_jobs.proto\x1a%jobmesh/jobs/v1/trading_results.proto\"\xa0\x01\n\x1aStrategyExecutionCompleted\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x0e\n\x06profit\x18\x02 \x01(\t\x12\x15\n\rorders_placed\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\x12\x15\n\rstrategy_name\x18\x05 \x01(\t\x12\x0e\n\x06signal\x18\x06 \x01(\t\x12\x0f\n\x07refused\x18\x07 \x01(\t\"5\n\rEmergencyStop\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0cstrategy_ids\x18\x02 \x03(\t\"\x92\x01\n\x1b\x41rbitrageDetectionCompleted\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x15\n\rexchange_pair\x18\x02 \x03(\t\x12<\n\ropportunities\x18\x03 \x03(\x0b\x32%.jobmesh.jobs.v1.ArbitrageOpportunity\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"\xa5\x02\n\x1bPositionMonitoringCompleted\x12\x13\n\x0bposition_id\x18\x01 \x01(\t\x12\x10\n\x08\x65xchange\x18\x02 \x01(\t\x12\x0e\n\x06symbol\x18\x03 \x01(\t\x12\x38\n\x0fmonitoring_type\x18\x04 \x01(\x0e\x32\x1f.jobmesh.jobs.v1.MonitoringType\x12\x11\n\ttriggered\x18\x05 \x01(\x08\x12\x0e\n\x06\x63losed\x18\x06 \x01(\x08\x12+\n\x0b\x63lose_order\x18\x07 \x01(\x0b\x32\x16.jobmesh.jobs.v1.Order\x12\x17\n\x0frealized_profit\x18\x08 \x01(\t\x12\r\n\x05price\x18\t \x01(\t\x12\r\n\x05level\x18\n \x01(\t\x12\x0e\n\x06job_id\x18\x0b \x01(\t\"\xa3\x02\n\x15RiskAnalysisCompleted\x12\x34\n\ranalysis_type\x18\x01 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.AnalysisType\x12\x14\n\x0cportfolio_id\x18\x02 \x01(\t\x12\x15\n\rvalue_at_risk\x18\x03 \x01(\t\x12\x1a\n\x12\x65xpected_shortfall\x18\x04 \x01(\t\x12\x12\n\nconfidence\x18\x05 \x01(\x01\x12\x14\n\x0chorizon_days\x18\x06 \x01(\r\x12\x0e\n\x06method\x18\x07 \x01(\t\x12\x17\n\x0fportfolio_value\x18\x08 \x01(\t\x12(\n\x07\x66igures\x18\t \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x0e\n\x06job_id\x18\n \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.events.v1.trading_events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STRATEGYEXECUTIONCOMPLETED']._serialized_start=61
-  _globals['_STRATEGYEXECUTIONCOMPLETED']._serialized_end=165
-  _globals['_EMERGENCYSTOP']._serialized_start=167
-  _globals['_EMERGENCYSTOP']._serialized_end=220
+  _globals['_STRATEGYEXECUTIONCOMPLETED']._serialized_start=167
+  _globals['_STRATEGYEXECUTIONCOMPLETED']._serialized_end=327
+  _globals['_EMERGENCYSTOP']._serialized_start=329
+  _globals['_EMERGENCYSTOP']._serialized_end=382
+  _globals['_ARBITRAGEDETECTIONCOMPLETED']._serialized_start=385
+  _globals['_ARBITRAGEDETECTIONCOMPLETED']._serialized_end=531
+  _globals['_POSITIONMONITORINGCOMPLETED']._serialized_start=534
+  _globals['_POSITIONMONITORINGCOMPLETED']._serialized_end=827
+  _globals['_RISKANALYSISCOMPLETED']._serialized_start=830
+  _globals['_RISKANALYSISCOMPLETED']._serialized_end=1121
 # @@protoc_insertion_point(module_scope)

@@ -48,7 +48,7 @@ class Order(_message.Message):
     def __init__(self, id: _Optional[str] = ..., client_order_id: _Optional[str] = ..., exchange: _Optional[str] = ..., symbol: _Optional[str] = ..., type: _Optional[str] = ..., side: _Optional[str] = ..., price: _Optional[str] = ..., average: _Optional[str] = ..., amount: _Optional[str] = ..., filled: _Optional[str] = ..., remaining: _Optional[str] = ..., cost: _Optional[str] = ..., fee_cost: _Optional[str] = ..., fee_currency: _Optional[str] = ..., status: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class StrategyExecutionResult(_message.Message):
-    __slots__ = ("strategy_id", "strategy_name", "signal", "orders", "orders_placed", "profit", "position_exchange", "position_symbol", "position_amount", "entry_price", "refused", "dry_run", "figures")
+    __slots__ = ("strategy_id", "strategy_name", "signal", "orders", "orders_placed", "profit", "position_exchange", "position_symbol", "position_amount", "entry_price", "refused", "dry_run", "figures", "opportunity", "worst_case_loss")
     STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
     STRATEGY_NAME_FIELD_NUMBER: _ClassVar[int]
     SIGNAL_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,8 @@ class StrategyExecutionResult(_message.Message):
     REFUSED_FIELD_NUMBER: _ClassVar[int]
     DRY_RUN_FIELD_NUMBER: _ClassVar[int]
     FIGURES_FIELD_NUMBER: _ClassVar[int]
+    OPPORTUNITY_FIELD_NUMBER: _ClassVar[int]
+    WORST_CASE_LOSS_FIELD_NUMBER: _ClassVar[int]
     strategy_id: str
     strategy_name: str
     signal: str
@@ -75,7 +77,9 @@ class StrategyExecutionResult(_message.Message):
     refused: str
     dry_run: bool
     figures: _struct_pb2.Struct
-    def __init__(self, strategy_id: _Optional[str] = ..., strategy_name: _Optional[str] = ..., signal: _Optional[str] = ..., orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., orders_placed: _Optional[int] = ..., profit: _Optional[str] = ..., position_exchange: _Optional[str] = ..., position_symbol: _Optional[str] = ..., position_amount: _Optional[str] = ..., entry_price: _Optional[str] = ..., refused: _Optional[str] = ..., dry_run: _Optional[bool] = ..., figures: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    opportunity: ArbitrageOpportunity
+    worst_case_loss: str
+    def __init__(self, strategy_id: _Optional[str] = ..., strategy_name: _Optional[str] = ..., signal: _Optional[str] = ..., orders: _Optional[_Iterable[_Union[Order, _Mapping]]] = ..., orders_placed: _Optional[int] = ..., profit: _Optional[str] = ..., position_exchange: _Optional[str] = ..., position_symbol: _Optional[str] = ..., position_amount: _Optional[str] = ..., entry_price: _Optional[str] = ..., refused: _Optional[str] = ..., dry_run: _Optional[bool] = ..., figures: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., opportunity: _Optional[_Union[ArbitrageOpportunity, _Mapping]] = ..., worst_case_loss: _Optional[str] = ...) -> None: ...
 
 class ArbitrageOpportunity(_message.Message):
     __slots__ = ("buy_exchange", "sell_exchange", "symbol", "volume", "buy_vwap", "sell_vwap", "gross_profit", "net_profit", "net_profit_percentage")
