@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_S: Final = 2.0
 # The events that can end what a strategy awaits.
 ENDINGS: Final = frozenset({"job_completed", "job_failed"})
-AT_WORK: Final = (fsm.ANALYZING, fsm.EXECUTING, fsm.MONITORING, fsm.STOPPING)
+# The states a strategy leaves by itself; ERROR and PREPARING only pass by, unless a crash held them.
+AT_WORK: Final = (fsm.ANALYZING, fsm.PREPARING, fsm.EXECUTING, fsm.MONITORING, fsm.STOPPING, fsm.ERROR)
 
 
 def strategy_of(job_id: str) -> str | None:

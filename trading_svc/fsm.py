@@ -19,6 +19,7 @@ fires on a model of its own, made for that one decision.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Final, cast
 
@@ -27,6 +28,10 @@ from transitions.extensions.asyncio import AsyncMachine
 
 from jobmesh.trading.v1 import strategy_pb2 as spb
 from queue_system.errors import FailedPreconditionError
+
+# transitions logs every state entered at INFO; each decision here is a what-if on a throwaway
+# model, so those lines would say nothing true. The strategy's history is the record.
+logging.getLogger("transitions").setLevel(logging.WARNING)
 
 IDLE: Final = "IDLE"
 ANALYZING: Final = "ANALYZING"
@@ -48,7 +53,6 @@ FAIL: Final = "fail"
 RESET: Final = "reset"
 STOP: Final = "stop"
 FINISH: Final = "finish"
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ moved on (stopped, failed) is no longer awaited, so its result changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -36,12 +37,19 @@ from typing import Any, Final
 from google.protobuf import json_format
 from google.protobuf.struct_pb2 import Struct
 
+from jobmesh.events.v1 import trading_events_pb2 as te
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import trading_jobs_pb2 as tj
 from jobmesh.jobs.v1 import trading_results_pb2 as tr
 from jobmesh.queue.v1 import queue_pb2
 from jobmesh.trading.v1 import strategy_pb2 as spb
-from queue_system.catalog import ARBITRAGE_DETECTION, POSITION_MONITORING, RISK_ANALYSIS, STRATEGY_EXECUTION
+from queue_system.catalog import (
+    ARBITRAGE_DETECTION,
+    POSITION_MONITORING,
+    RISK_ANALYSIS,
+    STRATEGY_EXECUTION,
+    TRADING_EVENTS_CHANNEL,
+)
 from queue_system.decimals import amount_of
 from queue_system.envelope import JobRequest
 from queue_system.errors import FailedPreconditionError, NotFoundError, UnavailableError
@@ -66,6 +74,8 @@ PROGRESS: Final = {
     fsm.MONITORING: 75.0,
     fsm.COMPLETED: 100.0,
 }
+# Strategies one emergency stop stops at once.
+STOP_AT_ONCE: Final = 32
 # Kept long enough that a repeated add of the same job id finds it (and adds nothing).
 KEEP: Final = env.Retention(keep=env.KeepJobs())
 KEEP.keep.age.FromSeconds(24 * 3600)
@@ -355,14 +365,22 @@ class StrategyRunner:
         return await self.get(strategy_id)
 
     async def emergency_stop_all(self, reason: str) -> list[str]:
-        """Stop every strategy at work; the ids stopped."""
-        stopped = []
-        for sid in await self.store.ids_in([s for s in fsm.STATES if s != fsm.COMPLETED]):
-            try:
-                await self.stop(sid, f"emergency stop: {reason}")
-            except (FailedPreconditionError, NotFoundError):
-                continue  # finished meanwhile
-            stopped.append(sid)
+        """Stop every strategy at work, a few at a time; the ids stopped, also announced on
+        `trading:events` (`emergency_stop`)."""
+        gate = asyncio.Semaphore(STOP_AT_ONCE)
+
+        async def stop_one(sid: str) -> str | None:
+            async with gate:
+                try:
+                    await self.stop(sid, f"emergency stop: {reason}")
+                except (FailedPreconditionError, NotFoundError):
+                    return None  # finished meanwhile
+                return sid
+
+        ids = await self.store.ids_in([s for s in fsm.STATES if s != fsm.COMPLETED])
+        stopped = [sid for sid in await asyncio.gather(*map(stop_one, ids)) if sid is not None]
+        announced = te.EmergencyStop(reason=reason, strategy_ids=stopped)
+        await self.manager.client.publish(TRADING_EVENTS_CHANNEL, event_json("emergency_stop", announced))
         return stopped
 
     async def _cancel(self, refs: Sequence[str]) -> None:
@@ -397,9 +415,17 @@ class StrategyRunner:
         if state == fsm.STOPPING:
             await self._stopping(stored)
             return
-        if state not in (fsm.ANALYZING, fsm.EXECUTING, fsm.MONITORING):
+        if state == fsm.ERROR:  # failed, and the move back to IDLE did not happen (a crash between)
+            await self.move(
+                strategy_id, fsm.RESET, f"back to IDLE after: {stored.strategy.error}", expect=[state]
+            )
+            return
+        if state not in (fsm.ANALYZING, fsm.PREPARING, fsm.EXECUTING, fsm.MONITORING):
             return
         out = await self.outcome(stored.awaiting)
+        if state == fsm.PREPARING:  # analysed, not yet decided (a crash between): decide now
+            await self._decide(stored.strategy, [_result(j) for j in out.done], out.missing)
+            return
         if out.missing:  # committed, but the jobs were never added (a crash between): add them now
             lost = set(out.missing)
             await self.manager.add_jobs(
@@ -463,14 +489,23 @@ class StrategyRunner:
 
     async def _prepare(self, stored: Stored, results: list[object]) -> None:
         sid = stored.strategy.strategy_id
-        prepared = await self.move(sid, fsm.PREPARE, "analysis done", expect=[fsm.ANALYZING])
-        if prepared.state != fsm.PREPARING:
-            return
-        breach = _breach(prepared.strategy, results)
-        if breach:
-            await self._fail(sid, fsm.PREPARING, breach)
+        # PREPARING keeps awaiting the analyses: decided again from them if trading-svc dies here
+        prepared = await self.move(
+            sid, fsm.PREPARE, "analysis done", expect=[fsm.ANALYZING], keep_awaiting=True
+        )
+        if prepared.state == fsm.PREPARING:
+            await self._decide(prepared.strategy, results)
+
+    async def _decide(self, s: spb.Strategy, results: list[object], missing: Sequence[str] = ()) -> None:
+        """PREPARING's decision: the analyses within riskLimits -> EXECUTING, else ERROR -> IDLE."""
+        if missing:
+            breach = f"analysis results no longer kept ({', '.join(missing)}): deploy again"
         else:
-            await self.move(sid, fsm.EXECUTE, "analysis within riskLimits", expect=[fsm.PREPARING])
+            breach = _breach(s, results)
+        if breach:
+            await self._fail(s.strategy_id, fsm.PREPARING, breach)
+        else:
+            await self.move(s.strategy_id, fsm.EXECUTE, "analysis within riskLimits", expect=[fsm.PREPARING])
 
     async def _executed(self, stored: Stored, results: list[object]) -> None:
         ran = next(

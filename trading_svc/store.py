@@ -239,4 +239,3 @@ class StrategyStore:
                 for x in cast(list[bytes], await self.client.zrange(self.keys.by("state", s), 0, -1))
             ]
         return out
-

@@ -20,7 +20,7 @@ from queue_system.broker import JobBroker
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.manager import QueueManager
 from queue_system.receiver import JobReceiver
-from queue_system.settings import Settings
+from queue_system.settings import Settings, queue_env_stem
 from service_kit.rich_errors import ErrorInterceptor
 from tests.queue_system.conftest import wait_until
 from trading_svc.driver import StrategyDriver
@@ -40,6 +40,17 @@ class Mesh:
     runner: StrategyRunner
     settings: Settings
     receivers: list[JobReceiver] = field(default_factory=list)
+    driving: asyncio.Task[None] | None = None
+
+    def start_driving(self) -> None:
+        """trading-svc's driver (events and sweep) on this mesh's runner."""
+        self.driving = asyncio.create_task(StrategyDriver(self.runner, sweep_every_s=0.2).run())
+
+    async def stop_driving(self) -> None:
+        if self.driving is not None:
+            self.driving.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.driving
 
     async def start_worker(self, exchange: Exchange | None = None) -> JobBroker:
         broker = JobBroker(self.settings, service="worker-trading", queues=TRADING_QUEUES)
@@ -74,26 +85,25 @@ class Mesh:
 
 @pytest.fixture
 async def mesh(make_settings: Callable[..., Settings], redis_client: aioredis.Redis) -> AsyncIterator[Mesh]:
-    settings = make_settings()
+    # the seed's rate limits (5 risk analyses a minute, ...) are the product's, not the tests'
+    settings = make_settings(**{f"{queue_env_stem(q)}_RATE_LIMIT": "none" for q in TRADING_QUEUES})
     manager = QueueManager(settings, service="trading-svc", queues=TRADING_QUEUES)
     await manager.initialize()
     runner = StrategyRunner(StrategyStore(manager.client, settings.queue_prefix), manager)
-    driving = asyncio.create_task(StrategyDriver(runner, sweep_every_s=0.2).run())
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
     pb_grpc.add_TradingServiceServicer_to_server(TradingServicer(runner), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     m = Mesh(pb_grpc.TradingServiceStub(channel), runner, settings)
+    m.start_driving()
     try:
         yield m
     finally:
         for r in m.receivers:
             await r.stop(1)
             await r.broker.shutdown()
-        driving.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await driving
+        await m.stop_driving()
         await channel.close()
         await server.stop(0)
         await manager.close(1)

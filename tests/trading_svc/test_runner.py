@@ -7,7 +7,10 @@ chose because Wilder's RSI there says buy, so every run trades the same way.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -17,8 +20,13 @@ import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from jobmesh.trading.v1 import trading_service_pb2 as pb
-from tests.trading_svc.conftest import Mesh, deploy
+from queue_system.catalog import TRADING_EVENTS_CHANNEL
+from tests.queue_system.conftest import wait_until
+from tests.trading_svc.conftest import SEEN_WITHIN, Mesh, deploy
+from trading_svc import fsm
 from trading_svc.fsm import state_name
+from trading_svc.runner import StrategyRunner
+from trading_svc.store import Stored
 from worker_trading.exchange import ExchangeError
 from worker_trading.indicators import rsi
 from worker_trading.order_book import Candle
@@ -163,3 +171,96 @@ async def test_a_job_that_keeps_failing_sends_the_strategy_to_error_with_the_rea
     assert await mesh.path(sid) == ["IDLE", "ANALYZING", "ERROR", "IDLE"]
     got = await mesh.stub.GetStrategy(pb.GetStrategyRequest(strategy_id=sid))
     assert "risk-analysis job" in got.strategy.error and "kraken is unreachable" in got.strategy.error
+
+
+async def test_emergency_stop_exits_twenty_positions_and_says_so(
+    mesh: Mesh, venue: PaperExchange, redis_client: aioredis.Redis
+) -> None:
+    await mesh.start_worker(venue)
+    slow = momentum(monitorChecks=100, monitorEverySeconds=3600)
+    ids = [(await mesh.stub.DeployStrategy(deploy(slow))).strategy.strategy_id for _ in range(20)]
+    for sid in ids:
+        await mesh.reaches(sid, "MONITORING")
+    events = redis_client.pubsub()
+    await events.subscribe(TRADING_EVENTS_CHANNEL)
+
+    stopped = await mesh.stub.EmergencyStopAll(pb.EmergencyStopAllRequest(reason="venue halted"))
+    assert sorted(stopped.stopped_strategy_ids) == sorted(ids)
+    for sid in ids:
+        assert await mesh.reaches(sid, "COMPLETED", "IDLE") == "COMPLETED"
+        position = await venue.position(sid, VENUE, PAIR)
+        assert position is not None and position.contracts == 0
+        history = await mesh.stub.GetStrategyHistory(pb.GetStrategyHistoryRequest(strategy_id=sid))
+        assert history.transitions[-2].reason == "emergency stop: venue halted"
+
+    async def announced() -> dict[str, Any]:
+        while True:
+            message = await events.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None and json.loads(message["data"])["event"] == "emergency_stop":
+                return dict(json.loads(message["data"]))
+
+    async with asyncio.timeout(SEEN_WITHIN):
+        event = await announced()
+    await events.aclose()
+    assert event["service"] == "trading-svc"
+    assert event["data"]["reason"] == "venue halted"
+    assert sorted(event["data"]["strategyIds"]) == sorted(ids)
+
+
+class CrashedError(Exception):
+    """trading-svc dying right there."""
+
+
+class DiesBefore(StrategyRunner):
+    """A runner that dies once, just before firing `trigger`: what a SIGKILL between two
+    moves of one step leaves behind (the first committed, the second never made)."""
+
+    def __init__(self, runner: StrategyRunner, trigger: str) -> None:
+        super().__init__(runner.store, runner.manager)
+        self.trigger, self.died = trigger, False
+
+    async def move(self, strategy_id: str, trigger: str | None, reason: str, **kw: Any) -> Stored:
+        if trigger == self.trigger and not self.died:
+            self.died = True
+            raise CrashedError(f"died before {trigger}")
+        return await super().move(strategy_id, trigger, reason, **kw)
+
+
+async def die_once_then_restart(mesh: Mesh, sid: str, dying: DiesBefore, held_in: str) -> None:
+    """Advance with the dying runner until it dies, check where that left the strategy, then
+    let a fresh driver (the restarted trading-svc) carry on."""
+
+    async def died() -> bool:
+        with contextlib.suppress(CrashedError):
+            await dying.advance(sid)
+        return dying.died
+
+    await wait_until(died, within=SEEN_WITHIN, every=0.05)
+    assert await mesh.state(sid) == held_in
+    mesh.start_driving()
+
+
+async def test_a_strategy_left_analysed_but_undecided_is_decided_after_a_restart(
+    mesh: Mesh, venue: PaperExchange
+) -> None:
+    await mesh.stop_driving()
+    await mesh.start_worker(venue)
+    dry = {"strategyName": "test", "exchange": VENUE, "symbol": PAIR}
+    sid = (await mesh.stub.DeployStrategy(deploy(dry))).strategy.strategy_id
+    await die_once_then_restart(mesh, sid, DiesBefore(mesh.runner, fsm.EXECUTE), "PREPARING")
+    assert await mesh.reaches(sid, "COMPLETED", "IDLE") == "COMPLETED"
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "PREPARING", "EXECUTING", "MONITORING", "COMPLETED"]
+
+
+async def test_a_strategy_left_in_error_goes_back_to_idle_after_a_restart(
+    mesh: Mesh, venue: PaperExchange
+) -> None:
+    await mesh.stop_driving()
+    await mesh.start_worker(venue)
+    tight = {**momentum(), "riskLimits": {"maxPositionSize": 1000, "maxLoss": "0.01"}}
+    sid = (await mesh.stub.DeployStrategy(deploy(tight))).strategy.strategy_id
+    await die_once_then_restart(mesh, sid, DiesBefore(mesh.runner, fsm.RESET), "ERROR")
+    assert await mesh.reaches(sid, "IDLE") == "IDLE"
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "PREPARING", "ERROR", "IDLE"]
+    history = await mesh.stub.GetStrategyHistory(pb.GetStrategyHistoryRequest(strategy_id=sid))
+    assert "exceeds maxLoss 0.01" in history.transitions[-1].reason
