@@ -16,6 +16,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from redis.exceptions import RedisError
 
 from queue_system.keys import LANES
+from queue_system.outages import stop_if_cancelled
 from queue_system.queue import RedisQueue
 
 JOBS_PROCESSED: Final = Counter(
@@ -79,6 +80,7 @@ def set_queue_depth(queue: str, waiting_by_lane: list[int], delayed: int) -> Non
 async def track_queue_depth(queues: Sequence[RedisQueue], alive_ms: int, every_s: float = 2.0) -> None:
     """Refresh queue_depth from Redis until cancelled (a Redis outage only pauses it)."""
     while True:
+        stop_if_cancelled()
         for queue in queues:
             try:
                 c = await queue.counts(alive_ms=alive_ms)

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -31,7 +31,43 @@ T = TypeVar("T")
 # or asks to try again (a cluster slot moving).
 TRANSIENT: Final = (RedisConnectionError, RedisTimeoutError, TryAgainError, OSError)
 FIRST_WAIT_S: Final = 0.05
+# How often end_tasks cancels a loop again that has not stopped.
+RECANCEL_S: Final = 0.1
 LONGEST_WAIT_S: Final = 2.0
+
+
+def stop_if_cancelled() -> None:
+    """Raise CancelledError if this task was cancelled and the cancellation was lost on the way.
+
+    redis-py's asyncio client can swallow a cancellation that lands while a command is in
+    flight (redis/redis-py#2028; seen here with redis-py 8.1 on CPython 3.11, about once in a
+    hundred cancels of a loop around a blocking XREAD): the command returns as if nothing
+    happened, or raises its TimeoutError, while Task.cancelling() stays set. A loop that runs
+    until cancelled calls this each time round (and where it catches TRANSIENT), so that
+    cancelling it stops it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+async def end_tasks(
+    tasks: Sequence[asyncio.Task[None]], patience_s: float = 5.0, log: logging.Logger | None = None
+) -> None:
+    """Cancel loop tasks and wait for them, boundedly. A cancellation a library swallowed (see
+    stop_if_cancelled) is made again every RECANCEL_S, and a loop also ends on its stop flag:
+    a stop never hangs."""
+    stuck = set(tasks)
+    deadline = time.monotonic() + patience_s
+    while stuck and time.monotonic() < deadline:
+        for t in stuck:
+            t.cancel()
+        _, stuck = await asyncio.wait(stuck, timeout=min(RECANCEL_S, max(0.0, deadline - time.monotonic())))
+    if stuck:
+        for t in stuck:
+            (log or logging.getLogger(__name__)).error(
+                "task %s did not stop within %.0fs", t.get_name(), patience_s
+            )
 
 
 class Outage:
@@ -79,6 +115,7 @@ async def ride_out(
     (None: for as long as it takes), then UnavailableError."""
     deadline = None if bound_s is None else time.monotonic() + bound_s
     while True:
+        stop_if_cancelled()
         try:
             result = await op()
         except TRANSIENT as exc:

@@ -17,14 +17,16 @@ what a stream keeps is refused the same way (RESUME_TOKEN_EXPIRED).
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
 
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
+from queue_system.outages import stop_if_cancelled
 from queue_system.tokens import decode_token, encode_token
 
 log = logging.getLogger(__name__)
@@ -122,8 +124,9 @@ async def entries(
         asked = {key: positions[name] for key, name in by_key.items()}
         got = cast(
             list[tuple[bytes, Entries]],
-            await client.xread(cast(Any, asked), count=READ_COUNT, block=BLOCK_MS),
+            await _cancellable(client.xread(cast(Any, asked), count=READ_COUNT, block=BLOCK_MS)),
         )
+        stop_if_cancelled()  # a cancellation an earlier call lost
         for key_bytes, batch in got or []:
             key = key_bytes.decode()
             name = by_key[key]
@@ -139,6 +142,31 @@ async def entries(
                 item = follow.parse(name, entry_id, fields)
                 if item is not None:
                     yield encode_token(positions), item
+
+
+async def _cancellable(read: Awaitable[T]) -> T:
+    """Await a blocking read so that cancelling the caller stops it at once.
+
+    A watcher gone away cancels its reader mid-XREAD, and redis-py may lose that cancellation
+    (redis/redis-py#2028: about one cancel in ten of a blocking XREAD here), leaving the read
+    to run out its block. The read runs as a task of its own behind a shield: the caller's
+    cancellation always raises at once, and the read is told to stop too, finishing (with its
+    connection) by the end of its block at the latest.
+    """
+    task = asyncio.ensure_future(read)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        task.add_done_callback(_quietly)
+        raise
+
+
+def _quietly(task: asyncio.Future[Any]) -> None:
+    """Retrieve the outcome of a read nobody waits for any more (a lost cancellation may end it
+    as a TimeoutError), so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
 
 
 def token_of(positions: Mapping[str, str]) -> str:

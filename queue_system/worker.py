@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Final
 
 from google.protobuf.any_pb2 import Any as AnyMsg
@@ -38,7 +38,7 @@ from queue_system.catalog import PROBE_FIELD, RateLimit
 from queue_system.context import JobContext
 from queue_system.failure import attempt_error, failed_job, worker_lost_error
 from queue_system.options import duration_ms, retention_of
-from queue_system.outages import TRANSIENT, Outage, ride_out
+from queue_system.outages import TRANSIENT, Outage, end_tasks, ride_out
 from queue_system.outcomes import DeadLetter, Retry, after_failure, refusal
 from queue_system.queue import EMPTY, FETCHED, LIMITED, PAUSED, Delivery, Finished, RedisQueue
 from queue_system.results import ResultSink
@@ -122,7 +122,7 @@ class Worker:
             return
         self.stopping.set()
         grace = self.tuning.shutdown_grace_ms / 1000 if grace_s is None else grace_s
-        await _end([t for t in [self._reader, *self.upkeep.until_stopping] if t is not None])
+        await end_tasks([t for t in [self._reader, *self.upkeep.until_stopping] if t is not None])
         if self._running:
             await asyncio.wait(list(self._running.values()), timeout=grace)
         for t in list(self._running.values()):
@@ -141,7 +141,7 @@ class Worker:
         self.held.clear()
         self.closed.set()
         self._ack_wanted.set()
-        await _end([t for t in [self._acker, *self.upkeep.tasks] if t is not None])
+        await end_tasks([t for t in [self._acker, *self.upkeep.tasks] if t is not None])
 
     # -- reading -----------------------------------------------------------
     async def _fetch_loop(self) -> None:
@@ -406,17 +406,6 @@ class Worker:
             task.cancel()
         if d is not None:
             log.warning("%s: lost job %s to another worker", self.queue.name, d.job_id)
-
-
-async def _end(tasks: Sequence[asyncio.Task[None]], patience_s: float = 5.0) -> None:
-    """Cancel loop tasks and wait for them, boundedly: a loop whose cancel a
-    library swallowed still ends on the stop flag, and stop() never hangs."""
-    for t in tasks:
-        t.cancel()
-    if tasks:
-        _, stuck = await asyncio.wait(tasks, timeout=patience_s)
-        for t in stuck:
-            log.error("task %s did not stop within %.0fs", t.get_name(), patience_s)
 
 
 def _encode_result(result: object) -> bytes:

@@ -22,6 +22,8 @@ from grpc_health.v1._async import HealthServicer
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from queue_system.outages import stop_if_cancelled
+
 log = logging.getLogger(__name__)
 
 SERVING: Final = health_pb2.HealthCheckResponse.SERVING
@@ -85,6 +87,7 @@ class RedisHealth:
     async def _watch(self) -> None:
         while True:
             problem = await self._ping()
+            stop_if_cancelled()
             ok = problem is None
             if ok != self._serving:
                 if ok:

@@ -19,13 +19,16 @@ from queue_system import streams
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.errors import JobmeshError
 from queue_system.events import queue_events
-from queue_system.outages import TRANSIENT, Outage
+from queue_system.outages import TRANSIENT, Outage, end_tasks
+from queue_system.upkeep import nap
 from trading_svc import fsm
 from trading_svc.runner import StrategyRunner
 
 log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S: Final = 2.0
+# How long a stop waits for the loops: past the longest blocking read (streams.BLOCK_MS).
+STOP_PATIENCE_S: Final = 10.0
 # The events that can end what a strategy awaits.
 ENDINGS: Final = frozenset({"job_completed", "job_failed"})
 # The states a strategy leaves by itself; ERROR and PREPARING only pass by, unless a crash held them.
@@ -44,9 +47,23 @@ class StrategyDriver:
     def __init__(self, runner: StrategyRunner, sweep_every_s: float = SWEEP_EVERY_S) -> None:
         self.runner = runner
         self.sweep_every_s = sweep_every_s
+        self.stopping = asyncio.Event()
 
     async def run(self) -> None:
-        await asyncio.gather(self._follow(), self._sweep())
+        """Follow and sweep until cancelled. The loops also stop on a flag: redis-py can lose a
+        cancellation (queue_system.outages.stop_if_cancelled), and a stop must not hang."""
+        loops = [
+            asyncio.create_task(self._follow(), name="strategy events"),
+            asyncio.create_task(self._sweep(), name="strategy sweep"),
+        ]
+        try:
+            await asyncio.wait(loops, return_when=asyncio.FIRST_EXCEPTION)
+            for loop in loops:
+                if loop.done():
+                    loop.result()  # a loop that failed: say so
+        finally:
+            self.stopping.set()
+            await end_tasks(loops, STOP_PATIENCE_S, log)
 
     async def _advance(self, strategy_id: str) -> None:
         try:
@@ -57,12 +74,14 @@ class StrategyDriver:
     async def _follow(self) -> None:
         manager = self.runner.manager
         follow = queue_events([manager.queue(q) for q in TRADING_QUEUES], ENDINGS)
-        outage = Outage("strategy events", log)
-        while True:
+        outage = Outage("strategy events", log, self.stopping)
+        while not self.stopping.is_set():
             try:
                 positions = await streams.start(manager.client, follow, "")
                 async for _, event in streams.entries(manager.client, follow, positions):
                     outage.over()
+                    if self.stopping.is_set():
+                        return
                     data = job_events_pb2.JobLifecycle()
                     if event.data.Unpack(data) and (sid := strategy_of(data.job_id)):
                         await self._advance(sid)
@@ -70,12 +89,14 @@ class StrategyDriver:
                 await outage.wait(exc)
 
     async def _sweep(self) -> None:
-        outage = Outage("strategy sweep", log)
-        while True:
+        outage = Outage("strategy sweep", log, self.stopping)
+        while not self.stopping.is_set():
             try:
                 for sid in await self.runner.store.ids_in(AT_WORK):
+                    if self.stopping.is_set():
+                        return
                     await self._advance(sid)
                 outage.over()
             except TRANSIENT as exc:
                 await outage.wait(exc)
-            await asyncio.sleep(self.sweep_every_s)
+            await nap(self.sweep_every_s, self.stopping)

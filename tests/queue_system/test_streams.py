@@ -91,3 +91,22 @@ async def test_a_token_this_service_did_not_issue_is_a_bad_argument(
     with pytest.raises(InvalidArgumentError) as caught:
         await streams.start(redis_client, _follow(queue_prefix), token)
     assert caught.value.violations[0].field == "resume_token"
+
+
+async def test_a_reader_cancelled_stops_every_time(redis_client: aioredis.Redis, queue_prefix: str) -> None:
+    """A watcher that goes away cancels its reader mid-XREAD. redis-py sometimes loses such a
+    cancellation (about once in a hundred); the reader must stop anyway, every time."""
+    follow = _follow(queue_prefix)
+    positions = await streams.start(redis_client, follow, "")
+
+    async def read_forever() -> None:
+        async for _ in streams.entries(redis_client, follow, positions):
+            pass
+
+    for i in range(400):
+        reader = asyncio.create_task(read_forever())
+        await asyncio.sleep((i % 20) / 1000)
+        reader.cancel()
+        done, _ = await asyncio.wait({reader}, timeout=10)
+        assert done, f"cancel {i} did not stop the reader"
+        assert reader.cancelled()

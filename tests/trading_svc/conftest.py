@@ -4,7 +4,6 @@ worker-trading's real tasks in-process (JobReceiver), all on the test's Redis pr
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +21,7 @@ from queue_system.manager import QueueManager
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings, queue_env_stem
 from service_kit.rich_errors import ErrorInterceptor
-from tests.queue_system.conftest import wait_until
+from tests.queue_system.conftest import _await_chain, wait_until
 from trading_svc.driver import StrategyDriver
 from trading_svc.fsm import state_name
 from trading_svc.runner import StrategyRunner
@@ -32,6 +31,7 @@ from worker_trading.exchange import Exchange
 from worker_trading.tasks import register_tasks
 
 SEEN_WITHIN = 60.0  # generous: a loaded CI machine
+STOP_WITHIN = 20.0
 
 
 @dataclass
@@ -49,8 +49,10 @@ class Mesh:
     async def stop_driving(self) -> None:
         if self.driving is not None:
             self.driving.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.driving
+            done, _ = await asyncio.wait({self.driving}, timeout=STOP_WITHIN)
+            if not done:  # say where it is stuck instead of hanging the run
+                stacks = [f"{t.get_name()}: {_await_chain(t.get_coro())}" for t in asyncio.all_tasks()]
+                raise AssertionError("the driver ignored its cancellation:\n" + "\n".join(stacks))
 
     async def start_worker(self, exchange: Exchange | None = None) -> JobBroker:
         broker = JobBroker(self.settings, service="worker-trading", queues=TRADING_QUEUES)
