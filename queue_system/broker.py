@@ -11,9 +11,14 @@ A taskiq user declares tasks on a broker and sends them with `kiq`:
     await execute_strategy.kicker().with_labels(priority="high", delay=5.0).kiq(job)
 
 What travels is a protobuf `Job` envelope (never pickle); options come from
-labels (`priority`, `delay` s, `attempts`, `timeout` s, `job_id`, or a whole
-serialized `JobOptions` as the bytes label `options`). Sending goes through
-taskiq's kicker, so `pre_send`/`post_send` middlewares run; receiving is
+labels (`priority`, `delay` s, `attempts`, `timeout` s, `job_id`, `group_key`,
+`supersede_waiting`, or a whole serialized `JobOptions` as the bytes label
+`options`). Jobs with the same `group_key` run one at a time on their queue;
+`supersede_waiting=True` replaces the group's jobs that have not started:
+
+    await execute_strategy.kicker().with_labels(group_key=sid, supersede_waiting=True).kiq(job)
+
+Sending goes through taskiq's kicker, so `pre_send`/`post_send` middlewares run; receiving is
 jobmesh's own path (`queue_system.receiver.JobReceiver`, which taskiq's CLI
 runs with `--receiver queue_system.receiver:JobReceiver`), which also runs
 `pre_execute`/`post_execute`/`on_error` and stores each job's final outcome
@@ -113,7 +118,23 @@ def options_from_labels(labels: dict[str, Any]) -> env.JobOptions:
         opts.timeout.FromMilliseconds(int(float(labels["timeout"]) * 1000))
     if "job_id" in labels:
         opts.job_id = str(labels["job_id"])
+    if "group_key" in labels:
+        opts.group_key = str(labels["group_key"])
+    if "supersede_waiting" in labels:
+        opts.supersede_waiting = _flag(labels["supersede_waiting"], "options.supersede_waiting")
     return opts
+
+
+def _flag(value: object, field: str) -> bool:
+    """A boolean label: a bool, or its text ("true"/"false", "1"/"0", "yes"/"no")."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise InvalidArgumentError([FieldViolation(field, f"expected true or false, got {value!r}")])
 
 
 class EnvelopeFormatter(TaskiqFormatter):
@@ -142,7 +163,13 @@ class EnvelopeFormatter(TaskiqFormatter):
             task_id=job_id,
             task_name=message.task_name,
             message=envelope_bytes(request, job_id, now),
-            labels={"queue": queue, "lane": lane_of(opts.priority), "delay_ms": duration_ms(opts.delay)},
+            labels={
+                "queue": queue,
+                "lane": lane_of(opts.priority),
+                "delay_ms": duration_ms(opts.delay),
+                "group_key": opts.group_key,
+                "supersede_waiting": opts.supersede_waiting,
+            },
         )
 
     def loads(self, message: bytes) -> TaskiqMessage:
@@ -227,7 +254,14 @@ class JobBroker(AsyncBroker):
         """Add the job; through a Redis outage it waits (JOBMESH_RIDE_OUT_MS), never adding it twice."""
         labels = message.labels
         queue = self.manager.queue(str(labels["queue"])).name
-        new = NewJob(message.task_id, message.message, int(labels["lane"]), int(labels["delay_ms"]))
+        new = NewJob(
+            message.task_id,
+            message.message,
+            int(labels["lane"]),
+            int(labels["delay_ms"]),
+            str(labels.get("group_key") or ""),
+            bool(labels.get("supersede_waiting")),
+        )
         await self.manager.producer.send([(queue, new)])
 
     async def listen(self) -> AsyncGenerator[bytes | AckableMessage, None]:

@@ -46,6 +46,17 @@ RECEIPT_MARGIN_MS: Final = 60_000
 # How long a job's final outcome is kept for taskiq's `wait_result()` (results.py).
 RESULT_TTL_S: Final = 3600
 
+# Groups (JobOptions.group_key): a job's place in its group's line (`QueueKeys.group`) is the
+# score lane * GROUP_LANE_SPAN + its add counter (JobField.GROUP_SEQ), so the line is in lane
+# order (critical first), then in add order. Lines of delayed members score from
+# GROUP_DELAYED_SCORE up: they wait for their time, not for the group's turn. Scores stay
+# below 2^53, so Lua's doubles and Redis's scores hold them exactly.
+GROUP_LANE_SPAN: Final = 10**15
+GROUP_DELAYED_SCORE: Final = (len(LANES) + 1) * GROUP_LANE_SPAN
+# Superseded jobs (`QueueKeys.superseded`) kept per queue: the newest this many, for this long.
+SUPERSEDED_KEEP: Final = 10_000
+SUPERSEDED_AGE_MS: Final = 7 * 24 * 3600 * 1000
+
 # The seed's pub/sub channels keep their exact names, unprefixed: catalog.py names them.
 
 
@@ -70,6 +81,11 @@ class JobField:
     FAILED_REASON: Final = "failed_reason"  # why it failed for good, as a sentence
     DEAD_LETTER_REASON: Final = "dead_letter_reason"  # the DeadLetterReason name it left with
     REDRIVES: Final = "redrives"  # times an operator put it back on its queue
+    GROUP: Final = "group"  # its JobOptions.group_key, when it has one (absent: no group)
+    # the queue's add counter when it joined its group's line (added, or redriven): its place in
+    # the line among jobs of its lane; a retry keeps it, so a retried job goes first again
+    GROUP_SEQ: Final = "group_seq"
+    SUPERSEDED_BY: Final = "superseded_by"  # id of the newer job of its group that replaced it unstarted
     ERROR_PREFIX: Final = "error:"  # error:<attempt> -> jobmesh.jobs.v1.AttemptError bytes
     REDELIVERY_PREFIX: Final = "redelivery:"  # redelivery:<delivery> -> "<lost holder>|<idle ms>|<ms epoch>"
 
@@ -177,8 +193,39 @@ class QueueKeys:
 
     @property
     def add_order(self) -> str:
-        """Counter of delayed adds: JobField.ORDER, so jobs due in the same ms start in add order."""
+        """Counter of adds that need an order: JobField.ORDER of delayed jobs (jobs due in the same
+        ms start in add order) and JobField.GROUP_SEQ of grouped ones (their place in line)."""
         return f"{self.base}:order"
+
+    @property
+    def groups(self) -> str:
+        """Hash group key -> id of the one job of that group in a lane (ready or running): the
+        group's slot. Its other jobs wait in the group's line (`group`) until the holder finishes,
+        fails for good, is retried or removed; a holder taken over from a dead worker keeps it."""
+        return f"{self.base}:groups"
+
+    @property
+    def group_prefix(self) -> str:
+        """Prefix of group lines (`<group_prefix><group key>`, see `group`)."""
+        return f"{self.base}:group:"
+
+    def group(self, group_key: str) -> str:
+        """ZSET job id -> place (GROUP_LANE_SPAN): the jobs of one group that wait for its slot,
+        and (from GROUP_DELAYED_SCORE) its delayed jobs, which join the line when due."""
+        return f"{self.group_prefix}{group_key}"
+
+    @property
+    def grouped(self) -> str:
+        """ZSET job id -> place in its group's line (GROUP_LANE_SPAN) of every due job, of every
+        group, that waits for its group's slot: what counts and lists of waiting jobs add to the
+        lanes' ready jobs."""
+        return f"{self.base}:grouped"
+
+    @property
+    def superseded(self) -> str:
+        """ZSET job id -> ms it was superseded (JobField.SUPERSEDED_BY), within SUPERSEDED_KEEP
+        and SUPERSEDED_AGE_MS; the records stay readable (JOB_STATE_SUPERSEDED) until then."""
+        return f"{self.base}:superseded"
 
     @property
     def receipts(self) -> str:
@@ -204,11 +251,14 @@ SCRIPT_KEYS: Final = (
     "workers",
     "stats",
     "add_order",
+    "groups",
+    "grouped",
+    "superseded",
 )
 
 # The arguments every queue script receives first, in ARGV order; the
 # operation's own arguments follow (the prelude gathers them in ARG).
-SCRIPT_HEAD: Final = ("job_prefix", "receipts", "consumer", "service", "channel", "queue")
+SCRIPT_HEAD: Final = ("job_prefix", "receipts", "consumer", "service", "channel", "queue", "group_prefix")
 
 
 def script_keys(keys: QueueKeys) -> list[str]:

@@ -238,6 +238,7 @@ class QueueManager:
             attempts_made=failed.attempts_made,
             deliveries=failed.deliveries,
             delay_ms=delay_ms,
+            group=failed.job.options.group_key,
             history=history,
         )
 
@@ -282,7 +283,16 @@ class QueueManager:
                 return removed
 
     async def _sweep(self, q: RedisQueue, before_ms: int, limit: int) -> list[str]:
+        """Remove waiting jobs: first those in their group's line, then the lanes' (a removed
+        group slot holder passes its slot to its line, which is empty by then)."""
         removed: list[str] = []
+        cursor = "0"
+        while cursor:
+            cap = limit - len(removed) if limit else 0
+            if limit and cap <= 0:
+                return removed
+            part, cursor = await q.sweep_grouped(cursor, 1000, before_ms, cap)
+            removed += part
         for lane in range(1, 5):
             cursor = "-"
             while True:

@@ -63,7 +63,10 @@ class Producer:
             job_id = (opts.job_id if opts is not None else "") or self.ids()
             delay = duration_ms(opts.delay) if opts is not None else 0
             lane = lane_of(opts.priority) if opts is not None else NORMAL_LANE
-            out.append((r.queue, NewJob(job_id, envelope_bytes(r, job_id, now), lane, delay)))
+            group, supersede = (opts.group_key, opts.supersede_waiting) if opts is not None else ("", False)
+            out.append(
+                (r.queue, NewJob(job_id, envelope_bytes(r, job_id, now), lane, delay, group, supersede))
+            )
         return out
 
     async def add(self, jobs: CheckedJobs) -> list[Added]:

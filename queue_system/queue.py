@@ -15,13 +15,14 @@ from typing import Any, Final, Literal, cast
 import redis.asyncio as aioredis
 
 from queue_system.catalog import domain_channel
-from queue_system.keys import WORKER_GROUP, EntryField, QueueKeys, script_keys
+from queue_system.keys import GROUP_LANE_SPAN, WORKER_GROUP, EntryField, QueueKeys, script_keys
 from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
 FETCHED, EMPTY, PAUSED, LIMITED = 1, 0, 2, 3
 # Record headers of the batch blobs enqueue.lua and complete.lua unpack (see there).
-_ENQUEUE_RECORD: Final = struct.Struct(">HBII")
+_ENQUEUE_RECORD: Final = struct.Struct(">HBIIHB")
+_SUPERSEDE: Final = 1  # enqueue.lua's record flag: supersede the group's waiting jobs
 _COMPLETE_RECORD: Final = struct.Struct(">BBHBIIII")
 # Values per job in fetch.lua's and reclaim.lua's replies (Delivery's fields, in order).
 JOB_FIELDS: Final = 8
@@ -35,6 +36,7 @@ class Where:
     completed: bool
     failed: bool
     delayed: bool
+    superseded: bool
     held: bool
     paused: bool
 
@@ -70,12 +72,15 @@ class Fetch:
 
 @dataclass(frozen=True, slots=True)
 class NewJob:
-    """A job ready to add: its id, encoded envelope, lane and delay."""
+    """A job ready to add: its id, encoded envelope, lane and delay, and its group (JobOptions.group_key,
+    "" for none) and whether it supersedes the group's waiting jobs (JobOptions.supersede_waiting)."""
 
     job_id: str
     envelope: bytes
     lane: int
     delay_ms: int
+    group: str = ""
+    supersede: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +160,7 @@ class RedisQueue:
             service,
             domain_channel(queue),
             queue,
+            self.keys.group_prefix,
         ]
 
     async def _run(self, script: str, *args: Any, client: Any = None) -> Any:
@@ -172,8 +178,16 @@ class RedisQueue:
         answers what the first add did, within `receipt_ttl_ms`.
         """
         blob = b"".join(
-            _ENQUEUE_RECORD.pack(len(ids := j.job_id.encode()), j.lane, j.delay_ms, len(j.envelope))
+            _ENQUEUE_RECORD.pack(
+                len(ids := j.job_id.encode()),
+                j.lane,
+                j.delay_ms,
+                len(j.envelope),
+                len(group := j.group.encode()),
+                _SUPERSEDE if j.supersede else 0,
+            )
             + ids
+            + group
             + j.envelope
             for j in jobs
         )
@@ -302,6 +316,12 @@ class RedisQueue:
         res = await self._run("sweep", lane, cursor, chunk, before_ms, cap)
         return [x.decode() for x in res[2:]], res[1].decode() if res[1] else ""
 
+    async def sweep_grouped(self, cursor: str, chunk: int, before_ms: int, cap: int) -> tuple[list[str], str]:
+        """Remove jobs waiting in their group's line from `cursor` ('0' first): (removed ids, next
+        cursor or '')."""
+        res = await self._run("sweep_grouped", cursor, chunk, before_ms, cap)
+        return [x.decode() for x in res[2:]], res[1].decode() if res[1] else ""
+
     async def prune(
         self, which: Literal["delayed", "completed", "failed"], before_ms: int, cap: int
     ) -> list[str]:
@@ -322,6 +342,7 @@ class RedisQueue:
         attempts_made: int,
         deliveries: int,
         delay_ms: int,
+        group: str,
         history: Sequence[tuple[str, bytes]],
     ) -> bool:
         """Put a dead-lettered job back (recreated from its dead letter when its record is gone).
@@ -330,7 +351,7 @@ class RedisQueue:
         """
         flat = [x for pair in history for x in pair]
         reply = await self._run(
-            "redrive_dead_letter", job_id, envelope, lane, attempts_made, deliveries, delay_ms, *flat
+            "redrive_dead_letter", job_id, envelope, lane, attempts_made, deliveries, delay_ms, group, *flat
         )
         return bool(reply)
 
@@ -354,14 +375,16 @@ class RedisQueue:
             pipe.zscore(self.keys.completed, job_id)
             pipe.zscore(self.keys.failed, job_id)
             pipe.zscore(self.keys.delayed, job_id)
+            pipe.zscore(self.keys.superseded, job_id)
             pipe.exists(self.keys.paused)
             if entry_id is not None:
                 pipe.xpending_range(self.keys.lane_number(lane), WORKER_GROUP, entry_id, entry_id, 1)
-            done, failed, delayed, paused, *held = await pipe.execute()
+            done, failed, delayed, superseded, paused, *held = await pipe.execute()
         return Where(
             completed=done is not None,
             failed=failed is not None,
             delayed=delayed is not None,
+            superseded=superseded is not None,
             held=bool(held and held[0]),
             paused=bool(paused),
         )
@@ -370,9 +393,9 @@ class RedisQueue:
         return bool(await self.client.exists(self.keys.paused))
 
     async def ids_in(
-        self, which: Literal["delayed", "completed", "failed"], offset: int, count: int
+        self, which: Literal["delayed", "completed", "failed", "superseded"], offset: int, count: int
     ) -> list[str]:
-        """A page of a job set: delayed soonest first, finished newest first."""
+        """A page of a job set: delayed soonest first, finished (and superseded) newest first."""
         key = getattr(self.keys, which)
         read = self.client.zrange if which == "delayed" else self.client.zrevrange
         return [x.decode() for x in cast(list[bytes], await read(key, offset, offset + count - 1))]
@@ -394,20 +417,34 @@ class RedisQueue:
         return [found[0][1][_LANE_JOB].decode() for found in entries if found]
 
     async def ready_job_ids(self, lanes: Sequence[int], limit: int) -> list[str]:
-        """Ids of ready jobs in `lanes` (in that order, oldest first), at most `limit`."""
+        """Ids of ready jobs in `lanes` (in that order), at most `limit`: in each lane, its entries
+        (oldest first), then the jobs of that lane waiting in their group's line (in line order)."""
         found: list[str] = []
         for lane in lanes:
             key = self.keys.lane_number(lane)
-            if len(found) >= limit or not await self.client.exists(key):
-                continue
-            after = "0-0"
-            for g in await self.client.xinfo_groups(key):
-                if g["name"] in (WORKER_GROUP, WORKER_GROUP.encode()):
-                    last = g["last-delivered-id"]
-                    after = last.decode() if isinstance(last, bytes) else str(last)
-            entries = cast(
-                list[tuple[bytes, dict[bytes, bytes]]],
-                await self.client.xrange(key, f"({after}", "+", count=limit - len(found)),
-            )
-            found += [fields[_LANE_JOB].decode() for _, fields in entries]
+            if len(found) >= limit:
+                break
+            if await self.client.exists(key):
+                found += await self._lane_entries(key, limit - len(found))
+            if len(found) < limit:
+                found += await self._in_group_lines(lane, limit - len(found))
         return found
+
+    async def _in_group_lines(self, lane: int, limit: int) -> list[str]:
+        """Ids of jobs of `lane` that wait in their group's line (keys.grouped), in line order."""
+        low = lane * GROUP_LANE_SPAN
+        ids = await self.client.zrangebyscore(self.keys.grouped, low, f"({low + GROUP_LANE_SPAN}", 0, limit)
+        return [x.decode() for x in cast(list[bytes], ids)]
+
+    async def _lane_entries(self, key: str, limit: int) -> list[str]:
+        """Ids of the ready (not yet delivered) entries of one lane stream, oldest first."""
+        after = "0-0"
+        for g in await self.client.xinfo_groups(key):
+            if g["name"] in (WORKER_GROUP, WORKER_GROUP.encode()):
+                last = g["last-delivered-id"]
+                after = last.decode() if isinstance(last, bytes) else str(last)
+        entries = cast(
+            list[tuple[bytes, dict[bytes, bytes]]],
+            await self.client.xrange(key, f"({after}", "+", count=limit),
+        )
+        return [fields[_LANE_JOB].decode() for _, fields in entries]

@@ -24,10 +24,11 @@ MAX_PAGE: Final = 1000
 DEFAULT_PAGE: Final = 100
 _ENTRY_ID: Final = JobField.ENTRY_ID.encode()
 _LANE: Final = JobField.LANE.encode()
-_SETS: Final[dict[int, Literal["delayed", "completed", "failed"]]] = {
+_SETS: Final[dict[int, Literal["delayed", "completed", "failed", "superseded"]]] = {
     env.JOB_STATE_COMPLETED: "completed",
     env.JOB_STATE_FAILED: "failed",
     env.JOB_STATE_DELAYED: "delayed",
+    env.JOB_STATE_SUPERSEDED: "superseded",
 }
 _ALL_LANES: Final = tuple(range(1, len(LANES) + 1))
 _READY_LANES: Final[dict[int, tuple[int, ...]]] = {
@@ -71,6 +72,8 @@ async def job_state(q: RedisQueue, job_id: str, fields: Mapping[bytes, bytes]) -
         return env.JOB_STATE_FAILED
     if where.delayed:
         return env.JOB_STATE_DELAYED
+    if where.superseded:
+        return env.JOB_STATE_SUPERSEDED
     if where.held:
         return env.JOB_STATE_ACTIVE
     if where.paused:

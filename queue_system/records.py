@@ -14,6 +14,7 @@ from queue_system.keys import JobField
 
 _F: Final = {name: getattr(JobField, name).encode() for name in vars(JobField) if name.isupper()}
 ENVELOPE: Final = _F["ENVELOPE"]
+_SUPERSEDED_BY: Final = JobField.SUPERSEDED_BY.encode()
 
 
 def job_info(fields: Mapping[bytes, bytes], state: int) -> queue_pb2.JobInfo:
@@ -33,6 +34,11 @@ def job_info(fields: Mapping[bytes, bytes], state: int) -> queue_pb2.JobInfo:
     )
     if _F["FAILED_REASON"] in fields:
         info.failed_reason = fields[_F["FAILED_REASON"]].decode()
+    elif _SUPERSEDED_BY in fields:
+        info.failed_reason = (
+            f"superseded by job {fields[_SUPERSEDED_BY].decode()} of group {job.options.group_key} "
+            "before it started"
+        )
     elif errors:
         info.failed_reason = f"{errors[-1].error_type}: {errors[-1].message}"
     for key, target in (

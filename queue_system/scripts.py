@@ -36,6 +36,7 @@ NAMES = (
     "redrive",
     "redrive_dead_letter",
     "janitor",
+    "sweep_grouped",
 )
 
 
@@ -74,6 +75,8 @@ def constants() -> str:
         "local READY_STATE = {" + ", ".join(_lua(s) for s in keys.READY_STATE) + "}",
         f"local WORKER_GROUP, DEAD_LETTER_GROUP = {_lua(keys.WORKER_GROUP)}, {_lua(keys.DEAD_LETTER_GROUP)}",
         f"local EVENTS_MAXLEN = {keys.EVENTS_MAXLEN}",
+        f"local GROUP_LANE_SPAN, GROUP_DELAYED_SCORE = {keys.GROUP_LANE_SPAN}, {keys.GROUP_DELAYED_SCORE}",
+        f"local SUPERSEDED_KEEP, SUPERSEDED_AGE_MS = {keys.SUPERSEDED_KEEP}, {keys.SUPERSEDED_AGE_MS}",
     ]
     return "\n".join(lines) + "\n"
 

@@ -152,13 +152,90 @@ local function make_delayed(id, due)
   redis.call('ZADD', KEY.delayed, due, id)
 end
 
--- Put a job back to wait for its turn: in its lane now, or delayed `delay` ms.
-local function make_waiting(id, lane, delay)
+-- Groups (JobOptions.group_key). At most one job of a group is in a lane (ready or running) at
+-- a time: the holder of the group's slot (KEY.groups). The group's other due jobs wait in its
+-- line (GROUP_PREFIX .. group, each also in KEY.grouped), lane first, then in the order they
+-- joined (F.group_seq); its delayed jobs wait in the line too, scored from
+-- GROUP_DELAYED_SCORE, until promote.lua finds them due. Only the slot holder is ever in a
+-- lane, so fetch.lua needs no change and a busy group holds back no other job. The slot
+-- belongs to the job, not to a worker: a job taken over from a dead worker keeps it, and it
+-- passes on only when its holder leaves its lane for good (completed, dead-lettered, retried,
+-- removed, superseded).
+
+-- A score as Redis must read it: tostring() would round a 16-digit number.
+local function score_text(n)
+  return string.format('%.0f', n)
+end
+
+-- Give a grouped job its place in its group's line: the queue's add counter now.
+local function join_group(jk, g)
+  redis.call('HSET', jk, F.group, g, F.group_seq, redis.call('INCR', KEY.add_order))
+end
+
+-- A due job of group `g`: into its lane when the group's slot is free (it takes the slot),
+-- else into the group's line.
+local function group_admit(id, g, lane)
+  local gk = GROUP_PREFIX .. g
+  if redis.call('HSETNX', KEY.groups, g, id) == 1 then
+    redis.call('ZREM', gk, id)  -- it may have waited there delayed
+    make_ready(id, lane)
+  else
+    local score = score_text(lane * GROUP_LANE_SPAN + count(JOB_PREFIX .. id, F.group_seq))
+    redis.call('ZADD', gk, score, id)
+    redis.call('ZADD', KEY.grouped, score, id)
+  end
+end
+
+-- A delayed job of group `g` waits in the delayed part of the line (where a superseding add finds it).
+local function group_delay(id, g)
+  local score = score_text(GROUP_DELAYED_SCORE + count(JOB_PREFIX .. id, F.group_seq))
+  redis.call('ZADD', GROUP_PREFIX .. g, score, id)
+end
+
+-- Take a job out of its group's line, wherever in it it waits.
+local function group_drop(id, g)
+  redis.call('ZREM', GROUP_PREFIX .. g, id)
+  redis.call('ZREM', KEY.grouped, id)
+end
+
+-- The slot of group `g` is free: the first due job of its line takes it and goes to its lane;
+-- with none, the slot is gone (the next job of the group to come takes it).
+local function group_pass(g)
+  local gk = GROUP_PREFIX .. g
+  while true do
+    local head = redis.call('ZRANGE', gk, 0, 0, 'WITHSCORES')
+    if not head[1] or tonumber(head[2]) >= GROUP_DELAYED_SCORE then
+      redis.call('HDEL', KEY.groups, g)
+      return
+    end
+    local id = head[1]
+    group_drop(id, g)
+    local lane = tonumber(redis.call('HGET', JOB_PREFIX .. id, F.lane))
+    if lane then  -- (a record deleted by hand is skipped)
+      redis.call('HSET', KEY.groups, g, id)
+      ensure_groups()
+      make_ready(id, lane)
+      lifecycle('job_waiting', id, READY_STATE[lane], 0)
+      return
+    end
+  end
+end
+
+-- Job `id` left its lane for good: when it holds its group's slot, the slot passes on.
+local function group_leave(id, g)
+  if g and redis.call('HGET', KEY.groups, g) == id then group_pass(g) end
+end
+
+-- Put a job back to wait for its turn: in its lane now (or, in group `g`, its line when another
+-- job holds the slot), or delayed `delay` ms. A retried job still holds its slot here, so it
+-- joins the line, and its caller lets the slot pass on to the line's first job.
+local function make_waiting(id, lane, delay, g)
   if delay > 0 then
     make_delayed(id, NOW + delay)
+    if g then group_delay(id, g) end
   else
     ensure_groups()
-    make_ready(id, lane)
+    if g then group_admit(id, g, lane) else make_ready(id, lane) end
   end
 end
 
@@ -198,6 +275,42 @@ local function retain(set_key, id, mode, keep_count, age_ms)
       local old = redis.call('ZRANGE', set_key, 0, extra - 1)
       for _, oid in ipairs(old) do redis.call('DEL', JOB_PREFIX .. oid) end
       redis.call('ZREMRANGEBYRANK', set_key, 0, extra - 1)
+    end
+  end
+end
+
+-- Keep job `id` of group `g`, which had not started, as superseded by job `by`: its record stays
+-- readable (JOB_STATE_SUPERSEDED, naming `by`) within SUPERSEDED_KEEP / SUPERSEDED_AGE_MS.
+local function mark_superseded(id, by, g)
+  local jk = JOB_PREFIX .. id
+  redis.call('HSET', jk, F.superseded_by, by, F.finished_at, NOW)
+  redis.call('HDEL', jk, F.entry_id, F.due_at, F.order)
+  retain(KEY.superseded, id, 0, SUPERSEDED_KEEP, SUPERSEDED_AGE_MS)
+  lifecycle('job_superseded', id, 'JOB_STATE_SUPERSEDED', 0,
+    {failedReason = 'superseded by job ' .. by .. ' of group ' .. g .. ' before it started'})
+end
+
+-- Job `by` supersedes every job of group `g` that has not started: its line (due and
+-- delayed jobs, retries waiting out their backoff) and its slot holder while that is still
+-- ready in its lane, not yet handed to a worker. A running job is never touched.
+local function supersede(g, by)
+  local gk = GROUP_PREFIX .. g
+  for _, id in ipairs(redis.call('ZRANGE', gk, 0, -1)) do
+    redis.call('ZREM', KEY.delayed, id)
+    redis.call('ZREM', KEY.grouped, id)
+    if redis.call('EXISTS', JOB_PREFIX .. id) == 1 then  -- (a record deleted by hand is only forgotten)
+      mark_superseded(id, by, g)
+    end
+  end
+  redis.call('DEL', gk)
+  local holder = redis.call('HGET', KEY.groups, g)
+  if holder then
+    local h = redis.call('HMGET', JOB_PREFIX .. holder, F.entry_id, F.lane)
+    local lane = tonumber(h[2])
+    if h[1] and lane and not redis.call('XPENDING', LANE_KEYS[lane], WORKER_GROUP, h[1], h[1], 1)[1] then
+      if redis.call('XDEL', LANE_KEYS[lane], h[1]) == 1 then redis.call('HINCRBY', KEY.ready, lane, -1) end
+      redis.call('HDEL', KEY.groups, g)
+      mark_superseded(holder, by, g)
     end
   end
 end

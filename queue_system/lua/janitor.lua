@@ -2,6 +2,10 @@
 -- nothing and have been silent for ARG[1] ms, and forget workers that have
 -- not renewed for as long. A consumer that still holds jobs is never deleted
 -- (that would drop its pending entries); its jobs are reclaimed first.
+-- It also heals groups, so none can wait forever: a slot whose holder is not
+-- in its lane (its record was deleted by hand, or a script stopped half-way)
+-- passes on. (A line without a slot holder is not moved: its holder may be in
+-- a lane with its slot lost, and running a second job of the group is worse.)
 -- Returns the number of consumers deleted.
 local silent_ms = tonumber(ARG[1])
 for lane = 1, LANES do
@@ -26,4 +30,11 @@ for lane = 1, LANES do
   end
 end
 redis.call('ZREMRANGEBYSCORE', KEY.workers, '-inf', NOW - silent_ms)
+local slots = redis.call('HGETALL', KEY.groups)
+for i = 1, #slots, 2 do
+  local g, holder = slots[i], slots[i + 1]
+  local h = redis.call('HMGET', JOB_PREFIX .. holder, F.entry_id, F.lane)
+  local lane = tonumber(h[2])
+  if not (h[1] and lane and redis.call('XRANGE', LANE_KEYS[lane], h[1], h[1])[1]) then group_pass(g) end
+end
 return deleted

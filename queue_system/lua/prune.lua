@@ -10,6 +10,8 @@ if ARG[1] == 'delayed' then
   for _, id in ipairs(redis.call('ZRANGE', set, 0, -1)) do
     if #out >= cap then break end
     if count(JOB_PREFIX .. id, F.added_at) < before then
+      local g = redis.call('HGET', JOB_PREFIX .. id, F.group)
+      if g then redis.call('ZREM', GROUP_PREFIX .. g, id) end  -- its place in its group's line
       redis.call('ZREM', set, id)
       redis.call('DEL', JOB_PREFIX .. id)
       out[#out + 1] = id

@@ -1,7 +1,9 @@
 -- Give back jobs this consumer holds but will not finish (it is stopping):
 -- ARG[1] = n, then per job lane, entry id, id. Each goes to the back of its
 -- lane as a fresh entry at once, without counting a delivery (it did not
--- crash) and without using up an attempt. Returns how many were given back.
+-- crash) and without using up an attempt; a job of a group keeps its group's
+-- slot, so it still runs before the rest of its group. Returns how many were
+-- given back.
 ensure_groups()
 local n, done = tonumber(ARG[1]), 0
 for i = 0, n - 1 do

@@ -43,6 +43,8 @@ from queue_system.validation.rules import (
 
 MAX_PROBE_PAD_CHARS: Final = 4_096
 MAX_JOB_ID_CHARS: Final = 256
+# A group key (e.g. a strategy id) ends the name of its group's Redis key, as a job id does its hash's.
+MAX_GROUP_KEY_CHARS: Final = 256
 # W3C trace context: a traceparent is 55 characters today; room for later versions and a tracestate.
 MAX_TRACE_CHARS: Final = 512
 
@@ -91,12 +93,27 @@ def _job_id(options: envelope_pb2.JobOptions, where: str) -> Violations:
     problem = length_problem(job_id, MAX_JOB_ID_CHARS)
     if problem:
         yield FieldViolation(where, problem)
-    if ":" in job_id:
+    yield from _key_part(job_id, where)
+
+
+def _key_part(value: str, where: str) -> Violations:
+    """A caller's name that becomes part of a Redis key name: no ':', no whitespace, printable."""
+    if ":" in value:
         yield FieldViolation(where, "must not contain ':' (it separates the parts of Redis key names)")
-    if any(c.isspace() for c in job_id):
+    if any(c.isspace() for c in value):
         yield FieldViolation(where, "must not contain whitespace")
-    elif not job_id.isprintable():
+    elif not value.isprintable():
         yield FieldViolation(where, "must contain only printable characters")
+
+
+def _group_key(options: envelope_pb2.JobOptions, where: str) -> Violations:
+    """A group key names its group's line in Redis (its length is the Text rule's)."""
+    yield from _key_part(options.group_key, where)
+
+
+def _supersede_needs_group(options: envelope_pb2.JobOptions, where: str) -> Violations:
+    if options.supersede_waiting and not options.group_key:
+        yield FieldViolation(where, "needs group_key: a job supersedes the waiting jobs of its own group")
 
 
 _JOB_HEADER: Final[tuple[Rule, ...]] = (Text("id"), Stamp("timestamp"))
@@ -201,6 +218,9 @@ JOB_RULES: Final = RuleBook({
         Nested("remove_on_complete"),
         Nested("remove_on_fail"),
         Stamp("deadline"),
+        Text("group_key", max_chars=MAX_GROUP_KEY_CHARS),
+        Across("group_key", envelope_pb2.JobOptions, _group_key),
+        Across("supersede_waiting", envelope_pb2.JobOptions, _supersede_needs_group),
     ),
     envelope_pb2.Backoff: (
         Choice("type"),

@@ -6,9 +6,14 @@ It serves the `categorization` queue with one task whose behaviour each job
 names in `transaction_ids[0]`:
   sleep:<ms>  sleep, then finish          kill   SIGKILL this process
   fail        raise (to exercise retries)
+  hold:<name> finish once the test sets `<prefix>:test:release:<name>`
 Every start and finish is recorded in Redis (`<prefix>:test:starts` /
 `:done`, entries `job_id|ms|pid|run`, `run` a nonce of the handler call), so
-a test can tell what ran, where and how often. Prints `READY` once consuming; SIGTERM stops it gracefully.
+a test can tell what ran, where and how often. A job with a group key is also
+recorded in its group's list (`<prefix>:test:group:<key>`, entries
+`start|job_id|pid|run` and `end|job_id|pid|run`): each push completes before
+the handler goes on, so the list is the order things happened in.
+Prints `READY` once consuming; SIGTERM stops it gracefully.
 """
 
 from __future__ import annotations
@@ -40,10 +45,21 @@ async def main() -> None:
     starts, done = f"{args.prefix}:test:starts", f"{args.prefix}:test:done"
     broker = JobBroker(settings, service="test-worker", queues=[CATEGORIZATION])
 
+    async def released(key: str) -> None:
+        """Wait until the test sets `key` (polled: every delivery of a held job waits for the same key)."""
+        while True:
+            if await recorder.exists(key):
+                return
+            await asyncio.sleep(0.02)
+
     @broker.task(queue=CATEGORIZATION)
     async def categorize(job: financial_jobs_pb2.CategorizationJob, ctx: JobContext) -> None:
         # a nonce per run: a record sent twice by a client riding out an outage counts once
         run = os.urandom(4).hex()
+        group = ctx.job.options.group_key
+        group_list = f"{args.prefix}:test:group:{group}"
+        if group:
+            await recorder.rpush(group_list, f"start|{ctx.job_id}|{os.getpid()}|{run}")
         await recorder.rpush(starts, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}|{run}")
         action = job.transaction_ids[0]
         if action == "kill":
@@ -52,6 +68,10 @@ async def main() -> None:
             raise RuntimeError("asked to fail")
         if action.startswith("sleep:"):
             await asyncio.sleep(int(action[6:]) / 1000)
+        if action.startswith("hold:"):
+            await released(f"{args.prefix}:test:release:{action[5:]}")
+        if group:
+            await recorder.rpush(group_list, f"end|{ctx.job_id}|{os.getpid()}|{run}")
         await recorder.rpush(done, f"{ctx.job_id}|{int(time.time() * 1000)}|{os.getpid()}|{run}")
 
     await broker.startup()

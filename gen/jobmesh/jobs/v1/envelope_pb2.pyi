@@ -31,6 +31,7 @@ class JobState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_STATE_COMPLETED: _ClassVar[JobState]
     JOB_STATE_FAILED: _ClassVar[JobState]
     JOB_STATE_PAUSED: _ClassVar[JobState]
+    JOB_STATE_SUPERSEDED: _ClassVar[JobState]
 
 class BackoffType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -50,6 +51,7 @@ JOB_STATE_PRIORITIZED: JobState
 JOB_STATE_COMPLETED: JobState
 JOB_STATE_FAILED: JobState
 JOB_STATE_PAUSED: JobState
+JOB_STATE_SUPERSEDED: JobState
 BACKOFF_TYPE_UNSPECIFIED: BackoffType
 BACKOFF_TYPE_FIXED: BackoffType
 BACKOFF_TYPE_EXPONENTIAL: BackoffType
@@ -83,7 +85,7 @@ class Retention(_message.Message):
     def __init__(self, remove: _Optional[bool] = ..., keep: _Optional[_Union[KeepJobs, _Mapping]] = ...) -> None: ...
 
 class JobOptions(_message.Message):
-    __slots__ = ("priority", "delay", "attempts", "backoff", "job_id", "timeout", "remove_on_complete", "remove_on_fail", "deadline")
+    __slots__ = ("priority", "delay", "attempts", "backoff", "job_id", "timeout", "remove_on_complete", "remove_on_fail", "deadline", "group_key", "supersede_waiting")
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     DELAY_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
@@ -93,6 +95,8 @@ class JobOptions(_message.Message):
     REMOVE_ON_COMPLETE_FIELD_NUMBER: _ClassVar[int]
     REMOVE_ON_FAIL_FIELD_NUMBER: _ClassVar[int]
     DEADLINE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_KEY_FIELD_NUMBER: _ClassVar[int]
+    SUPERSEDE_WAITING_FIELD_NUMBER: _ClassVar[int]
     priority: JobPriority
     delay: _duration_pb2.Duration
     attempts: int
@@ -102,7 +106,9 @@ class JobOptions(_message.Message):
     remove_on_complete: Retention
     remove_on_fail: Retention
     deadline: _timestamp_pb2.Timestamp
-    def __init__(self, priority: _Optional[_Union[JobPriority, str]] = ..., delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempts: _Optional[int] = ..., backoff: _Optional[_Union[Backoff, _Mapping]] = ..., job_id: _Optional[str] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., remove_on_complete: _Optional[_Union[Retention, _Mapping]] = ..., remove_on_fail: _Optional[_Union[Retention, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    group_key: str
+    supersede_waiting: bool
+    def __init__(self, priority: _Optional[_Union[JobPriority, str]] = ..., delay: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., attempts: _Optional[int] = ..., backoff: _Optional[_Union[Backoff, _Mapping]] = ..., job_id: _Optional[str] = ..., timeout: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., remove_on_complete: _Optional[_Union[Retention, _Mapping]] = ..., remove_on_fail: _Optional[_Union[Retention, _Mapping]] = ..., deadline: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., group_key: _Optional[str] = ..., supersede_waiting: _Optional[bool] = ...) -> None: ...
 
 class TraceContext(_message.Message):
     __slots__ = ("traceparent", "tracestate")
