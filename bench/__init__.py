@@ -3,6 +3,7 @@
     python -m bench --redis redis://127.0.0.1:6379/0 [--n 20000] [--concurrency 100]
                     [--latency-jobs 200] [--rounds 3] [--skip-bullmq] [--skip-redis-benchmark]
                     [--grpc] [--profile]
+    python -m bench trading [--quick] ...   trading_svc over gRPC (see bench/trading.py)
 
 It copies the structure of `../shared/bench/bullmq/bullmq_bench.js` (one
 process: bulk enqueue with no worker, drain with one worker, then single adds

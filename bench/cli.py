@@ -142,7 +142,14 @@ def _git(*args: str) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    opts = parse(argv)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["trading"]:  # `python -m bench trading ...`: trading_svc over gRPC
+        # before grpc loads: its INFO lines (a GOAWAY per closed connection...) would bury the bench's
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+        from bench.trading import main as trading_main  # noqa: PLC0415 (grpc only there)
+
+        return trading_main(args[1:])
+    opts = parse(args)
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -19,6 +19,7 @@ from queue_system import metrics
 RSS_EVERY_S: Final = 0.05  # as BullMQ's bench: setInterval(..., 50)
 MIB: Final = 1024 * 1024
 _PAGE: Final = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_TICKS: Final = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def rss_bytes() -> int:
@@ -57,6 +58,16 @@ class RssSampler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process `pid` has used so far (Linux /proc; else 0.0)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            after_name = f.read().rsplit(b")", 1)[1].split()
+        return (int(after_name[11]) + int(after_name[12])) / _TICKS
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 async def redis_cpu_s(client: aioredis.Redis) -> float:
