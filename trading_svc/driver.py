@@ -30,7 +30,7 @@ SWEEP_EVERY_S: Final = 2.0
 # How long a stop waits for the loops: past the longest blocking read (streams.BLOCK_MS).
 STOP_PATIENCE_S: Final = 10.0
 # The events that can end what a strategy awaits.
-ENDINGS: Final = frozenset({"job_completed", "job_failed"})
+ENDINGS: Final = frozenset({"job_completed", "job_failed", "job_superseded"})
 # The states a strategy leaves by itself; ERROR and PREPARING only pass by, unless a crash held them.
 AT_WORK: Final = (fsm.ANALYZING, fsm.PREPARING, fsm.EXECUTING, fsm.MONITORING, fsm.STOPPING, fsm.ERROR)
 

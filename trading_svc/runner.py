@@ -74,6 +74,10 @@ PROGRESS: Final = {
     fsm.MONITORING: 75.0,
     fsm.COMPLETED: 100.0,
 }
+# States a strategy only passes through (the runner moves it on at once), and how long one may
+# stay in them before it is taken to have been left there by a crash and is moved on by advance().
+PASSING: Final = (fsm.PREPARING, fsm.ERROR)
+PASSING_S: Final = 5.0
 # Strategies one emergency stop stops at once.
 STOP_AT_ONCE: Final = 32
 # Kept long enough that a repeated add of the same job id finds it (and adds nothing).
@@ -91,8 +95,17 @@ def _job_id(s: spb.Strategy, kind: str, n: int = 0) -> str:
     return f"{s.strategy_id}-v{s.version}-{kind}{n or ''}"
 
 
-def _options(job_id: str, delay_ms: int = 0) -> env.JobOptions:
-    opts = env.JobOptions(job_id=job_id, attempts=3, remove_on_complete=KEEP, remove_on_fail=KEEP)
+def _options(s: spb.Strategy, job_id: str, delay_ms: int = 0) -> env.JobOptions:
+    """A strategy's jobs: one at a time per queue (the group is the strategy), and each newer
+    one replaces any of the strategy's still waiting there (a newer signal supersedes)."""
+    opts = env.JobOptions(
+        job_id=job_id,
+        attempts=3,
+        remove_on_complete=KEEP,
+        remove_on_fail=KEEP,
+        group_key=s.strategy_id,
+        supersede_waiting=True,
+    )
     opts.backoff.type = env.BACKOFF_TYPE_EXPONENTIAL
     opts.backoff.delay.FromMilliseconds(500)
     if delay_ms:
@@ -127,7 +140,9 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             parameters=_params(s, portfolioValue=limit, confidence=0.99, horizonDays=1, dryRun=dry),
         )
         risk.scope.portfolio_id = s.strategy_id
-        jobs = [JobRequest(RISK_ANALYSIS, env.JobPayload(risk_analysis=risk), _options(_job_id(s, "risk")))]
+        jobs = [
+            JobRequest(RISK_ANALYSIS, env.JobPayload(risk_analysis=risk), _options(s, _job_id(s, "risk")))
+        ]
         if s.strategy_name == "arbitrage":
             params = plain(s.parameters)
             arb = tj.ArbitrageDetectionJob(
@@ -137,7 +152,9 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             )
             jobs.append(
                 JobRequest(
-                    ARBITRAGE_DETECTION, env.JobPayload(arbitrage_detection=arb), _options(_job_id(s, "arb"))
+                    ARBITRAGE_DETECTION,
+                    env.JobPayload(arbitrage_detection=arb),
+                    _options(s, _job_id(s, "arb")),
                 )
             )
         return jobs
@@ -156,7 +173,7 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             run.risk_limits.max_loss.number_value = 1
         return [
             JobRequest(
-                STRATEGY_EXECUTION, env.JobPayload(strategy_execution=run), _options(_job_id(s, "exec"))
+                STRATEGY_EXECUTION, env.JobPayload(strategy_execution=run), _options(s, _job_id(s, "exec"))
             )
         ]
     if state == fsm.MONITORING:
@@ -177,7 +194,7 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
         job_id = _job_id(s, "watch", checks_done + 1)
         return [
             JobRequest(
-                POSITION_MONITORING, env.JobPayload(position_monitoring=watch), _options(job_id, delay)
+                POSITION_MONITORING, env.JobPayload(position_monitoring=watch), _options(s, job_id, delay)
             )
         ]
     if state == fsm.STOPPING and plain(s.metadata).get("exiting"):
@@ -192,7 +209,7 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             JobRequest(
                 POSITION_MONITORING,
                 env.JobPayload(position_monitoring=exit_now),
-                _options(_job_id(s, "exit")),
+                _options(s, _job_id(s, "exit")),
             )
         ]
     return []
@@ -402,8 +419,8 @@ class StrategyRunner:
                 continue
             if info.state == env.JOB_STATE_COMPLETED:
                 done.append(info)
-            elif info.state == env.JOB_STATE_FAILED:
-                failed.append(info)
+            elif info.state in (env.JOB_STATE_FAILED, env.JOB_STATE_SUPERSEDED):
+                failed.append(info)  # replaced by a job the strategy does not await: it ended unrun
             else:
                 waiting += 1
         return Outcome(done, failed, missing, waiting)
@@ -415,6 +432,8 @@ class StrategyRunner:
         if state == fsm.STOPPING:
             await self._stopping(stored)
             return
+        if state in PASSING and _age_s(stored.strategy) < PASSING_S:
+            return  # the move that put it there is moving it on: only a crash leaves it there
         if state == fsm.ERROR:  # failed, and the move back to IDLE did not happen (a crash between)
             await self.move(
                 strategy_id, fsm.RESET, f"back to IDLE after: {stored.strategy.error}", expect=[state]
@@ -570,6 +589,11 @@ def _record_exit(watched: tr.PositionMonitoringResult) -> Callable[[spb.Strategy
             s.metadata.update({"ordersPlaced": int(meta.get("ordersPlaced", 0)) + 1, "positionAmount": "0"})
 
     return record
+
+
+def _age_s(s: spb.Strategy) -> float:
+    """Seconds since the strategy last changed."""
+    return time.time() - s.updated_at.ToMicroseconds() / 1e6
 
 
 def _checks(stored: Stored) -> int:

@@ -131,6 +131,10 @@ async def test_stopping_cancels_what_has_not_started_and_completes(mesh: Mesh) -
     got = await mesh.stub.GetStrategy(pb.GetStrategyRequest(strategy_id=sid))
     assert list(got.queue_status.related_queues) == ["risk-analysis"]
     assert got.queue_status.total_related_jobs == 1
+    queue, _, job_id = (await mesh.runner.get(sid)).awaiting[0].partition("/")
+    options = (await mesh.runner.manager.get_job(queue, job_id)).job.options
+    # one job of the strategy at a time per queue, and a newer one replaces a waiting one
+    assert options.group_key == sid and options.supersede_waiting
     stopped = await mesh.stub.StopStrategy(pb.StopStrategyRequest(strategy_id=sid, reason="enough"))
     assert state_name(stopped.strategy.state) == "COMPLETED"
     assert await mesh.path(sid) == ["IDLE", "ANALYZING", "STOPPING", "COMPLETED"]
