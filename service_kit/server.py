@@ -29,6 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from prometheus_client import disable_created_metrics, start_http_server
 
+from queue_system import failpoints
 from queue_system.settings import ConfigError
 from service_kit.health import RedisHealth
 from service_kit.rich_errors import ErrorInterceptor
@@ -257,6 +258,7 @@ def run_service(module: str, build: Build) -> None:
     spec = SERVICE_BY_MODULE[module]
     try:
         settings = load()
+        failpoints.configured()
     except ConfigError as exc:
         print(f"{spec.name}: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

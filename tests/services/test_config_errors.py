@@ -41,3 +41,8 @@ def test_other_variables_are_named_too() -> None:
     line = _one_line_error("worker_trading", WORKER_TRADING_CONCURRENCY="lots")
     assert "WORKER_TRADING_CONCURRENCY" in line
     assert "LOG_LEVEL" in _one_line_error("dlq_svc", LOG_LEVEL="chatty")
+
+
+def test_a_bad_failpoint_is_named_at_start_up() -> None:
+    line = _one_line_error("worker_trading", JOBMESH_FAILPOINTS="strategy-execution.after-order=soon")
+    assert "JOBMESH_FAILPOINTS" in line and "name=seconds" in line

@@ -20,6 +20,7 @@ from typing import Final
 from jobmesh.jobs.v1 import trading_jobs_pb2 as tj
 from jobmesh.jobs.v1 import trading_results_pb2 as tr
 from queue_system.context import JobContext
+from queue_system.failpoints import failpoint
 from worker_trading.exchange import Exchange, Fence, Order, OrderRefusedError
 from worker_trading.indicators import DEFAULT_OVERBOUGHT, DEFAULT_PERIOD, rsi
 from worker_trading.order_book import EXACT, QUOTIENT, Side, exchange_spec, symbol_spec
@@ -106,6 +107,7 @@ async def momentum(
     if breach:
         result.refused = f"a buy of {plain(amount)} {job.symbol} at {price} refused: {breach}"
         return
+    await failpoint("strategy-execution.before-order")
     try:
         order = await exchange.create_order(
             job.exchange,
@@ -119,6 +121,7 @@ async def momentum(
     except OrderRefusedError as exc:
         result.refused = str(exc)
         return
+    await failpoint("strategy-execution.after-order")
     await _report(job, exchange, result, order, account)
 
 
