@@ -177,13 +177,14 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             )
         ]
     if state == fsm.MONITORING:
+        exchange, symbol, leg = _open_leg(s)
         watch = tj.PositionMonitoringJob(
             position_id=s.strategy_id,
-            exchange=s.exchange,
-            symbol=s.symbol,
+            exchange=exchange,
+            symbol=symbol,
             monitoring_type=tj.MONITORING_TYPE_TRAILING_STOP,
             parameters=_params(
-                s, dryRun=dry, check=checks_done + 1, exitNow=checks_done + 1 >= monitor_checks(s)
+                s, dryRun=dry, check=checks_done + 1, exitNow=checks_done + 1 >= monitor_checks(s), **leg
             ),
         )
         stoploss = _stoploss(s)
@@ -198,12 +199,13 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             )
         ]
     if state == fsm.STOPPING and plain(s.metadata).get("exiting"):
+        exchange, symbol, leg = _open_leg(s)
         exit_now = tj.PositionMonitoringJob(
             position_id=s.strategy_id,
-            exchange=s.exchange,
-            symbol=s.symbol,
+            exchange=exchange,
+            symbol=symbol,
             monitoring_type=tj.MONITORING_TYPE_RISK_CHECK,
-            parameters=_params(s, exitNow=True),
+            parameters=_params(s, exitNow=True, **leg),
         )
         return [
             JobRequest(
@@ -213,6 +215,23 @@ def jobs_for(s: spb.Strategy, checks_done: int = 0) -> list[JobRequest]:
             )
         ]
     return []
+
+
+def _open_leg(s: spb.Strategy) -> tuple[str, str, dict[str, Any]]:
+    """Where the strategy's position is (venue, symbol) and, for an arbitrage, how much of it.
+
+    An arbitrage's two legs hedge each other: what it holds on the buy venue beyond the
+    leg it left open is matched by a sale on the other, and is not its to watch or sell.
+    So its monitoring weighs and exits only the open leg (`exitAmount`), on the venue the
+    execution named, and a fully hedged one is `flat`: nothing to watch.
+    """
+    meta = plain(s.metadata)
+    exchange = str(meta.get("positionExchange") or s.exchange)
+    symbol = str(meta.get("positionSymbol") or s.symbol)
+    if s.strategy_name != "arbitrage":
+        return exchange, symbol, {}
+    amount = Decimal(str(meta.get("positionAmount") or "0"))
+    return exchange, symbol, ({"exitAmount": str(amount)} if amount > 0 else {"flat": True})
 
 
 def monitor_checks(s: spb.Strategy) -> int:
@@ -472,17 +491,20 @@ class StrategyRunner:
         if out.waiting:
             return  # a job already running when the stop came: its order may still land
         if not exiting:  # what was cancelled is missing, and what failed changes nothing now
+            ran = _execution([_result(j) for j in out.done])  # it ran before the stop: count it
+            record = _record_execution(ran) if ran is not None else None
             if may_hold_position(stored.strategy):
+
+                def exiting_now(s: spb.Strategy) -> None:
+                    if record is not None:
+                        record(s)
+                    s.metadata.update({"exiting": True})
+
                 await self.move(
-                    sid,
-                    None,
-                    "exiting the position",
-                    expect=[fsm.STOPPING],
-                    change=lambda s: s.metadata.update({"exiting": True}),
-                    renew=True,
+                    sid, None, "exiting the position", expect=[fsm.STOPPING], change=exiting_now, renew=True
                 )
             else:
-                await self.move(sid, fsm.FINISH, "stopped", expect=[fsm.STOPPING])
+                await self.move(sid, fsm.FINISH, "stopped", expect=[fsm.STOPPING], change=record)
             return
         if out.missing:  # the exit job was committed but never added (a crash between)
             await self.manager.add_jobs(jobs_for(stored.strategy))
@@ -527,26 +549,13 @@ class StrategyRunner:
             await self.move(s.strategy_id, fsm.EXECUTE, "analysis within riskLimits", expect=[fsm.PREPARING])
 
     async def _executed(self, stored: Stored, results: list[object]) -> None:
-        ran = next(
-            (r for r in results if isinstance(r, tr.StrategyExecutionResult)), tr.StrategyExecutionResult()
-        )
-
-        def record(s: spb.Strategy) -> None:
-            meta = plain(s.metadata)
-            orders = int(meta.get("ordersPlaced", 0)) + ran.orders_placed
-            profit = Decimal(str(meta.get("totalProfit", "0"))) + Decimal(ran.profit or "0")
-            s.metadata.update({"ordersPlaced": orders, "totalProfit": str(profit), "signal": ran.signal})
-            if ran.refused:
-                s.metadata.update({"refused": ran.refused})
-            if ran.position_amount:
-                s.metadata.update({"positionAmount": ran.position_amount, "entryPrice": ran.entry_price})
-
+        ran = _execution(results) or tr.StrategyExecutionResult()
         await self.move(
             stored.strategy.strategy_id,
             fsm.MONITOR,
             f"executed: {ran.signal or 'done'}",
             expect=[fsm.EXECUTING],
-            change=record,
+            change=_record_execution(ran),
         )
 
     async def _monitored(self, stored: Stored, results: list[object]) -> None:
@@ -575,6 +584,33 @@ class StrategyRunner:
                 checks_done=checks,
                 renew=True,
             )
+
+
+def _execution(results: list[object]) -> tr.StrategyExecutionResult | None:
+    return next((r for r in results if isinstance(r, tr.StrategyExecutionResult)), None)
+
+
+def _record_execution(ran: tr.StrategyExecutionResult) -> Callable[[spb.Strategy], None]:
+    """Adds what an execution did (its orders, its profit, the position it left open) to the metadata."""
+
+    def record(s: spb.Strategy) -> None:
+        meta = plain(s.metadata)
+        orders = int(meta.get("ordersPlaced", 0)) + ran.orders_placed
+        profit = Decimal(str(meta.get("totalProfit", "0"))) + Decimal(ran.profit or "0")
+        s.metadata.update({"ordersPlaced": orders, "totalProfit": str(profit), "signal": ran.signal})
+        if ran.refused:
+            s.metadata.update({"refused": ran.refused})
+        if ran.position_amount:
+            s.metadata.update(
+                {
+                    "positionAmount": ran.position_amount,
+                    "entryPrice": ran.entry_price,
+                    "positionExchange": ran.position_exchange or s.exchange,
+                    "positionSymbol": ran.position_symbol or s.symbol,
+                }
+            )
+
+    return record
 
 
 def _record_exit(watched: tr.PositionMonitoringResult) -> Callable[[spb.Strategy], None]:

@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from jobmesh.trading.v1 import trading_service_pb2 as pb
+from queue_system import failpoints
 from queue_system.catalog import TRADING_EVENTS_CHANNEL
 from tests.queue_system.conftest import wait_until
 from tests.trading_svc.conftest import SEEN_WITHIN, Mesh, deploy
@@ -140,6 +141,35 @@ async def test_stopping_a_strategy_in_a_position_exits_it_first(mesh: Mesh, venu
     assert position is not None and position.contracts == 0
     meta = await metadata(mesh, sid)
     assert meta["ordersPlaced"] == 2 and meta["positionAmount"] == "0"
+    assert await usd(venue, sid) == Decimal(100_000) + Decimal(meta["totalProfit"])
+
+
+async def test_a_stop_while_the_order_goes_out_counts_it_and_exits_it(
+    mesh: Mesh, venue: PaperExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stop lands while strategy-execution runs, its order already placed: the stop waits for
+    the job, counts its order and exits the position it opened."""
+    monkeypatch.setenv("JOBMESH_FAILPOINTS", "strategy-execution.after-order=1.5")
+    failpoints.configured.cache_clear()
+    try:
+        await mesh.start_worker(venue)
+        sid = (await mesh.stub.DeployStrategy(deploy(momentum(monitorChecks=100)))).strategy.strategy_id
+
+        async def bought() -> bool:
+            held = await venue.position(sid, VENUE, PAIR)
+            return held is not None and held.contracts > 0
+
+        await wait_until(bought, within=SEEN_WITHIN)
+        assert await mesh.state(sid) == "EXECUTING"  # the job waits at its failpoint
+        await mesh.stub.StopStrategy(pb.StopStrategyRequest(strategy_id=sid, reason="desk closes"))
+        assert await mesh.reaches(sid, "COMPLETED", "IDLE") == "COMPLETED"
+    finally:
+        failpoints.configured.cache_clear()
+    assert await mesh.path(sid) == ["IDLE", "ANALYZING", "PREPARING", "EXECUTING", "STOPPING", "COMPLETED"]
+    position = await venue.position(sid, VENUE, PAIR)
+    assert position is not None and position.contracts == 0
+    meta = await metadata(mesh, sid)
+    assert (meta["ordersPlaced"], meta["signal"], meta["positionAmount"]) == (2, "buy", "0")
     assert await usd(venue, sid) == Decimal(100_000) + Decimal(meta["totalProfit"])
 
 

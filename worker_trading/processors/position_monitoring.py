@@ -10,6 +10,11 @@ account's on the venue (position_id names the account, a strategy's id), or
 fired check on a real position closes it with an order derived from the job.
 `parameters.exitNow` closes the position whatever the check says: a time
 exit (the strategy's last check) or a stop.
+
+An arbitrage watches only the leg it left open: `parameters.exitAmount` is
+that leg's amount, the most a check weighs and an exit sells (the rest of the
+account's position on that venue is not this strategy's to close), and
+`parameters.flat` says both legs traded and nothing is open: nothing to watch.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from jobmesh.jobs.v1 import trading_results_pb2 as tr
 from queue_system.context import JobContext
 from queue_system.decimals import amount_of
 from worker_trading.exchange import Exchange, Fence
+from worker_trading.order_book import Side
 from worker_trading.processors.inputs import decimal, decimals, figures, params
 from worker_trading.processors.orders import order_message
 from worker_trading.stops import TrailingStop, stop_loss_price, take_profit_price, walk_trailing_stop
@@ -75,6 +81,10 @@ async def monitor(
     if p.get("dryRun"):
         result.figures.update({"dryRun": True, "note": "a dry run holds no position"})
         return result
+    if p.get("flat"):
+        result.triggered = True  # nothing open to watch: the exit condition holds at once
+        result.figures.update({"flat": True, "note": "both legs traded: no position is open"})
+        return result
     if "prices" in p:  # a path fed in: check it, nothing to close
         prices = decimals(p["prices"], "prices")
         entry = decimal(p["entryPrice"], "entryPrice") if "entryPrice" in p else prices[0]
@@ -89,15 +99,28 @@ async def monitor(
         return result
     path = [c.close for c in await exchange.candles(job.exchange, job.symbol, PATH)]
     path.append(await exchange.last_price(job.exchange, job.symbol))
-    fired, price, level, more = _check(job, position.entryPrice, path, position.contracts)
+    contracts = position.contracts
+    if "exitAmount" in p:
+        contracts = min(contracts, decimal(p["exitAmount"], "exitAmount"))
+    fired, price, level, more = _check(job, position.entryPrice, path, contracts)
     result.price, result.level = str(price), str(level or "")
     exit_now = bool(p.get("exitNow"))
-    result.figures.CopyFrom(figures(**more, exit="exitNow" if exit_now and not fired else None))
+    exit_amount = contracts if "exitAmount" in p else None
+    result.figures.CopyFrom(
+        figures(**more, exit="exitNow" if exit_now and not fired else None, exitAmount=exit_amount)
+    )
     if fired or exit_now:
         fence = Fence(ctx.job_id, ctx.fencing_token)
-        order = await exchange.close_position(
-            job.position_id, job.exchange, job.symbol, client_order_id=f"{ctx.job_id}-close", fence=fence
-        )
+        close_id = f"{ctx.job_id}-close"
+        if exit_amount is None:
+            order = await exchange.close_position(
+                job.position_id, job.exchange, job.symbol, client_order_id=close_id, fence=fence
+            )
+        else:
+            order = await exchange.create_order(
+                job.exchange, job.symbol, Side.SELL, exit_amount,
+                account=job.position_id, client_order_id=close_id, fence=fence,
+            )  # fmt: skip
         result.triggered = True
         if order is not None:
             result.close_order.CopyFrom(order_message(order, job.exchange))

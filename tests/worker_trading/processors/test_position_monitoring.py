@@ -76,3 +76,34 @@ async def test_exit_now_closes_the_position_and_realizes_the_round_trip(
     assert D(result.realized_profit) == (sold - sold * fee) - (bought + bought * fee)
     position = await paper.position("strategy_w", "binance", "BTC/USD")
     assert position is not None and position.contracts == 0
+
+
+async def test_an_exit_amount_sells_only_the_open_leg(paper: PaperExchange, clock: Held) -> None:
+    """An arbitrage's open leg (0.005 of the 0.02 held): the exit sells that much and no more."""
+    await paper.create_order(
+        "binance", "BTC/USD", Side.BUY, D("0.02"),
+        account="strategy_w", client_order_id="b", fence=Fence("j", 1),
+    )  # fmt: skip
+    clock.ms += 30_000
+    sold_into = await paper.order_book("binance", "BTC/USD")
+    _, sold = walk(sold_into.bids, D("0.005"))
+
+    job = watch(tj.MONITORING_TYPE_RISK_CHECK, {}, exitNow=True, exitAmount="0.005")
+    result = await monitor(job, context("job-9"), paper)
+
+    assert result.triggered and result.close_order.client_order_id == "job-9-close"
+    assert (D(result.close_order.amount), D(result.close_order.cost)) == (D("0.005"), sold)
+    position = await paper.position("strategy_w", "binance", "BTC/USD")
+    assert position is not None and position.contracts == D("0.015")
+
+
+async def test_a_flat_arbitrage_has_nothing_to_watch_and_sells_nothing(paper: PaperExchange) -> None:
+    await paper.create_order(
+        "binance", "BTC/USD", Side.BUY, D("0.02"),
+        account="strategy_w", client_order_id="b", fence=Fence("j", 1),
+    )  # fmt: skip
+    job = watch(tj.MONITORING_TYPE_TRAILING_STOP, {"stoploss": "0.0001"}, exitNow=True, flat=True)
+    result = await monitor(job, context("job-9"), paper)
+    assert result.triggered and not result.close_order.id
+    position = await paper.position("strategy_w", "binance", "BTC/USD")
+    assert position is not None and position.contracts == D("0.02")
