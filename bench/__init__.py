@@ -25,3 +25,5 @@ BullMQ, ...); figures are medians over the rounds. It uses a queue prefix of
 its own (`bench-<pid>`), refuses a prefix that already holds keys, and deletes
 every key under it afterwards (result-backend keys `<prefix>:result:<id>` too).
 """
+
+import mesh  # noqa: F401  (first: it turns gRPC's fork handlers off before grpc loads)

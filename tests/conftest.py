@@ -18,7 +18,7 @@ import pytest
 import redis as sync_redis
 import redis.asyncio as aioredis
 
-from mesh.redis_server import RedisProcess
+from mesh.redis_server import RedisProcess  # (importing mesh first turns gRPC's fork handlers off)
 from queue_system.settings import Settings, load
 
 
