@@ -18,6 +18,7 @@ from jobmesh.trading.v1 import trading_service_pb2_grpc as pb_grpc
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from queue_system.stream_hub import StreamHub
 from queue_system.streams import Follow
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
@@ -41,10 +42,11 @@ def _page_size(size: int) -> int:
 
 
 class TradingServicer(pb_grpc.TradingServiceServicer):
-    """jobmesh.trading.v1.TradingService over one StrategyRunner."""
+    """jobmesh.trading.v1.TradingService over one StrategyRunner; watches read through `hub`."""
 
-    def __init__(self, runner: StrategyRunner) -> None:
+    def __init__(self, runner: StrategyRunner, hub: StreamHub) -> None:
         self.runner = runner
+        self.hub = hub
         self.store = runner.store
         self._once = Idempotent(runner.manager.client, runner.manager.settings.queue_prefix, "TradingService")
 
@@ -122,7 +124,7 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
             return (await self.runner.get(sid)).strategy
 
         async for response in watch(
-            self.runner.manager.client,
+            self.hub,
             Follow({sid: self.store.keys.history(sid)}, parse),
             request.resume_token,
             snapshot=snapshot,
