@@ -44,7 +44,6 @@ from queue_system.errors import UnavailableError
 from queue_system.outages import TRANSIENT, Outage, end_tasks, ride_out, stop_if_cancelled
 from queue_system.stream_subscriber import QUEUE_BOUND, HubEntry, Subscriber, hub_entries, read_range
 from queue_system.streams import READ_COUNT, Entries, Follow, fell_behind, lost_after, stream_id
-from queue_system.tokens import encode_token
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +134,14 @@ class StreamHub:
                     while sub.orders[key] < stream_id(upto):
                         page = await self._read_range(sub, key, upto)
                         for entry in page:
-                            if sub.take(entry) and (item := _parse(follow, sub, entry)) is not None:
-                                yield encode_token(sub.positions), item
+                            if sub.take(entry) and (item := sub.item(entry, follow.parse)) is not None:
+                                yield sub.token(entry), item
                         if len(page) < self.read_count:
                             break
                 while await sub.queued():
                     entry = sub.queue.popleft()
-                    if sub.take(entry) and (item := _parse(follow, sub, entry)) is not None:
-                        yield encode_token(sub.positions), item
+                    if sub.take(entry) and (item := sub.item(entry, follow.parse)) is not None:
+                        yield sub.token(entry), item
                 if sub.failure is not None:
                     raise sub.failure
         finally:
@@ -280,6 +279,3 @@ class StreamHub:
                 lost.add(key)
         return lost
 
-
-def _parse(follow: Follow[T], sub: Subscriber, entry: HubEntry) -> T | None:
-    return follow.parse(sub.names[entry.key], entry.raw_id, entry.fields)

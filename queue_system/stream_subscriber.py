@@ -15,32 +15,41 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Mapping
-from typing import Final, NamedTuple, cast
+from collections.abc import Callable, Mapping
+from typing import Any, Final, NamedTuple, TypeVar, cast
 
 import redis.asyncio as aioredis
 
-from queue_system.streams import Entries, fell_behind, lost_after, stream_id
+from queue_system.streams import Entries, Fields, fell_behind, lost_after, stream_id
+from queue_system.tokens import encode_token
+
+T = TypeVar("T")
 
 # Entries a follower may have waiting before the hub drops it (it then reads Redis itself).
 QUEUE_BOUND: Final = 2000
 
 
 class HubEntry(NamedTuple):
-    """One stream entry as the hub read it, decoded once for every follower."""
+    """One stream entry as the hub read it, decoded once for every follower.
+
+    `memo` holds what followers derive from it alike, so that ten followers of
+    one stream do it once: the item a parse function makes of it, and the resume
+    token of a follower of that one stream.
+    """
 
     key: str
     id: str
     order: tuple[int, int]  # the id as numbers, to compare
     raw_id: bytes
     fields: dict[bytes, bytes]
+    memo: dict[object, Any]
 
 
 def hub_entries(key: str, batch: Entries) -> list[HubEntry]:
     out = []
     for raw_id, fields in batch:
         entry_id = raw_id.decode()
-        out.append(HubEntry(key, entry_id, stream_id(entry_id), raw_id, fields))
+        out.append(HubEntry(key, entry_id, stream_id(entry_id), raw_id, fields, {}))
     return out
 
 
@@ -88,6 +97,24 @@ class Subscriber:
         self.orders[entry.key] = entry.order
         self.positions[self.names[entry.key]] = entry.id
         return True
+
+    def item(self, entry: HubEntry, parse: Callable[[str, bytes, Fields], T | None]) -> T | None:
+        """What `parse` makes of `entry` (once per entry for every follower with this parse function)."""
+        key = (parse, self.names[entry.key])
+        if key not in entry.memo:
+            entry.memo[key] = parse(key[1], entry.raw_id, entry.fields)
+        item: T | None = entry.memo[key]
+        return item
+
+    def token(self, entry: HubEntry) -> str:
+        """The resume token right after `entry`, which it has just taken."""
+        if len(self.positions) != 1:
+            return encode_token(self.positions)
+        name = self.names[entry.key]  # one stream: the same token for every follower of it
+        token: str | None = entry.memo.get(name)
+        if token is None:
+            token = entry.memo[name] = encode_token(self.positions)
+        return token
 
     async def queued(self) -> bool:
         """Wait for queued entries: True when there are, False when the hub no longer queues for it."""

@@ -49,7 +49,9 @@ class Follow(Generic[T]):
 
     `parse(name, entry_id, fields)` returns the item to hand on, or None to
     pass over the entry (a filter). An entry it cannot read should be logged
-    and passed over: one bad entry must never end a watch.
+    and passed over: one bad entry must never end a watch. It must depend on
+    nothing else, and its items must not be changed: a stream hub parses an
+    entry once for every follower with the same parse function.
     """
 
     streams: Mapping[str, str]  # name -> Redis stream key

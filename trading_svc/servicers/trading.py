@@ -41,6 +41,11 @@ def _page_size(size: int) -> int:
     return size or DEFAULT_PAGE
 
 
+def _transition(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> spb.StrategyTransition:
+    """A history entry's transition: one function for every watch, so the hub parses an entry once."""
+    return spb.StrategyTransition.FromString(fields[b"transition"])
+
+
 class TradingServicer(pb_grpc.TradingServiceServicer):
     """jobmesh.trading.v1.TradingService over one StrategyRunner; watches read through `hub`."""
 
@@ -117,15 +122,12 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
         sid = request.strategy_id
         await self.runner.get(sid)
 
-        def parse(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> spb.StrategyTransition:
-            return spb.StrategyTransition.FromString(fields[b"transition"])
-
         async def snapshot() -> spb.Strategy:
             return (await self.runner.get(sid)).strategy
 
         async for response in watch(
             self.hub,
-            Follow({sid: self.store.keys.history(sid)}, parse),
+            Follow({sid: self.store.keys.history(sid)}, _transition),
             request.resume_token,
             snapshot=snapshot,
             first=lambda token, s: pb.WatchStrategyResponse(resume_token=token, snapshot=s),
