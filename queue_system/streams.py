@@ -1,10 +1,12 @@
 """Following Redis streams from a resume token: every entry after it, in order, none twice.
 
-The one reader behind every watch (queue events today; strategy transitions
-and dead-letter alerts next). A `Follow` names its streams, reads them from
-the positions a resume token holds (or from their current ends), and yields
-each entry with the token that resumes right after it. Entries a `parse`
-callable turns down (a filter) still move the token on.
+What every watch follows (queue events, strategy transitions; dead-letter
+alerts next). A `Follow` names its streams, reads them from the positions a
+resume token holds (or from their current ends), and yields each entry with
+the token that resumes right after it. Entries a `parse` callable turns down
+(a filter) still move the token on. `entries` reads Redis itself, for a lone
+reader (trading_svc's driver); watches go through the process's one
+`stream_hub.StreamHub`, which hands entries on with the same guarantees.
 
 Slow readers: entries are read a batch at a time and handed on one by one,
 so a reader that takes its time reads Redis at its own pace and holds no
