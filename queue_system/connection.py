@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Final
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -45,8 +46,9 @@ def connect(url: str, *, max_connections: int = MAX_CONNECTIONS) -> aioredis.Red
     return aioredis.Redis.from_pool(pool)
 
 
-def dedicated(client: aioredis.Redis) -> aioredis.Redis:
-    """A client of one connection of its own to `client`'s Redis, drawn from no shared pool.
+
+def dedicated(client: aioredis.Redis) -> AbstractConnection:
+    """A connection of its own to `client`'s Redis, drawn from no pool (it connects when first used).
 
     For a loop that holds its connection in a blocking read for good (the stream hub):
     from the shared pool it would take a connection every other caller may be waiting
@@ -55,7 +57,5 @@ def dedicated(client: aioredis.Redis) -> aioredis.Redis:
     """
     pool = client.connection_pool
     kwargs = {k: v for k, v in pool.connection_kwargs.items() if k not in ("retry", "retry_on_error")}
-    own = aioredis.ConnectionPool(
-        connection_class=pool.connection_class, max_connections=1, retry=Retry(NoBackoff(), 0), **kwargs
-    )
-    return aioredis.Redis(connection_pool=own)
+    connection: AbstractConnection = pool.connection_class(retry=Retry(NoBackoff(), 0), **kwargs)
+    return connection

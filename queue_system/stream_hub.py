@@ -4,9 +4,9 @@ Why: a watch that reads Redis itself holds a pooled connection in its own
 blocking XREAD, so a hundred watches take every connection of the pool and
 the rest of the service waits; a thousand watches of ten strategies read each
 change ten times. A `StreamHub` runs one reader task on a connection of its
-own (`connection.dedicated`) that blocks on XREAD over the union of the
-streams its followers follow and queues each batch for every follower of that
-stream (`stream_subscriber`).
+own (`stream_link`) that blocks on XREAD over the union of the streams its
+followers follow and queues each batch for every follower of that stream
+(`stream_subscriber`).
 
 - Joining and leaving: `entries()` joins at the follower's positions. A stream
   the hub does not read yet is read from there; a follower behind the hub reads
@@ -35,13 +35,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from typing import Any, Final, TypeVar, cast
+from typing import Final, TypeVar
 
 import redis.asyncio as aioredis
 
-from queue_system.connection import dedicated
 from queue_system.errors import UnavailableError
 from queue_system.outages import TRANSIENT, Outage, end_tasks, ride_out, stop_if_cancelled
+from queue_system.stream_link import StreamLink, bulk
 from queue_system.stream_subscriber import QUEUE_BOUND, HubEntry, Subscriber, hub_entries, read_range
 from queue_system.streams import READ_COUNT, Entries, Follow, fell_behind, lost_after, stream_id
 
@@ -58,14 +58,17 @@ STOP_PATIENCE_S: Final = 5.0
 
 
 class _Followed:
-    """A stream the reader reads: the id it read last, and who follows it."""
+    """A stream the reader reads: the id it read last (also RESP-encoded), and who follows it."""
 
-    __slots__ = ("order", "position", "subscribers")
+    __slots__ = ("key_part", "order", "position", "position_part", "subscribers")
 
-    def __init__(self, position: str) -> None:
-        self.position = position
-        self.order = stream_id(position)
+    def __init__(self, key: str, position: str) -> None:
+        self.key_part = bulk(key)
         self.subscribers: set[Subscriber] = set()
+        self.move(position, stream_id(position))
+
+    def move(self, position: str, order: tuple[int, int]) -> None:
+        self.position, self.order, self.position_part = position, order, bulk(position)
 
 
 Asked = dict[str, tuple[_Followed, str]]
@@ -86,7 +89,7 @@ class StreamHub:
         self.block_ms = block_ms
         self.queue_bound = queue_bound
         self.read_count = read_count
-        self._conn: aioredis.Redis | None = None
+        self._link: StreamLink | None = None
         self._conn_id: int | None = None
         self._followed: dict[str, _Followed] = {}
         self._added = 0  # bumped whenever a stream is newly followed
@@ -111,7 +114,7 @@ class StreamHub:
         if self._stopping.is_set():
             raise UnavailableError("this service is stopping; watch again")
         if self._reader is None:
-            self._conn = dedicated(self.client)
+            self._link = StreamLink(self.client)
             self._reader = asyncio.get_running_loop().create_task(self._read_loop(), name="stream-hub")
 
     async def close(self) -> None:
@@ -121,8 +124,8 @@ class StreamHub:
         self._fail_all(UnavailableError("this service is stopping; watch again"))
         tasks = [t for t in (self._reader, self._waker) if t is not None]
         await end_tasks(tasks, STOP_PATIENCE_S, log)
-        if self._conn is not None:
-            await self._conn.aclose()
+        if self._link is not None:
+            await self._link.close()
 
     async def entries(self, follow: Follow[T], positions: dict[str, str]) -> AsyncIterator[tuple[str, T]]:
         """As streams.entries: every entry after `positions`, forever, (resume token after it, item)."""
@@ -164,7 +167,7 @@ class StreamHub:
         for key in sub.names:
             followed = self._followed.get(key)
             if followed is None:
-                followed = self._followed[key] = _Followed(sub.position(key))
+                followed = self._followed[key] = _Followed(key, sub.position(key))
                 self._added += 1
                 self._wake_reader()
             elif followed.order > sub.orders[key]:
@@ -207,8 +210,8 @@ class StreamHub:
             await asyncio.sleep(WAKE_PAUSE_S)
 
     async def _read_loop(self) -> None:
-        assert self._conn is not None
-        conn = self._conn
+        assert self._link is not None
+        link = self._link
         outage = Outage("stream hub", log, self._stopping)
         while not self._stopping.is_set():
             stop_if_cancelled()
@@ -217,21 +220,23 @@ class StreamHub:
                 await self._changed.wait()
                 continue
             asked: Asked = {key: (f, f.position) for key, f in self._followed.items()}
+            followed = list(self._followed.values())
             try:
                 if self._conn_id is None:
-                    self._conn_id = int(await conn.client_id())
+                    self._conn_id = await link.client_id()
                 self._reading = self._added
                 try:
-                    got = await conn.xread(
-                        cast(Any, {key: position for key, (_, position) in asked.items()}),
+                    got = await link.xread(
+                        [f.key_part for f in followed],
+                        [f.position_part for f in followed],
                         count=self.read_count,
-                        block=self.block_ms,
+                        block_ms=self.block_ms,
                     )
                 finally:
                     self._reading = None
                 stop_if_cancelled()
                 if got:
-                    await self._deliver(asked, cast(list[tuple[bytes, Entries]], got))
+                    await self._deliver(asked, got)
                 outage.over()
             except TRANSIENT as exc:
                 stop_if_cancelled()
@@ -258,7 +263,7 @@ class StreamHub:
                     self._detach(sub)
                     sub.fail(fell_behind(sub.names[key]))
                 continue
-            followed.position, followed.order = entries[-1].id, entries[-1].order
+            followed.move(entries[-1].id, entries[-1].order)
             for sub in list(followed.subscribers):
                 if not sub.push(entries):
                     self._detach(sub)
@@ -268,14 +273,11 @@ class StreamHub:
         """The streams whose entries after the position read from were trimmed unread."""
         if not checks:
             return set()
-        assert self._conn is not None
-        async with self._conn.pipeline(transaction=False) as pipe:
-            for key, position in checks:
-                pipe.xrange(key, position, position, count=1)
-            present = await pipe.execute()
+        assert self._link is not None
+        present = await self._link.present(checks)
         lost = set()
         for (key, position), here in zip(checks, present, strict=True):
-            if not here and await lost_after(self._conn, key, position):
+            if not here and await lost_after(self.client, key, position):
                 lost.add(key)
         return lost
 
