@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Final, TypeVar
 
 import redis.asyncio as aioredis
@@ -48,6 +48,7 @@ from queue_system.streams import READ_COUNT, Entries, Follow, fell_behind, lost_
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 # The longest the reader blocks: when a newly followed stream cannot be woken for, it waits this long.
 BLOCK_MS: Final = 250
 # How often, and how far apart, the reader's blocked read is unblocked for a stream newly followed
@@ -129,6 +130,21 @@ class StreamHub:
 
     async def entries(self, follow: Follow[T], positions: dict[str, str]) -> AsyncIterator[tuple[str, T]]:
         """As streams.entries: every entry after `positions`, forever, (resume token after it, item)."""
+        async for sub, entry, item in self._follow(follow, positions):
+            yield sub.token(entry), item
+
+    async def messages(
+        self, follow: Follow[T], positions: dict[str, str], then: Callable[[str, T], R]
+    ) -> AsyncIterator[R]:
+        """`then(token, item)` for each of `entries`. A follower of one stream shares it with every
+        follower of that stream with the same `parse` and `then` (made once per entry: ten watches
+        of a strategy send one response message), so it must not be changed."""
+        async for sub, entry, item in self._follow(follow, positions):
+            yield sub.message(entry, item, then, follow.parse)
+
+    async def _follow(
+        self, follow: Follow[T], positions: dict[str, str]
+    ) -> AsyncIterator[tuple[Subscriber, HubEntry, T]]:
         await self.start()
         sub = Subscriber({key: name for name, key in follow.streams.items()}, positions, self.queue_bound)
         try:
@@ -138,13 +154,13 @@ class StreamHub:
                         page = await self._read_range(sub, key, upto)
                         for entry in page:
                             if sub.take(entry) and (item := sub.item(entry, follow.parse)) is not None:
-                                yield sub.token(entry), item
+                                yield sub, entry, item
                         if len(page) < self.read_count:
                             break
                 while await sub.queued():
                     entry = sub.queue.popleft()
                     if sub.take(entry) and (item := sub.item(entry, follow.parse)) is not None:
-                        yield sub.token(entry), item
+                        yield sub, entry, item
                 if sub.failure is not None:
                     raise sub.failure
         finally:

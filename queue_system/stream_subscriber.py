@@ -24,6 +24,7 @@ from queue_system.streams import Entries, Fields, fell_behind, lost_after, strea
 from queue_system.tokens import encode_token
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 # Entries a follower may have waiting before the hub drops it (it then reads Redis itself).
 QUEUE_BOUND: Final = 2000
@@ -115,6 +116,23 @@ class Subscriber:
         if token is None:
             token = entry.memo[name] = encode_token(self.positions)
         return token
+
+    def message(
+        self,
+        entry: HubEntry,
+        item: T,
+        then: Callable[[str, T], R],
+        parse: Callable[[str, bytes, Fields], T | None],
+    ) -> R:
+        """`then(token, item)` for `entry`: once per entry for every follower of that one stream
+        with the same `then` and `parse` (the token and the item are the same for all of them)."""
+        if len(self.positions) != 1:
+            return then(encode_token(self.positions), item)
+        key = (then, parse, self.names[entry.key])
+        if key not in entry.memo:
+            entry.memo[key] = then(self.token(entry), item)
+        message: R = entry.memo[key]
+        return message
 
     async def queued(self) -> bool:
         """Wait for queued entries: True when there are, False when the hub no longer queues for it."""

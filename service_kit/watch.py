@@ -42,8 +42,9 @@ async def watch(
     first: Callable[[str, S], R],
     then: Callable[[str, T], R],
 ) -> AsyncIterator[R]:
-    """The response stream: `first(token, snapshot)`, then `then(token, item)` for every item."""
+    """The response stream: `first(token, snapshot)`, then `then(token, item)` for every item
+    (shared by watches of the same stream with the same `then`: it must not change what it makes)."""
     positions = await streams.start(hub.client, follow, resume_token)
     yield first(streams.token_of(positions), await snapshot())
-    async for token, item in hub.entries(follow, positions):
-        yield then(token, item)
+    async for message in hub.messages(follow, positions, then):
+        yield message

@@ -210,3 +210,24 @@ async def test_a_redis_restart_mid_stream_is_a_pause_not_a_gap(
     finally:
         await hub.close()
         await client.aclose()
+
+
+def _message(token: str, item: str) -> tuple[str, str]:
+    return token, item
+
+
+async def test_followers_of_one_stream_share_each_message_made_once(
+    redis_client: aioredis.Redis, queue_prefix: str, hub: StreamHub
+) -> None:
+    one, two = _follow(queue_prefix), _follow(queue_prefix, "a", "b")
+    readers = [
+        hub.messages(follow, await streams.start(redis_client, follow, ""), _message)
+        for follow in (one, one, two)
+    ]
+    taking = [asyncio.create_task(anext(r)) for r in readers]
+    await _until(lambda: hub.subscribers == 3)
+    await redis_client.xadd(f"{queue_prefix}:a", {"n": 1})
+    first, second, both = await asyncio.gather(*taking)
+    assert first is second  # made once for the two followers of `a` alone
+    assert first[1] == both[1] == "a:1"
+    assert streams.resume_positions(both[0], ["a", "b"]).keys() == {"a", "b"}  # its own token

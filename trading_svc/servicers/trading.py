@@ -46,6 +46,11 @@ def _transition(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> sp
     return spb.StrategyTransition.FromString(fields[b"transition"])
 
 
+def _transition_response(token: str, t: spb.StrategyTransition) -> pb.WatchStrategyResponse:
+    """One function for every watch: the hub makes each change's message once for all its watchers."""
+    return pb.WatchStrategyResponse(resume_token=token, transition=t)
+
+
 class TradingServicer(pb_grpc.TradingServiceServicer):
     """jobmesh.trading.v1.TradingService over one StrategyRunner; watches read through `hub`."""
 
@@ -131,7 +136,7 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
             request.resume_token,
             snapshot=snapshot,
             first=lambda token, s: pb.WatchStrategyResponse(resume_token=token, snapshot=s),
-            then=lambda token, t: pb.WatchStrategyResponse(resume_token=token, transition=t),
+            then=_transition_response,
         ):
             yield response
 
