@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Final
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
+from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -43,3 +44,18 @@ def connect(url: str, *, max_connections: int = MAX_CONNECTIONS) -> aioredis.Red
         health_check_interval=15,
     )
     return aioredis.Redis.from_pool(pool)
+
+
+
+def dedicated(client: aioredis.Redis) -> AbstractConnection:
+    """A connection of its own to `client`'s Redis, drawn from no pool (it connects when first used).
+
+    For a loop that holds its connection in a blocking read for good (the stream hub):
+    from the shared pool it would take a connection every other caller may be waiting
+    for. Its commands are not tried again by redis-py: the loop rides out an outage
+    itself (outages.Outage), knowing what it was reading.
+    """
+    pool = client.connection_pool
+    kwargs = {k: v for k, v in pool.connection_kwargs.items() if k not in ("retry", "retry_on_error")}
+    connection: AbstractConnection = pool.connection_class(retry=Retry(NoBackoff(), 0), **kwargs)
+    return connection

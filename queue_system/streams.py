@@ -1,10 +1,12 @@
 """Following Redis streams from a resume token: every entry after it, in order, none twice.
 
-The one reader behind every watch (queue events today; strategy transitions
-and dead-letter alerts next). A `Follow` names its streams, reads them from
-the positions a resume token holds (or from their current ends), and yields
-each entry with the token that resumes right after it. Entries a `parse`
-callable turns down (a filter) still move the token on.
+What every watch follows (queue events, strategy transitions; dead-letter
+alerts next). A `Follow` names its streams, reads them from the positions a
+resume token holds (or from their current ends), and yields each entry with
+the token that resumes right after it. Entries a `parse` callable turns down
+(a filter) still move the token on. `entries` reads Redis itself, for a lone
+reader (trading_svc's driver); watches go through the process's one
+`stream_hub.StreamHub`, which hands entries on with the same guarantees.
 
 Slow readers: entries are read a batch at a time and handed on one by one,
 so a reader that takes its time reads Redis at its own pace and holds no
@@ -38,7 +40,7 @@ Fields = Mapping[bytes, bytes]
 Entries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
-def _stream_id(raw: str) -> tuple[int, int]:
+def stream_id(raw: str) -> tuple[int, int]:
     ms, _, seq = raw.partition("-")
     return int(ms), int(seq or 0)
 
@@ -49,7 +51,9 @@ class Follow(Generic[T]):
 
     `parse(name, entry_id, fields)` returns the item to hand on, or None to
     pass over the entry (a filter). An entry it cannot read should be logged
-    and passed over: one bad entry must never end a watch.
+    and passed over: one bad entry must never end a watch. It must depend on
+    nothing else, and its items must not be changed: a stream hub parses an
+    entry once for every follower with the same parse function.
     """
 
     streams: Mapping[str, str]  # name -> Redis stream key
@@ -63,7 +67,7 @@ def resume_positions(token: str, names: list[str], field: str = "resume_token") 
         raise InvalidArgumentError([FieldViolation(field, "is not a token this service issued")])
     try:
         for value in raw.values():
-            _stream_id(str(value))
+            stream_id(str(value))
     except ValueError:
         raise InvalidArgumentError([FieldViolation(field, "is not a token this service issued")]) from None
     return {n: str(raw[n]) for n in names if n in raw}
@@ -74,26 +78,36 @@ async def _last_id(client: aioredis.Redis, stream: str) -> str:
     return last[0][0].decode() if last else "0-0"
 
 
-async def _lost_after(client: aioredis.Redis, stream: str, position: str) -> bool:
+async def lost_after(client: aioredis.Redis, stream: str, position: str) -> bool:
     """Whether entries after `position` were trimmed before they could be read.
 
     Trimming takes entries from the head of a stream: while the entry at
-    `position` is there, everything after it is too. When it is gone and the
-    stream now starts after it, entries after it may have gone with it, and
-    the reader is told so (trimming is by whole nodes of ~100 entries, so a
-    position trimmed with nothing after it is rare). From "0-0" (an empty
-    stream when the reader began), entries were lost when more were ever
-    added than the stream holds.
+    `position` is there, everything after it is too (one XRANGE, the usual
+    answer). When it is gone and the stream now starts after it, entries
+    after it may have gone with it, and the reader is told so (trimming is by
+    whole nodes of ~100 entries, so a position trimmed with nothing after it
+    is rare). From "0-0" (an empty stream when the reader began), entries were
+    lost when more were ever added than the stream holds.
     """
+    if position != "0-0" and await client.xrange(stream, position, position):
+        return False
     if not await client.exists(stream):
         return False
     info = await client.xinfo_stream(stream)
     if position == "0-0":
         return int(info["entries-added"]) > int(info["length"])
-    if await client.xrange(stream, position, position):
-        return False
     first = info.get("first-entry")
-    return first is not None and _stream_id(first[0].decode()) > _stream_id(position)
+    return first is not None and stream_id(first[0].decode()) > stream_id(position)
+
+
+def fell_behind(name: str) -> FailedPreconditionError:
+    """What a reader gets whose unread entries of `name` were trimmed away."""
+    return FailedPreconditionError(
+        f"this watch fell more than the kept events behind {name}; events were dropped, "
+        "watch again without a resume token",
+        "WATCH_FELL_BEHIND",
+        name,
+    )
 
 
 async def start(client: aioredis.Redis, follow: Follow[Any], token: str) -> dict[str, str]:
@@ -103,7 +117,7 @@ async def start(client: aioredis.Redis, follow: Follow[Any], token: str) -> dict
     positions = {}
     for name, stream in follow.streams.items():
         if name in given:
-            if await _lost_after(client, stream, given[name]):
+            if await lost_after(client, stream, given[name]):
                 raise FailedPreconditionError(
                     f"resume token for {name} is older than the events still kept; watch again without it",
                     "RESUME_TOKEN_EXPIRED",
@@ -130,13 +144,8 @@ async def entries(
         for key_bytes, batch in got or []:
             key = key_bytes.decode()
             name = by_key[key]
-            if await _lost_after(client, key, asked[key]):
-                raise FailedPreconditionError(
-                    f"this watch fell more than the kept events behind {name}; events were dropped, "
-                    "watch again without a resume token",
-                    "WATCH_FELL_BEHIND",
-                    name,
-                )
+            if await lost_after(client, key, asked[key]):
+                raise fell_behind(name)
             for entry_id, fields in batch:
                 positions[name] = entry_id.decode()
                 item = follow.parse(name, entry_id, fields)

@@ -1,8 +1,8 @@
 """One resumable watch for every Watch* RPC: a snapshot first, then every change, resumable.
 
-WatchQueueEvents uses it today; WatchStrategy and WatchAlerts will. The
-servicer says what its snapshot is and how to wrap a snapshot and an item in
-its response message; the helper does the rest, the same way for all:
+WatchQueueEvents and WatchStrategy use it; WatchAlerts will. The servicer
+says what its snapshot is and how to wrap a snapshot and an item in its
+response message; the helper does the rest, the same way for all:
 
 - the stream positions are fixed *before* the snapshot is taken, so nothing
   that happens while it is built is missed (it may show in both);
@@ -13,7 +13,10 @@ its response message; the helper does the rest, the same way for all:
   stream; the server holds one batch). A client so slow, or away so long,
   that events it has not seen were trimmed gets FAILED_PRECONDITION (reason
   WATCH_FELL_BEHIND, or RESUME_TOKEN_EXPIRED for an old token) and starts a
-  fresh watch: it is never silently given a gap.
+  fresh watch: it is never silently given a gap;
+- every watch of the process reads Redis through the service's one
+  `StreamHub` (owned by its app, started and closed with the server), so a
+  thousand watches hold one Redis connection, not a thousand.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
 
-import redis.asyncio as aioredis
-
 from queue_system import streams
+from queue_system.stream_hub import StreamHub
 from queue_system.streams import Follow
 
 S = TypeVar("S")  # the snapshot
@@ -32,7 +34,7 @@ R = TypeVar("R")  # the RPC's response message
 
 
 async def watch(
-    client: aioredis.Redis,
+    hub: StreamHub,
     follow: Follow[T],
     resume_token: str,
     *,
@@ -40,8 +42,9 @@ async def watch(
     first: Callable[[str, S], R],
     then: Callable[[str, T], R],
 ) -> AsyncIterator[R]:
-    """The response stream: `first(token, snapshot)`, then `then(token, item)` for every item."""
-    positions = await streams.start(client, follow, resume_token)
+    """The response stream: `first(token, snapshot)`, then `then(token, item)` for every item
+    (shared by watches of the same stream with the same `then`: it must not change what it makes)."""
+    positions = await streams.start(hub.client, follow, resume_token)
     yield first(streams.token_of(positions), await snapshot())
-    async for token, item in streams.entries(client, follow, positions):
-        yield then(token, item)
+    async for message in hub.messages(follow, positions, then):
+        yield message

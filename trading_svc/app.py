@@ -10,6 +10,7 @@ from redis.exceptions import RedisError
 from jobmesh.queue.v1 import queue_service_pb2, queue_service_pb2_grpc
 from jobmesh.trading.v1 import trading_service_pb2, trading_service_pb2_grpc
 from queue_system.manager import QueueManager
+from queue_system.stream_hub import StreamHub
 from service_kit.server import ServedService, ServiceContext, run_service, served
 from trading_svc.driver import StrategyDriver
 from trading_svc.runner import StrategyRunner
@@ -34,18 +35,22 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
     context.run_in_background(manager.track_queue_depth)
     context.run_in_background(StrategyDriver(runner).run)
     context.on_shutdown(manager.close)
+    # One reader of Redis streams for every watch of the process (closed before the client it uses).
+    hub = StreamHub(manager.client)
+    context.on_startup(hub.start)
+    context.on_shutdown(hub.close)
     return [
         served(
             trading_service_pb2,
             "TradingService",
             trading_service_pb2_grpc.add_TradingServiceServicer_to_server,
-            TradingServicer(runner),
+            TradingServicer(runner, hub),
         ),
         served(
             queue_service_pb2,
             "QueueService",
             queue_service_pb2_grpc.add_QueueServiceServicer_to_server,
-            QueueServicer(manager),
+            QueueServicer(manager, hub),
         ),
     ]
 

@@ -34,6 +34,7 @@ from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system.manager import QueueManager
 from queue_system.settings import Settings
+from queue_system.stream_hub import StreamHub
 from queue_system.validation import job_rules, rules
 from service_kit import bounds
 from tests.service_kit.wire import (
@@ -292,9 +293,10 @@ async def servers(make_settings: Callable[..., Settings], redis_client: object) 
 
     manager = QueueManager(make_settings(), service="trading-svc")
     await manager.initialize()
+    hub = StreamHub(manager.client)
     kit_server, kit_port = await serve_with_kit(unimplemented_servicers())
     queue_server, queue_port = await serve_with_kit(
-        [lambda server: pb_grpc.add_QueueServiceServicer_to_server(QueueServicer(manager), server)]
+        [lambda server: pb_grpc.add_QueueServiceServicer_to_server(QueueServicer(manager, hub), server)]
     )
     kit = grpc.aio.insecure_channel(f"127.0.0.1:{kit_port}")
     queue = grpc.aio.insecure_channel(f"127.0.0.1:{queue_port}")
@@ -305,6 +307,7 @@ async def servers(make_settings: Callable[..., Settings], redis_client: object) 
         await queue.close()
         await kit_server.stop(0)
         await queue_server.stop(0)
+        await hub.close()
         await manager.close(1)
 
 

@@ -20,6 +20,7 @@ from queue_system.catalog import TRADING_QUEUES
 from queue_system.manager import QueueManager
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings, queue_env_stem
+from queue_system.stream_hub import StreamHub
 from service_kit.rich_errors import ErrorInterceptor
 from tests.queue_system.conftest import _await_chain, wait_until
 from trading_svc.driver import StrategyDriver
@@ -92,8 +93,9 @@ async def mesh(make_settings: Callable[..., Settings], redis_client: aioredis.Re
     manager = QueueManager(settings, service="trading-svc", queues=TRADING_QUEUES)
     await manager.initialize()
     runner = StrategyRunner(StrategyStore(manager.client, settings.queue_prefix), manager)
+    hub = StreamHub(manager.client)
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    pb_grpc.add_TradingServiceServicer_to_server(TradingServicer(runner), server)
+    pb_grpc.add_TradingServiceServicer_to_server(TradingServicer(runner, hub), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
@@ -108,6 +110,7 @@ async def mesh(make_settings: Callable[..., Settings], redis_client: aioredis.Re
         await m.stop_driving()
         await channel.close()
         await server.stop(0)
+        await hub.close()
         await manager.close(1)
 
 

@@ -25,6 +25,7 @@ from queue_system.manager import QueueManager
 from queue_system.options import duration_ms
 from queue_system.producer import Added
 from queue_system.reads import MAX_PAGE
+from queue_system.stream_hub import StreamHub
 from service_kit.idempotency import Idempotent, job_id_for
 from service_kit.watch import watch
 
@@ -76,10 +77,11 @@ def _answer(added: Added) -> pb.EnqueueJobResponse:
 
 
 class QueueServicer(pb_grpc.QueueServiceServicer):
-    """jobmesh.queue.v1.QueueService over one QueueManager."""
+    """jobmesh.queue.v1.QueueService over one QueueManager; watches read through `hub`."""
 
-    def __init__(self, manager: QueueManager) -> None:
+    def __init__(self, manager: QueueManager, hub: StreamHub) -> None:
         self.manager = manager
+        self.hub = hub
         self._once = Idempotent(manager.client, manager.settings.queue_prefix, "QueueService")
 
     async def EnqueueJob(self, request: pb.EnqueueJobRequest, context: Ctx) -> pb.EnqueueJobResponse:
@@ -219,7 +221,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
             return pb.QueueStatsSnapshot(stats=[await self.manager.get_queue_stats(q.name) for q in queues])
 
         async for response in watch(
-            self.manager.client,
+            self.hub,
             queue_events(queues, frozenset(request.events)),
             request.resume_token,
             snapshot=snapshot,

@@ -18,6 +18,7 @@ from jobmesh.trading.v1 import trading_service_pb2_grpc as pb_grpc
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from queue_system.stream_hub import StreamHub
 from queue_system.streams import Follow
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
@@ -40,11 +41,22 @@ def _page_size(size: int) -> int:
     return size or DEFAULT_PAGE
 
 
-class TradingServicer(pb_grpc.TradingServiceServicer):
-    """jobmesh.trading.v1.TradingService over one StrategyRunner."""
+def _transition(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> spb.StrategyTransition:
+    """A history entry's transition: one function for every watch, so the hub parses an entry once."""
+    return spb.StrategyTransition.FromString(fields[b"transition"])
 
-    def __init__(self, runner: StrategyRunner) -> None:
+
+def _transition_response(token: str, t: spb.StrategyTransition) -> pb.WatchStrategyResponse:
+    """One function for every watch: the hub makes each change's message once for all its watchers."""
+    return pb.WatchStrategyResponse(resume_token=token, transition=t)
+
+
+class TradingServicer(pb_grpc.TradingServiceServicer):
+    """jobmesh.trading.v1.TradingService over one StrategyRunner; watches read through `hub`."""
+
+    def __init__(self, runner: StrategyRunner, hub: StreamHub) -> None:
         self.runner = runner
+        self.hub = hub
         self.store = runner.store
         self._once = Idempotent(runner.manager.client, runner.manager.settings.queue_prefix, "TradingService")
 
@@ -115,19 +127,16 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
         sid = request.strategy_id
         await self.runner.get(sid)
 
-        def parse(name: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> spb.StrategyTransition:
-            return spb.StrategyTransition.FromString(fields[b"transition"])
-
         async def snapshot() -> spb.Strategy:
             return (await self.runner.get(sid)).strategy
 
         async for response in watch(
-            self.runner.manager.client,
-            Follow({sid: self.store.keys.history(sid)}, parse),
+            self.hub,
+            Follow({sid: self.store.keys.history(sid)}, _transition),
             request.resume_token,
             snapshot=snapshot,
             first=lambda token, s: pb.WatchStrategyResponse(resume_token=token, snapshot=s),
-            then=lambda token, t: pb.WatchStrategyResponse(resume_token=token, transition=t),
+            then=_transition_response,
         ):
             yield response
 

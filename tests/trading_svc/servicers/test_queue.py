@@ -22,6 +22,7 @@ from jobmesh.queue.v1 import queue_service_pb2 as pb
 from jobmesh.queue.v1 import queue_service_pb2_grpc as pb_grpc
 from queue_system.manager import QueueManager
 from queue_system.settings import Settings
+from queue_system.stream_hub import StreamHub
 from queue_system.tasks import task_spec
 from service_kit.rich_errors import ErrorInterceptor
 from tests.queue_system.conftest import wait_until
@@ -42,8 +43,9 @@ async def service(
 ) -> AsyncIterator[tuple[pb_grpc.QueueServiceStub, QueueManager]]:
     manager = QueueManager(make_settings(), service="trading-svc")
     await manager.initialize()
+    hub = StreamHub(manager.client)
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    pb_grpc.add_QueueServiceServicer_to_server(QueueServicer(manager), server)
+    pb_grpc.add_QueueServiceServicer_to_server(QueueServicer(manager, hub), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
@@ -52,6 +54,7 @@ async def service(
     finally:
         await channel.close()
         await server.stop(0)
+        await hub.close()
         await manager.close(1)
 
 
