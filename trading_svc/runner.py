@@ -341,15 +341,20 @@ class StrategyRunner:
         renew: bool = False,
         keep_awaiting: bool = False,
         replaced: list[str] | None = None,
+        seen: int | None = None,
     ) -> Stored:
         """Fire `trigger` (None: stay, but change the record; `renew` asks for the state's jobs
         again), if the strategy is in one of `expect` (when given; otherwise the move is not for
         it any more and nothing happens). Retried on a lost race; the new state's jobs are
         enqueued after the commit and awaited (with what was awaited before, if
-        `keep_awaiting`). `replaced` receives what the strategy awaited before the move that won."""
+        `keep_awaiting`). `replaced` receives what the strategy awaited before the move that won.
+        `seen` is the version a decision was taken on: a strategy changed since (another pass of
+        the sweep or an event took the same decision first) is not moved again."""
         for _ in range(MOVE_TRIES):
             before = await self.get(strategy_id)
             if expect is not None and before.state not in expect:
+                return before
+            if seen is not None and before.version != seen:
                 return before
             dest = (
                 before.state
@@ -501,7 +506,13 @@ class StrategyRunner:
                     s.metadata.update({"exiting": True})
 
                 await self.move(
-                    sid, None, "exiting the position", expect=[fsm.STOPPING], change=exiting_now, renew=True
+                    sid,
+                    None,
+                    "exiting the position",
+                    expect=[fsm.STOPPING],
+                    change=exiting_now,
+                    renew=True,
+                    seen=stored.strategy.version,
                 )
             else:
                 await self.move(sid, fsm.FINISH, "stopped", expect=[fsm.STOPPING], change=record)
@@ -583,6 +594,7 @@ class StrategyRunner:
                 change=record,
                 checks_done=checks,
                 renew=True,
+                seen=stored.strategy.version,
             )
 
 

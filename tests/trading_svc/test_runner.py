@@ -173,6 +173,32 @@ async def test_a_stop_while_the_order_goes_out_counts_it_and_exits_it(
     assert await usd(venue, sid) == Decimal(100_000) + Decimal(meta["totalProfit"])
 
 
+async def test_a_stop_seen_by_many_passes_at_once_exits_the_position_once(
+    mesh: Mesh, venue: PaperExchange
+) -> None:
+    """The sweep and the queue events may advance one strategy at the same moment: each pass
+    that saw it STOPPING decides to exit, and only the first decision is carried out."""
+    await mesh.start_worker(venue)
+    slow = momentum(monitorChecks=100, monitorEverySeconds=3600)
+    sid = (await mesh.stub.DeployStrategy(deploy(slow))).strategy.strategy_id
+    await mesh.reaches(sid, "MONITORING")
+    stopped = mesh.runner.stop(sid, "desk closes")
+    await asyncio.gather(stopped, *(mesh.runner.advance(sid) for _ in range(8)))
+
+    async def completed() -> bool:
+        await asyncio.gather(*(mesh.runner.advance(sid) for _ in range(8)))
+        return await mesh.state(sid) == "COMPLETED"
+
+    await wait_until(completed, within=SEEN_WITHIN)
+    history = (await mesh.stub.GetStrategyHistory(pb.GetStrategyHistoryRequest(strategy_id=sid))).transitions
+    assert [fsm.state_name(t.to_state) for t in history][-2:] == ["STOPPING", "COMPLETED"]
+    meta = await metadata(mesh, sid)
+    assert (meta["ordersPlaced"], meta["positionAmount"]) == (2, "0")  # the buy, one exit
+    position = await venue.position(sid, VENUE, PAIR)
+    assert position is not None and position.contracts == 0
+    assert await usd(venue, sid) == Decimal(100_000) + Decimal(meta["totalProfit"])
+
+
 async def test_a_var_beyond_max_loss_is_an_error_before_any_order(mesh: Mesh, venue: PaperExchange) -> None:
     await mesh.start_worker(venue)
     tight = {**momentum(), "riskLimits": {"maxPositionSize": 1000, "maxLoss": "0.01"}}
