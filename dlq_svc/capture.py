@@ -101,24 +101,23 @@ class Capture:
 
     async def store_records(self, records: Sequence[DeadLetterRecord]) -> int:
         """Store every record (once), then acknowledge them all; how many were new."""
-        new = 0
-        for record in records:
-            retries = 0
-            if record.failed is not None:
-                retries = await self.store.retries_of(record.queue, record.failed.job_id)
-            d = dead_letter(record, retries=retries, settings=self.settings, received_ms=now_ms())
-            if await self.store.capture(d):
-                new += 1
+        jobs = [(r.queue, r.failed.job_id if r.failed is not None else r.job_id) for r in records]
+        retries = await self.store.retries_of_many(jobs)
+        received = now_ms()
+        letters = [
+            dead_letter(r, retries=n, settings=self.settings, received_ms=received)
+            for r, n in zip(records, retries, strict=True)
+        ]
+        stored = await self.store.capture_many(letters)
+        for d, new in zip(letters, stored, strict=True):
+            if new:
                 log.info(
-                    "dead letter %s (job %s): %s, %s, %s",
-                    d.dead_letter_id,
-                    d.failed_job.job_id,
-                    cpb.ErrorCategory.Name(d.category),
-                    cpb.RiskLevel.Name(d.risk),
+                    "dead letter %s (job %s): %s, %s, %s", d.dead_letter_id, d.failed_job.job_id,
+                    cpb.ErrorCategory.Name(d.category), cpb.RiskLevel.Name(d.risk),
                     cpb.RecoveryStrategy.Name(d.recovery),
-                )
+                )  # fmt: skip
         await self.reader.ack(records)
-        return new
+        return sum(stored)
 
     async def step(self, block_ms: int = 1000) -> int:
         """Read one batch (waiting up to `block_ms` for one) and store it; how many were new."""

@@ -93,8 +93,7 @@ class DeadLetterStore:
         self._trim = client.register_script(_script("trim"))
         self._page = client.register_script(_script("page"))
 
-    async def capture(self, d: dpb.DeadLetter) -> bool:
-        """Store a new dead letter (its status and retry_at as decided); False when it was stored before."""
+    def _capture_call(self, d: dpb.DeadLetter) -> tuple[list[str], list[Any]]:
         k, fj = self.keys, d.failed_job
         category, risk, status = category_name(d.category), risk_name(d.risk), status_name(d.status)
         keys = [
@@ -110,26 +109,35 @@ class DeadLetterStore:
         ]
         retry_at = d.retry_at.ToMilliseconds() if d.HasField("retry_at") else 0
         args: list[Any] = [
-            d.dead_letter_id,
-            d.SerializeToString(),
-            fj.queue,
-            category,
-            risk,
-            status,
-            d.strategy_id,
-            d.received_at.ToMilliseconds(),
-            retry_at,
-            job_ref(d),
-            F.RECORD,
-            F.QUEUE,
-            F.CATEGORY,
-            F.RISK,
-            F.STATUS,
-            F.STRATEGY,
-            F.RECEIVED_AT,
-            F.JOB,
-        ]
+            d.dead_letter_id, d.SerializeToString(), fj.queue, category, risk, status, d.strategy_id,
+            d.received_at.ToMilliseconds(), retry_at, job_ref(d),
+            F.RECORD, F.QUEUE, F.CATEGORY, F.RISK, F.STATUS, F.STRATEGY, F.RECEIVED_AT, F.JOB,
+        ]  # fmt: skip
+        return keys, args
+
+    async def capture(self, d: dpb.DeadLetter) -> bool:
+        """Store a new dead letter (its status and retry_at as decided); False when it was stored before."""
+        keys, args = self._capture_call(d)
         return bool(await self._capture(keys=keys, args=args))
+
+    async def capture_many(self, letters: Sequence[dpb.DeadLetter]) -> list[bool]:
+        """`capture` for each, in one round trip (each still stored once, whatever the others do)."""
+        if not letters:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for d in letters:
+                keys, args = self._capture_call(d)
+                await self._capture(keys=keys, args=args, client=pipe)
+            return [bool(r) for r in await pipe.execute()]
+
+    async def retries_of_many(self, jobs: Sequence[tuple[str, str]]) -> list[int]:
+        """Times dlq-svc put each (queue, job id) back on its queue so far, in one call."""
+        if not jobs:
+            return []
+        got = cast(
+            list[bytes | None], await self.client.hmget(self.keys.retries, [f"{q}/{j}" for q, j in jobs])
+        )
+        return [int(g or 0) for g in got]
 
     async def get(self, dead_letter_id: str) -> dpb.DeadLetter | None:
         raw = cast(bytes | None, await self.client.hget(self.keys.record(dead_letter_id), F.RECORD))
@@ -172,10 +180,6 @@ class DeadLetterStore:
             after.dead_letter_id,
         ]
         return int(await self._decide(keys=keys, args=args))
-
-    async def retries_of(self, queue: str, job_id: str) -> int:
-        """Times dlq-svc put this job back on its queue so far."""
-        return int(cast(bytes | None, await self.client.hget(self.keys.retries, f"{queue}/{job_id}")) or 0)
 
     async def due(self, at_ms: int, count: int) -> list[str]:
         """Ids of scheduled retries due at `at_ms`, the earliest first."""
