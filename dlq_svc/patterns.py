@@ -16,6 +16,10 @@ observation carries its time), so the windows are tested with made-up times.
 A finding is raised again only after its subject's cooldown (here per
 process; `alerts.AlertLog` holds it across processes), so 50 identical
 failures raise one recurring_error, not 50.
+
+The windows live in the process: with several dlq-svc replicas each counts
+the share of the events its consumer group hands it, so thresholds hold per
+replica (one replica, the default, sees every failure).
 """
 
 from __future__ import annotations

@@ -76,12 +76,10 @@ def plan(
     """The recovery of a dead letter of `category` and `risk` whose job dlq-svc retried `retries` times."""
     rule = rule_for(category, risk)
     names = f"{cpb.ErrorCategory.Name(category)} at {cpb.RiskLevel.Name(risk)}"
+    if not can_run:  # nothing to run again, and a record that does not decode is a bug to look at
+        return Plan(C.RECOVERY_STRATEGY_MANUAL_REVIEW, 0, f"automatic: {names}; its envelope does not decode")
     if rule.strategy != C.RECOVERY_STRATEGY_RETRY_DELAYED:
         return Plan(rule.strategy, 0, f"automatic: {names}")
-    if not can_run:
-        return Plan(
-            C.RECOVERY_STRATEGY_MANUAL_REVIEW, 0, f"automatic: {names}, but its envelope does not decode"
-        )
     if retries >= max_retries:
         return Plan(
             C.RECOVERY_STRATEGY_MANUAL_REVIEW,

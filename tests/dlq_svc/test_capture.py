@@ -10,9 +10,10 @@ from dlq_svc.capture import Capture, dead_letter
 from dlq_svc.store import Filters
 from jobmesh.dlq.v1 import classification_pb2 as cpb
 from jobmesh.dlq.v1 import dead_letter_pb2 as dpb
+from jobmesh.jobs.v1 import failure_pb2
 from queue_system.catalog import CATEGORIZATION, STRATEGY_EXECUTION, TRANSACTION_SYNC
 from queue_system.dead_letters import DeadLetterReader, DeadLetterRecord
-from queue_system.keys import DEAD_LETTER_GROUP
+from queue_system.keys import DEAD_LETTER_GROUP, EntryField
 from tests.dlq_svc.conftest import WITHIN, Dlq
 from tests.queue_system.conftest import wait_until
 
@@ -97,3 +98,17 @@ async def test_stats_count_by_queue_category_risk_status_and_strategy(dlq: Dlq) 
     assert order[STRATEGY_EXECUTION].status == dpb.DEAD_LETTER_STATUS_PENDING
     mine, _ = await dlq.store.page(Filters(strategy_id="strategy_1_abc"), 10)
     assert mine == [order[STRATEGY_EXECUTION].dead_letter_id]
+
+
+async def test_a_record_that_does_not_decode_is_kept_for_a_person(
+    dlq: Dlq, redis_client: aioredis.Redis
+) -> None:
+    stream = dlq.manager.queue(CATEGORIZATION).keys.dead_letters
+    await redis_client.xadd(
+        stream, {EntryField.DEAD_JOB_ID: "job-x", EntryField.DEAD_RECORD: b"\xff\xfe not protobuf"}
+    )
+    [d] = await dlq.captured(1)
+    assert d.failed_job.job_id == "job-x" and d.failed_job.queue == CATEGORIZATION
+    assert d.failed_job.reason == failure_pb2.DEAD_LETTER_REASON_UNDECODABLE
+    assert "does not decode" in d.failed_job.detail
+    assert d.status == dpb.DEAD_LETTER_STATUS_PENDING and d.recovery == cpb.RECOVERY_STRATEGY_MANUAL_REVIEW

@@ -12,19 +12,23 @@ from typing import Any
 import grpc
 import pytest
 import redis.asyncio as aioredis
+from google.protobuf import struct_pb2
 
 from jobmesh.dlq.v1 import classification_pb2 as cpb
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as pb
 from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as pb_grpc
 from jobmesh.jobs.v1 import envelope_pb2 as env
-from jobmesh.jobs.v1 import probe_pb2
+from jobmesh.jobs.v1 import failure_pb2, probe_pb2
+from jobmesh.jobs.v1 import financial_jobs_pb2 as fin
+from jobmesh.queue.v1 import queue_service_pb2 as qpb
+from jobmesh.queue.v1 import queue_service_pb2_grpc as qgrpc
 from queue_system import catalog
 from queue_system.catalog import ALL_QUEUES
 from queue_system.manager import QueueManager
 from queue_system.settings import Settings, queue_env_stem
 from queue_system.tasks import task_spec
 from tests.queue_system.conftest import bounded, wait_until
-from tests.service_processes import SPECS, ServiceProcess, wait_for
+from tests.service_processes import SPECS, ServiceProcess, base_env, run_module, wait_for
 
 WITHIN = 90.0  # generous: two busy cores
 C = cpb
@@ -182,3 +186,42 @@ async def test_nothing_is_lost_while_dlq_svc_is_down_or_killed_mid_capture(
         assert {d.category for d in letters} == {C.ERROR_CATEGORY_NETWORK}
     finally:
         svc.close()
+
+
+async def test_a_job_sent_through_trading_svc_that_no_worker_can_run_reaches_dlq_svc(
+    mesh_services: dict[str, ServiceProcess],
+) -> None:
+    """The whole mesh: trading-svc enqueues, worker-financial dead-letters it, dlq-svc keeps it."""
+    queue = catalog.ACCOUNT_RECONCILIATION  # worker-financial registers no task for it yet
+    job = fin.AccountReconciliationJob(
+        account_id="acc_dlq",
+        reconciliation_type=fin.RECONCILIATION_TYPE_DAILY,
+        discrepancy_threshold=struct_pb2.Value(number_value=0.01),
+    )
+    async with (
+        grpc.aio.insecure_channel(mesh_services["trading_svc"].address) as trading,
+        grpc.aio.insecure_channel(mesh_services["dlq_svc"].address) as dlq,
+    ):
+        sent = await qgrpc.QueueServiceStub(trading).EnqueueJob(
+            qpb.EnqueueJobRequest(queue=queue, payload=env.JobPayload(account_reconciliation=job))
+        )
+        stub = pb_grpc.DeadLetterServiceStub(dlq)
+
+        async def kept() -> bool:
+            page = await stub.ListDeadLetters(pb.ListDeadLettersRequest(queue=queue, page_size=1000))
+            return any(d.failed_job.job_id == sent.job_id for d in page.dead_letters)
+
+        await wait_until(kept, within=WITHIN, every=0.2)
+        page = await stub.ListDeadLetters(pb.ListDeadLettersRequest(queue=queue, page_size=1000))
+    [d] = [d for d in page.dead_letters if d.failed_job.job_id == sent.job_id]
+    assert d.failed_job.reason == failure_pb2.DEAD_LETTER_REASON_UNKNOWN_TASK
+    assert d.category == C.ERROR_CATEGORY_VALIDATION
+    assert d.failed_job.job.payload.account_reconciliation.account_id == "acc_dlq"
+
+
+def test_a_bad_dlq_variable_stops_dlq_svc_with_one_line_naming_it() -> None:
+    result = run_module("dlq_svc", base_env(DLQ_RETENTION="a month"))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines() == [
+        "dlq-svc: DLQ_RETENTION: expected a duration like 500ms, 30s, 5m, 24h or 7d, got 'a month'"
+    ]

@@ -4,6 +4,7 @@ dead-letter-stats and dead-letter-review views, decisions, bad input, and WatchA
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 
 import grpc
@@ -18,7 +19,7 @@ from jobmesh.dlq.v1 import classification_pb2 as cpb
 from jobmesh.dlq.v1 import dead_letter_pb2 as dpb
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as pb
 from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as pb_grpc
-from queue_system.catalog import CATEGORIZATION, STRATEGY_EXECUTION, TRANSACTION_SYNC
+from queue_system.catalog import CATEGORIZATION, STRATEGY_EXECUTION, SYSTEM_EVENTS_CHANNEL, TRANSACTION_SYNC
 from service_kit.rich_errors import ErrorInterceptor
 from tests.dlq_svc.conftest import WITHIN, Dlq
 from tests.queue_system.conftest import wait_until
@@ -154,6 +155,8 @@ async def test_fifty_identical_failures_reach_a_watcher_as_one_recurring_error_a
         alerts=dlq.alerts,
     )
     await feed.ensure_group()
+    announced = manager.client.pubsub()
+    await announced.subscribe(SYSTEM_EVENTS_CHANNEL)
     watch = stub.WatchAlerts(pb.WatchAlertsRequest())
     snapshot = await watch.read()
     assert isinstance(snapshot, pb.WatchAlertsResponse) and snapshot.WhichOneof("kind") == "snapshot"
@@ -170,6 +173,18 @@ async def test_fifty_identical_failures_reach_a_watcher_as_one_recurring_error_a
     recurring = [a for a in raised if a.pattern == cpb.PATTERN_TYPE_RECURRING_ERROR]
     assert len(recurring) == 1 and recurring[0].queue == CATEGORIZATION
     assert recurring[0].category == cpb.ERROR_CATEGORY_NETWORK and recurring[0].suggested_action
+    # the burst itself (50 failures in seconds, against no baseline) is a spike, raised once
+    assert [a.queue for a in raised if a.pattern == cpb.PATTERN_TYPE_SPIKE] == [CATEGORIZATION]
+    # every alert is announced on system:events too, in the seed's event shape
+    events = []
+    async with asyncio.timeout(WITHIN):
+        while len(events) < len(raised):
+            message = await announced.get_message(ignore_subscribe_messages=True, timeout=1)
+            if message is not None:
+                events.append(json.loads(message["data"]))
+    await announced.aclose()
+    assert {(e["service"], e["event"]) for e in events} == {("dlq-svc", "pattern_alert")}
+    assert sorted(e["data"]["alertId"] for e in events) == sorted(a.alert_id for a in raised)
     got = []
     async with asyncio.timeout(WITHIN):
         while len(got) < len(raised):
