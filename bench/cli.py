@@ -149,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.trading import main as trading_main  # noqa: PLC0415 (grpc only there)
 
         return trading_main(args[1:])
+    if args[:1] == ["dlq"]:  # `python -m bench dlq ...`: dlq-svc capturing, classifying, alerting
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+        from bench.dlq import main as dlq_main  # noqa: PLC0415 (grpc only there)
+
+        return dlq_main(args[1:])
     opts = parse(args)
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"

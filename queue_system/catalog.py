@@ -67,6 +67,8 @@ WORKER_CONFIGS: Final[dict[str, QueueConfig]] = {
 # Events of a queue go to the seed channel of its domain.
 TRADING_EVENTS_CHANNEL: Final = "trading:events"
 FINANCIAL_EVENTS_CHANNEL: Final = "financial:events"
+# Mesh-wide events: dlq-svc's pattern alerts and retention trims.
+SYSTEM_EVENTS_CHANNEL: Final = "system:events"
 
 
 def domain_channel(queue: str) -> str:

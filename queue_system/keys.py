@@ -315,6 +315,94 @@ class StrategyKeys:
         return f"{self.base}:changes"
 
 
+# --- dlq-svc's dead letters (dlq_svc/store.py, dlq_svc/alerts.py) --------------------------------
+
+# Consumer group dlq-svc's pattern analysis reads every queue's event stream with (each
+# failure event reaches one dlq-svc process; the group remembers where it stopped).
+PATTERN_GROUP: Final = "dlq-patterns"
+# Pattern alerts kept in the alert stream (XADD MAXLEN ~): what a resumed WatchAlerts can replay.
+ALERTS_MAXLEN: Final = 10_000
+
+
+class DeadLetterField:
+    """Fields of a dead letter's hash (`DeadLetterKeys.record(id)`): its record, and the values its
+    indexes are keyed by, so the scripts can move it between indexes without decoding protobuf."""
+
+    RECORD: Final = "record"  # the jobmesh.dlq.v1.DeadLetter as it stands (binary protobuf)
+    QUEUE: Final = "queue"  # source queue
+    CATEGORY: Final = "category"  # ErrorCategory name
+    RISK: Final = "risk"  # RiskLevel name
+    STATUS: Final = "status"  # DeadLetterStatus name: what every change compares first
+    STRATEGY: Final = "strategy"  # strategy id ('' for none)
+    RECEIVED_AT: Final = "received_at"  # ms epoch it was captured: its score in every index
+    JOB: Final = "job"  # "<queue>/<job id>": its field in `DeadLetterKeys.retries`
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetterKeys:
+    """The keys of dlq-svc. One hash tag, `{dlq}`: a capture, a decision or a trim writes a dead
+    letter, its indexes and its counters in one script, in one Cluster slot."""
+
+    prefix: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{{dlq}}"
+
+    def record(self, dead_letter_id: str) -> str:
+        """Hash of one dead letter (fields in DeadLetterField). Its id is "<queue>/<entry id>" of
+        the record in the queue's dead-letter stream, so a record read twice is stored once."""
+        return f"{self.base}:dead:{dead_letter_id}"
+
+    @property
+    def all(self) -> str:
+        """ZSET dead letter id -> received ms: every dead letter kept (retention trims it oldest first)."""
+        return f"{self.base}:all"
+
+    def by(self, dimension: str, value: str) -> str:
+        """ZSET dead letter id -> received ms of those whose `dimension` (queue, category, risk,
+        status, strategy) is `value`: what ListDeadLetters and RedriveDeadLetters filter on."""
+        return f"{self.base}:by:{dimension}:{value}"
+
+    @property
+    def counts(self) -> str:
+        """Hash "<dimension>:<value>" (and "total") -> dead letters kept: GetDeadLetterStats."""
+        return f"{self.base}:counts"
+
+    @property
+    def due(self) -> str:
+        """ZSET dead letter id -> retry_at ms of every RETRY_SCHEDULED dead letter (the scheduler's list)."""
+        return f"{self.base}:due"
+
+    @property
+    def retries(self) -> str:
+        """Hash "<queue>/<job id>" -> times dlq-svc put that job back, over all its dead letters
+        (the bound of automatic retries counts it); trimmed with the job's last dead letter."""
+        return f"{self.base}:retries"
+
+    @property
+    def redrive_turn(self) -> str:
+        """String: ms epoch from which the next bulk redrive may schedule (RedriveDeadLetters keeps
+        its rate across calls)."""
+        return f"{self.base}:redrive-turn"
+
+    @property
+    def alerts(self) -> str:
+        """Capped stream (ALERTS_MAXLEN) of pattern alerts (field `alert`: PatternAlert bytes),
+        what WatchAlerts follows."""
+        return f"{self.base}:alerts"
+
+    @property
+    def active_alerts(self) -> str:
+        """ZSET PatternAlert bytes -> ms it stops being active: the alerts a new WatchAlerts gets first."""
+        return f"{self.base}:active-alerts"
+
+    def alert_raised(self, pattern: str, subject: str) -> str:
+        """String, set NX with the pattern's cooldown: one alert per pattern and subject (fingerprint
+        or queue) per cooldown, however many failures or dlq-svc processes see it."""
+        return f"{self.base}:raised:{pattern}:{subject}"
+
+
 def result_prefix(prefix: str) -> str:
     """taskiq-redis's result backend keys: `<prefix>:result:<job id>` (and `...__progress`), RESULT_TTL_S."""
     return f"{prefix}:result"

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jobmesh.dlq.v1 import classification_pb2 as jobmesh_dot_dlq_dot_v1_dot_classification__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajobmesh/dlq/v1/alert.proto\x12\x0ejobmesh.dlq.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#jobmesh/dlq/v1/classification.proto\"\xd7\x02\n\x0cPatternAlert\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12,\n\x07pattern\x18\x02 \x01(\x0e\x32\x1b.jobmesh.dlq.v1.PatternType\x12+\n\x08severity\x18\x03 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\r\n\x05queue\x18\x04 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\r\n\x05\x63ount\x18\x06 \x01(\r\x12)\n\x06window\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07message\x18\x08 \x01(\t\x12/\n\x0b\x64\x65tected_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16sample_dead_letter_ids\x18\n \x03(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ajobmesh/dlq/v1/alert.proto\x12\x0ejobmesh.dlq.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#jobmesh/dlq/v1/classification.proto\"\x9b\x03\n\x0cPatternAlert\x12\x10\n\x08\x61lert_id\x18\x01 \x01(\t\x12,\n\x07pattern\x18\x02 \x01(\x0e\x32\x1b.jobmesh.dlq.v1.PatternType\x12+\n\x08severity\x18\x03 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\r\n\x05queue\x18\x04 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x05 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\r\n\x05\x63ount\x18\x06 \x01(\r\x12)\n\x06window\x18\x07 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0f\n\x07message\x18\x08 \x01(\t\x12/\n\x0b\x64\x65tected_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16sample_dead_letter_ids\x18\n \x03(\t\x12\x18\n\x10suggested_action\x18\x0b \x01(\t\x12\x10\n\x08\x65vidence\x18\x0c \x01(\t\x12\x16\n\x0esample_job_ids\x18\r \x03(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,5 +35,5 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.dlq.v1.alert_pb2', 
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PATTERNALERT']._serialized_start=149
-  _globals['_PATTERNALERT']._serialized_end=492
+  _globals['_PATTERNALERT']._serialized_end=560
 # @@protoc_insertion_point(module_scope)

@@ -27,7 +27,7 @@ from jobmesh.dlq.v1 import classification_pb2 as jobmesh_dot_dlq_dot_v1_dot_clas
 from jobmesh.jobs.v1 import failure_pb2 as jobmesh_dot_jobs_dot_v1_dot_failure__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n jobmesh/dlq/v1/dead_letter.proto\x12\x0ejobmesh.dlq.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#jobmesh/dlq/v1/classification.proto\x1a\x1djobmesh/jobs/v1/failure.proto\"\xd4\x03\n\nDeadLetter\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\t\x12.\n\nfailed_job\x18\x02 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.FailedJob\x12/\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\'\n\x04risk\x18\x04 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x32\n\x08recovery\x18\x05 \x01(\x0e\x32 .jobmesh.dlq.v1.RecoveryStrategy\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .jobmesh.dlq.v1.DeadLetterStatus\x12,\n\x08retry_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\x08 \x01(\t\x12/\n\x0breceived_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eretried_job_id\x18\x0b \x01(\t\"\xe9\x03\n\x0f\x44\x65\x61\x64LetterStats\x12\r\n\x05total\x18\x01 \x01(\x04\x12>\n\x08\x62y_queue\x18\x02 \x03(\x0b\x32,.jobmesh.dlq.v1.DeadLetterStats.ByQueueEntry\x12\x44\n\x0b\x62y_category\x18\x03 \x03(\x0b\x32/.jobmesh.dlq.v1.DeadLetterStats.ByCategoryEntry\x12<\n\x07\x62y_risk\x18\x04 \x03(\x0b\x32+.jobmesh.dlq.v1.DeadLetterStats.ByRiskEntry\x12@\n\tby_status\x18\x05 \x03(\x0b\x32-.jobmesh.dlq.v1.DeadLetterStats.ByStatusEntry\x1a.\n\x0c\x42yQueueEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a\x31\n\x0f\x42yCategoryEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a-\n\x0b\x42yRiskEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a/\n\rByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01*\xc0\x01\n\x10\x44\x65\x61\x64LetterStatus\x12\"\n\x1e\x44\x45\x41\x44_LETTER_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45\x41\x44_LETTER_STATUS_PENDING\x10\x01\x12&\n\"DEAD_LETTER_STATUS_RETRY_SCHEDULED\x10\x02\x12\x1e\n\x1a\x44\x45\x41\x44_LETTER_STATUS_RETRIED\x10\x03\x12 \n\x1c\x44\x45\x41\x44_LETTER_STATUS_DISCARDED\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n jobmesh/dlq/v1/dead_letter.proto\x12\x0ejobmesh.dlq.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a#jobmesh/dlq/v1/classification.proto\x1a\x1djobmesh/jobs/v1/failure.proto\"\xfa\x03\n\nDeadLetter\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\t\x12.\n\nfailed_job\x18\x02 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.FailedJob\x12/\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\'\n\x04risk\x18\x04 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x32\n\x08recovery\x18\x05 \x01(\x0e\x32 .jobmesh.dlq.v1.RecoveryStrategy\x12\x30\n\x06status\x18\x06 \x01(\x0e\x32 .jobmesh.dlq.v1.DeadLetterStatus\x12,\n\x08retry_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0f\x64\x65\x63ision_reason\x18\x08 \x01(\t\x12/\n\x0breceived_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0eretried_job_id\x18\x0b \x01(\t\x12\x0f\n\x07retries\x18\x0c \x01(\r\x12\x13\n\x0bstrategy_id\x18\r \x01(\t\"\xe2\x04\n\x0f\x44\x65\x61\x64LetterStats\x12\r\n\x05total\x18\x01 \x01(\x04\x12>\n\x08\x62y_queue\x18\x02 \x03(\x0b\x32,.jobmesh.dlq.v1.DeadLetterStats.ByQueueEntry\x12\x44\n\x0b\x62y_category\x18\x03 \x03(\x0b\x32/.jobmesh.dlq.v1.DeadLetterStats.ByCategoryEntry\x12<\n\x07\x62y_risk\x18\x04 \x03(\x0b\x32+.jobmesh.dlq.v1.DeadLetterStats.ByRiskEntry\x12@\n\tby_status\x18\x05 \x03(\x0b\x32-.jobmesh.dlq.v1.DeadLetterStats.ByStatusEntry\x12\x44\n\x0b\x62y_strategy\x18\x06 \x03(\x0b\x32/.jobmesh.dlq.v1.DeadLetterStats.ByStrategyEntry\x1a.\n\x0c\x42yQueueEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a\x31\n\x0f\x42yCategoryEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a-\n\x0b\x42yRiskEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a/\n\rByStatusEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\x1a\x31\n\x0f\x42yStrategyEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"r\n\x12\x44\x65\x61\x64LettersTrimmed\x12\x0f\n\x07removed\x18\x01 \x01(\x04\x12\r\n\x05\x63\x61use\x18\x02 \x01(\t\x12.\n\nolder_than\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04kept\x18\x04 \x01(\x04*\xc0\x01\n\x10\x44\x65\x61\x64LetterStatus\x12\"\n\x1e\x44\x45\x41\x44_LETTER_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x44\x45\x41\x44_LETTER_STATUS_PENDING\x10\x01\x12&\n\"DEAD_LETTER_STATUS_RETRY_SCHEDULED\x10\x02\x12\x1e\n\x1a\x44\x45\x41\x44_LETTER_STATUS_RETRIED\x10\x03\x12 \n\x1c\x44\x45\x41\x44_LETTER_STATUS_DISCARDED\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -42,18 +42,24 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEADLETTERSTATS_BYRISKENTRY']._serialized_options = b'8\001'
   _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._loaded_options = None
   _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._serialized_options = b'8\001'
-  _globals['_DEADLETTERSTATUS']._serialized_start=1117
-  _globals['_DEADLETTERSTATUS']._serialized_end=1309
+  _globals['_DEADLETTERSTATS_BYSTRATEGYENTRY']._loaded_options = None
+  _globals['_DEADLETTERSTATS_BYSTRATEGYENTRY']._serialized_options = b'8\001'
+  _globals['_DEADLETTERSTATUS']._serialized_start=1392
+  _globals['_DEADLETTERSTATUS']._serialized_end=1584
   _globals['_DEADLETTER']._serialized_start=154
-  _globals['_DEADLETTER']._serialized_end=622
-  _globals['_DEADLETTERSTATS']._serialized_start=625
-  _globals['_DEADLETTERSTATS']._serialized_end=1114
-  _globals['_DEADLETTERSTATS_BYQUEUEENTRY']._serialized_start=921
-  _globals['_DEADLETTERSTATS_BYQUEUEENTRY']._serialized_end=967
-  _globals['_DEADLETTERSTATS_BYCATEGORYENTRY']._serialized_start=969
-  _globals['_DEADLETTERSTATS_BYCATEGORYENTRY']._serialized_end=1018
-  _globals['_DEADLETTERSTATS_BYRISKENTRY']._serialized_start=1020
-  _globals['_DEADLETTERSTATS_BYRISKENTRY']._serialized_end=1065
-  _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._serialized_start=1067
-  _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._serialized_end=1114
+  _globals['_DEADLETTER']._serialized_end=660
+  _globals['_DEADLETTERSTATS']._serialized_start=663
+  _globals['_DEADLETTERSTATS']._serialized_end=1273
+  _globals['_DEADLETTERSTATS_BYQUEUEENTRY']._serialized_start=1029
+  _globals['_DEADLETTERSTATS_BYQUEUEENTRY']._serialized_end=1075
+  _globals['_DEADLETTERSTATS_BYCATEGORYENTRY']._serialized_start=1077
+  _globals['_DEADLETTERSTATS_BYCATEGORYENTRY']._serialized_end=1126
+  _globals['_DEADLETTERSTATS_BYRISKENTRY']._serialized_start=1128
+  _globals['_DEADLETTERSTATS_BYRISKENTRY']._serialized_end=1173
+  _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._serialized_start=1175
+  _globals['_DEADLETTERSTATS_BYSTATUSENTRY']._serialized_end=1222
+  _globals['_DEADLETTERSTATS_BYSTRATEGYENTRY']._serialized_start=1224
+  _globals['_DEADLETTERSTATS_BYSTRATEGYENTRY']._serialized_end=1273
+  _globals['_DEADLETTERSTRIMMED']._serialized_start=1275
+  _globals['_DEADLETTERSTRIMMED']._serialized_end=1389
 # @@protoc_insertion_point(module_scope)

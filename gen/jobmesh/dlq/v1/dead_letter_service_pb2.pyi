@@ -23,20 +23,22 @@ class GetDeadLetterStatsResponse(_message.Message):
     def __init__(self, stats: _Optional[_Union[_dead_letter_pb2.DeadLetterStats, _Mapping]] = ...) -> None: ...
 
 class ListDeadLettersRequest(_message.Message):
-    __slots__ = ("queue", "category", "min_risk", "status", "page_size", "page_token")
+    __slots__ = ("queue", "category", "min_risk", "status", "page_size", "page_token", "strategy_id")
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     MIN_RISK_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_ID_FIELD_NUMBER: _ClassVar[int]
     queue: str
     category: _classification_pb2.ErrorCategory
     min_risk: _classification_pb2.RiskLevel
     status: _dead_letter_pb2.DeadLetterStatus
     page_size: int
     page_token: str
-    def __init__(self, queue: _Optional[str] = ..., category: _Optional[_Union[_classification_pb2.ErrorCategory, str]] = ..., min_risk: _Optional[_Union[_classification_pb2.RiskLevel, str]] = ..., status: _Optional[_Union[_dead_letter_pb2.DeadLetterStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    strategy_id: str
+    def __init__(self, queue: _Optional[str] = ..., category: _Optional[_Union[_classification_pb2.ErrorCategory, str]] = ..., min_risk: _Optional[_Union[_classification_pb2.RiskLevel, str]] = ..., status: _Optional[_Union[_dead_letter_pb2.DeadLetterStatus, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., strategy_id: _Optional[str] = ...) -> None: ...
 
 class ListDeadLettersResponse(_message.Message):
     __slots__ = ("dead_letters", "next_page_token")
@@ -91,16 +93,18 @@ class DiscardDeadLetterResponse(_message.Message):
     def __init__(self, dead_letter: _Optional[_Union[_dead_letter_pb2.DeadLetter, _Mapping]] = ...) -> None: ...
 
 class RedriveDeadLettersRequest(_message.Message):
-    __slots__ = ("request_id", "queue", "category", "limit")
+    __slots__ = ("request_id", "queue", "category", "limit", "per_second")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_FIELD_NUMBER: _ClassVar[int]
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     request_id: str
     queue: str
     category: _classification_pb2.ErrorCategory
     limit: int
-    def __init__(self, request_id: _Optional[str] = ..., queue: _Optional[str] = ..., category: _Optional[_Union[_classification_pb2.ErrorCategory, str]] = ..., limit: _Optional[int] = ...) -> None: ...
+    per_second: int
+    def __init__(self, request_id: _Optional[str] = ..., queue: _Optional[str] = ..., category: _Optional[_Union[_classification_pb2.ErrorCategory, str]] = ..., limit: _Optional[int] = ..., per_second: _Optional[int] = ...) -> None: ...
 
 class RedriveDeadLettersResponse(_message.Message):
     __slots__ = ("redriven", "dead_letter_ids")
