@@ -21,6 +21,7 @@ from jobmesh.dlq.v1 import dead_letter_service_pb2, dead_letter_service_pb2_grpc
 from queue_system.dead_letters import DeadLetterReader
 from queue_system.manager import QueueManager
 from queue_system.settings import ConfigError
+from queue_system.stream_hub import StreamHub
 from service_kit.server import ServedService, ServiceContext, run_service, served
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,16 @@ def build(context: ServiceContext, config: dlq_settings.DlqSettings) -> Sequence
     context.run_in_background(keep)
     context.run_in_background(feed.run)
     context.on_shutdown(manager.close)
+    # One reader of Redis streams for every WatchAlerts of the process (closed before the client it uses).
+    hub = StreamHub(manager.client)
+    context.on_startup(hub.start)
+    context.on_shutdown(hub.close)
     return [
         served(
             dead_letter_service_pb2,
             "DeadLetterService",
             dead_letter_service_pb2_grpc.add_DeadLetterServiceServicer_to_server,
-            DeadLetterServicer(decisions, alerts, config.redrive_per_second),
+            DeadLetterServicer(decisions, alerts, hub, config.redrive_per_second),
         ),
     ]
 

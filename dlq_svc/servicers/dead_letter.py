@@ -24,6 +24,7 @@ from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as pb_grpc
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.options import duration_ms
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from queue_system.stream_hub import StreamHub
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
 
@@ -55,8 +56,11 @@ def _raise(bad: list[FieldViolation]) -> None:
 class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
     """jobmesh.dlq.v1.DeadLetterService over the dead-letter domain of one dlq-svc."""
 
-    def __init__(self, decisions: Decisions, alerts: AlertLog, redrive_per_second: int) -> None:
+    def __init__(
+        self, decisions: Decisions, alerts: AlertLog, hub: StreamHub, redrive_per_second: int
+    ) -> None:
         self.decisions = decisions
+        self.hub = hub
         self.store = decisions.store
         self.alerts = alerts
         self.queues = decisions.manager.queues
@@ -176,7 +180,7 @@ class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
             return pb.WatchAlertsResponse(resume_token=token, alert=alert)
 
         async for response in watch(
-            self.store.client,
+            self.hub,
             self.alerts.follow(floor),
             request.resume_token,
             snapshot=snapshot,

@@ -20,6 +20,7 @@ from jobmesh.dlq.v1 import dead_letter_pb2 as dpb
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as pb
 from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as pb_grpc
 from queue_system.catalog import CATEGORIZATION, STRATEGY_EXECUTION, SYSTEM_EVENTS_CHANNEL, TRANSACTION_SYNC
+from queue_system.stream_hub import StreamHub
 from service_kit.rich_errors import ErrorInterceptor
 from tests.dlq_svc.conftest import WITHIN, Dlq
 from tests.queue_system.conftest import wait_until
@@ -30,13 +31,16 @@ S = dpb
 @pytest.fixture
 async def stub(dlq: Dlq) -> AsyncIterator[pb_grpc.DeadLetterServiceStub]:
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
-    pb_grpc.add_DeadLetterServiceServicer_to_server(DeadLetterServicer(dlq.decisions, dlq.alerts, 20), server)
+    hub = StreamHub(dlq.decisions.manager.client)
+    servicer = DeadLetterServicer(dlq.decisions, dlq.alerts, hub, 20)
+    pb_grpc.add_DeadLetterServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     yield pb_grpc.DeadLetterServiceStub(channel)
     await channel.close()
     await server.stop(0)
+    await hub.close()
 
 
 async def refused(call: object) -> tuple[grpc.StatusCode, dict[str, str]]:
