@@ -17,6 +17,7 @@ from service_kit.server import ServedService, ServiceContext, run_service
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
+from worker_financial.tasks import register_tasks
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,10 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
 
     context.on_startup(open_ledger)
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
-    # No task keeps its books in the ledger yet: the financial queues' jobs are dead-lettered
-    # as unknown tasks until their processors come.
-    return build_worker(context, WorkerRole(queues=FINANCIAL_QUEUES))
+    return build_worker(
+        context,
+        WorkerRole(queues=FINANCIAL_QUEUES, register_tasks=lambda broker: register_tasks(broker, ledger)),
+    )
 
 
 def main() -> None:
