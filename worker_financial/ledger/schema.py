@@ -4,8 +4,10 @@ The migrations ship inside the package (ledger/migrations) and run through
 Alembic's command API on the service's own connection: no alembic.ini, no
 CLI step, nothing to remember before start-up. On PostgreSQL the upgrade
 holds a transaction-scoped advisory lock, so replicas that start together
-migrate one after the other (the later ones find the schema at head); on
-SQLite the database file's write lock does the same.
+migrate one after the other (the later ones find the schema at head). On
+SQLite nothing serializes two processes migrating one new file at the same
+moment: the loser's start-up migration fails (worker_financial.app logs it)
+and its first use finds the schema at head. (Not tested yet.)
 """
 
 from __future__ import annotations
