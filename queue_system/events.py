@@ -71,10 +71,14 @@ def queue_events(queues: Sequence[RedisQueue], names: Collection[str] = ()) -> F
     return Follow({q.name: q.keys.events for q in queues}, parse)
 
 
-def event_json(service: str, name: str, data: Message) -> str:
-    """One event in the seed's shape (`jobmesh.events.v1.Event` as proto3 JSON), for the pub/sub channels."""
+def event_json(service: str, name: str, data: Message, *, with_zeros: bool = False) -> str:
+    """One event in the seed's shape (`jobmesh.events.v1.Event` as proto3 JSON), for the pub/sub channels.
+
+    `with_zeros` prints fields at their zero value too (proto3 JSON leaves them out), for events
+    whose counts a subscriber reads as such: a sync that found nothing new says `newTransactions: 0`.
+    """
     packed = AnyMsg()
     packed.Pack(data)
     event = event_pb2.Event(service=service, event=name, data=packed)
     event.timestamp.GetCurrentTime()
-    return json_format.MessageToJson(event, indent=None)
+    return json_format.MessageToJson(event, indent=None, always_print_fields_with_no_presence=with_zeros)

@@ -2,19 +2,22 @@
 
 The runtime's variables are read by `queue_system.settings`; this module adds
 the service's own (its ports, the address it binds, its log level, a worker
-service's concurrency override) and shares the runtime's rule: every variable
-is read once at start-up, and a bad value raises `ConfigError`, which
+service's concurrency override, worker-financial's ledger database) and shares
+the runtime's rule: every variable is read once at start-up, and a bad value raises `ConfigError`, which
 `run_service` turns into one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 from queue_system import settings as runtime
-from queue_system.settings import ConfigError, positive_int, reader
+from queue_system.settings import ConfigError, positive_int, reader, redact_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,14 @@ SERVICE_BY_MODULE: Final = {s.module: s for s in SERVICES}
 # Services that run jobs and accept <STEM>_CONCURRENCY (e.g. WORKER_TRADING_CONCURRENCY).
 WORKER_MODULES: Final = ("worker_financial", "worker_trading")
 LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR")
+# DATABASE_URL schemes the ledger speaks: PostgreSQL (through psycopg 3) or an SQLite file.
+POSTGRES_SCHEMES: Final = ("postgresql", "postgres", "postgresql+psycopg")
+SQLITE_SCHEMES: Final = ("sqlite", "sqlite+aiosqlite")
+
+
+def default_data_dir(xdg_data_home: str | None = None) -> Path:
+    """Where a service keeps files of its own (the SQLite ledger): $XDG_DATA_HOME/jobmesh."""
+    return Path(xdg_data_home or Path.home() / ".local" / "share") / "jobmesh"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +68,44 @@ class ServiceSettings:
     log_level: str = "INFO"
     # Per worker module: jobs at once per queue, replacing WORKER_CONFIGS' values (None: keep them).
     worker_concurrency: Mapping[str, int | None] = field(default_factory=dict)
+    # worker-financial's ledger: DATABASE_URL (PostgreSQL or SQLite), else None: an SQLite
+    # file `ledger.db` in `data_dir` (JOBMESH_DATA_DIR).
+    database_url: str | None = None
+    data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ.get("XDG_DATA_HOME")))
+
+    @property
+    def database_url_redacted(self) -> str | None:
+        """DATABASE_URL with any password replaced, safe for logs."""
+        return None if self.database_url is None else redact_url(self.database_url)
 
 
 def _port(variable: str, raw: str) -> int:
     if not raw.strip().isdigit() or not 1 <= int(raw) <= 65535:
         raise ConfigError(variable, "a TCP port from 1 to 65535", raw)
     return int(raw)
+
+
+def _database_url(raw: str) -> str:
+    """A PostgreSQL URL with a database name, or an SQLite URL with a file path."""
+    value = raw.strip()
+    parts = urlsplit(value)
+    scheme = parts.scheme.lower()
+    ok = False
+    if scheme in POSTGRES_SCHEMES:
+        try:
+            _ = parts.port
+            ok = bool(parts.path.strip("/"))
+        except ValueError:
+            ok = False
+    elif scheme in SQLITE_SCHEMES:
+        ok = value.startswith(f"{parts.scheme}:///") and len(value) > len(f"{parts.scheme}:///")
+    if not ok:
+        raise ConfigError(
+            "DATABASE_URL",
+            "postgresql://user:pass@host:5432/db (postgres://, postgresql+psycopg://) or sqlite:///path/ledger.db",
+            redact_url(value),
+        )
+    return value
 
 
 def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
@@ -83,6 +126,11 @@ def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
         if raw.upper() not in LOG_LEVELS:
             raise ConfigError("LOG_LEVEL", ", ".join(LOG_LEVELS[:-1]) + f" or {LOG_LEVELS[-1]}", raw)
         log_level = raw.upper()
+    data_dir = (
+        Path(raw).expanduser()
+        if (raw := get("JOBMESH_DATA_DIR")) is not None
+        else default_data_dir(get("XDG_DATA_HOME"))
+    )
     return ServiceSettings(
         runtime=runtime.load(env),
         bind_host=get("JOBMESH_BIND_HOST") or "[::]",
@@ -90,4 +138,6 @@ def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
         metrics_ports=metrics_ports,
         log_level=log_level,
         worker_concurrency=concurrency,
+        database_url=_database_url(raw) if (raw := get("DATABASE_URL")) is not None else None,
+        data_dir=data_dir,
     )

@@ -75,9 +75,11 @@ def free_port() -> int:
 
 
 def base_env(**extra: str) -> dict[str, str]:
-    """The test process's environment, with the repository importable, plus `extra`."""
+    """The test process's environment, with the repository importable, plus `extra`; without a
+    JOBMESH_DATA_DIR, worker-financial's SQLite ledger goes in the temporary folder, not $HOME."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "gen")])
+    env.setdefault("JOBMESH_DATA_DIR", str(Path(tempfile.gettempdir()) / "jobmesh-test-data"))
     env.update(extra)
     return env
 

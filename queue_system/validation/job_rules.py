@@ -24,6 +24,7 @@ from queue_system.validation.rules import (
     Amount,
     Amounts,
     Blob,
+    Bytes,
     Choice,
     Free,
     Nested,
@@ -47,6 +48,9 @@ MAX_JOB_ID_CHARS: Final = 256
 MAX_GROUP_KEY_CHARS: Final = 256
 # W3C trace context: a traceparent is 55 characters today; room for later versions and a tracestate.
 MAX_TRACE_CHARS: Final = 512
+# A statement file a manual transaction-sync carries in the job (larger ones go by path): a
+# month of a busy account in OFX is well under 100 KiB.
+MAX_STATEMENT_BYTES: Final = 512 * 1_024
 
 ATTEMPTS: Final = up_to(100)
 KEEP_COUNT: Final = up_to(1_000_000)
@@ -72,6 +76,11 @@ def _end_not_before_start(dates: common_pb2.DateRange, where: str) -> Violations
 def _specific_sync_needs_dates(job: financial_jobs_pb2.TransactionSyncJob, where: str) -> Violations:
     if job.sync_type == financial_jobs_pb2.SYNC_TYPE_SPECIFIC and not job.HasField("date_range"):
         yield FieldViolation(where, "required when sync_type is SYNC_TYPE_SPECIFIC")
+
+
+def _manual_sync_needs_a_statement(job: financial_jobs_pb2.TransactionSyncJob, where: str) -> Violations:
+    if job.provider == financial_jobs_pb2.SYNC_PROVIDER_MANUAL and not job.HasField("manual"):
+        yield FieldViolation(where, "required when provider is SYNC_PROVIDER_MANUAL: the statement to import")
 
 
 def _max_delay_not_below_delay(backoff: envelope_pb2.Backoff, where: str) -> Violations:
@@ -169,6 +178,32 @@ JOB_RULES: Final = RuleBook({
         Choice("sync_type", required=True),
         Nested("date_range"),
         Across("date_range", financial_jobs_pb2.TransactionSyncJob, _specific_sync_needs_dates),
+        Nested("manual"),
+        Across("manual", financial_jobs_pb2.TransactionSyncJob, _manual_sync_needs_a_statement),
+    ),
+    financial_jobs_pb2.ManualImport: (
+        Bytes("content", max_bytes=MAX_STATEMENT_BYTES),
+        Text("path"),
+        Choice("format"),
+        Nested("csv"),
+        Text("account_name"),
+        Text("currency", max_chars=3),
+    ),
+    financial_jobs_pb2.CsvColumns: tuple(
+        Text(name)
+        for name in (
+            "date",
+            "payee",
+            "amount",
+            "debit",
+            "credit",
+            "description",
+            "value_date",
+            "transaction_id",
+            "date_format",
+            "decimal_separator",
+            "delimiter",
+        )
     ),
     financial_jobs_pb2.AccountReconciliationJob: (
         *_JOB_HEADER,

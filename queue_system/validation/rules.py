@@ -193,6 +193,24 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class Bytes:
+    """A bytes field (a file a job carries): at most `max_bytes`; when required, not empty."""
+
+    field: str
+    max_bytes: int
+    required: bool = False
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        value: bytes = getattr(msg, self.field)
+        if len(value) > self.max_bytes:
+            yield FieldViolation(
+                at(path, self.field), f"is {len(value)} bytes long, at most {self.max_bytes} allowed"
+            )
+        elif self.required and not value:
+            yield FieldViolation(at(path, self.field), "required")
+
+
+@dataclass(frozen=True, slots=True)
 class Texts:
     """A repeated string: at most 10,000 entries, each non-blank; `min_count` (distinct) entries."""
 

@@ -148,11 +148,13 @@ def _fill_deep(value: Message, levels: int) -> None:
 
 
 def _job_chars(holder: Descriptor, f: FieldDescriptor) -> int:
-    """The job validator's bound on a string field of a job message."""
+    """The job validator's bound on a string or bytes field of a job message."""
     cls = message_factory.GetMessageClass(holder)
     for rule in job_rules.JOB_RULES.rules.get(cls, ()):
         if rule.field == f.name and isinstance(rule, rules.Text):
             return rule.max_chars
+        if rule.field == f.name and isinstance(rule, rules.Bytes):
+            return rule.max_bytes
     if (holder.full_name, f.name) == ("jobmesh.jobs.v1.JobOptions", "job_id"):
         return job_rules.MAX_JOB_ID_CHARS
     return rules.MAX_STRING_CHARS
@@ -225,10 +227,7 @@ def cases_of(method: MethodDescriptor) -> Iterator[Case]:
         sub = f.message_type
         if f.type in (f.TYPE_STRING, f.TYPE_BYTES):
             kind = "bytes" if f.type == f.TYPE_BYTES else "chars"
-            if job:
-                bound = _job_chars(f.containing_type, f) if kind == "chars" else rules.MAX_STRING_CHARS
-            else:
-                bound = _kit_bound(f, kind)
+            bound = _job_chars(f.containing_type, f) if job else _kit_bound(f, kind)
             yield Case(method, where, kind, bound, reach, lambda m, n: put(m, _text(f, n)), job)
         elif sub is not None and sub.full_name in FREE_FORM:
             yield Case(method, where, "serialized bytes", rules.MAX_STRUCT_BYTES, inner, _fill_sized, job)

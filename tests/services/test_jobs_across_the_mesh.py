@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from google.protobuf.struct_pb2 import Value
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fin
@@ -47,14 +48,17 @@ def test_a_job_runs_on_the_worker_and_is_counted(mesh_services: dict[str, Servic
 def test_a_job_without_a_task_here_is_dead_lettered_not_dropped(
     mesh_services: dict[str, ServiceProcess],
 ) -> None:
-    # transaction-sync: its own rate-limit budget (the probes above used categorization's)
-    queue = "transaction-sync"
+    # account-reconciliation: no task yet, and its own rate-limit budget (the probes above used
+    # categorization's)
+    queue = "account-reconciliation"
     queues = qgrpc.QueueServiceStub(mesh_services["trading_svc"].channel)
     before = queues.GetQueueStats(qpb.GetQueueStatsRequest(queue=queue)).stats.dead_lettered
-    job = fin.TransactionSyncJob(
-        account_id="acc_1", provider=fin.SYNC_PROVIDER_API, sync_type=fin.SYNC_TYPE_INCREMENTAL
+    job = fin.AccountReconciliationJob(
+        account_id="acc_1",
+        reconciliation_type=fin.RECONCILIATION_TYPE_MANUAL,
+        discrepancy_threshold=Value(number_value=1),
     )
-    queues.EnqueueJob(qpb.EnqueueJobRequest(queue=queue, payload=env.JobPayload(transaction_sync=job)))
+    queues.EnqueueJob(qpb.EnqueueJobRequest(queue=queue, payload=env.JobPayload(account_reconciliation=job)))
     eventually(
         lambda: queues.GetQueueStats(qpb.GetQueueStatsRequest(queue=queue)).stats.dead_lettered == before + 1
     )

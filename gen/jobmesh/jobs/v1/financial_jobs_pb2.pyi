@@ -26,6 +26,13 @@ class SyncType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SYNC_TYPE_INCREMENTAL: _ClassVar[SyncType]
     SYNC_TYPE_SPECIFIC: _ClassVar[SyncType]
 
+class StatementFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    STATEMENT_FORMAT_UNSPECIFIED: _ClassVar[StatementFormat]
+    STATEMENT_FORMAT_OFX: _ClassVar[StatementFormat]
+    STATEMENT_FORMAT_QFX: _ClassVar[StatementFormat]
+    STATEMENT_FORMAT_CSV: _ClassVar[StatementFormat]
+
 class ReconciliationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RECONCILIATION_TYPE_UNSPECIFIED: _ClassVar[ReconciliationType]
@@ -63,6 +70,10 @@ SYNC_TYPE_UNSPECIFIED: SyncType
 SYNC_TYPE_FULL: SyncType
 SYNC_TYPE_INCREMENTAL: SyncType
 SYNC_TYPE_SPECIFIC: SyncType
+STATEMENT_FORMAT_UNSPECIFIED: StatementFormat
+STATEMENT_FORMAT_OFX: StatementFormat
+STATEMENT_FORMAT_QFX: StatementFormat
+STATEMENT_FORMAT_CSV: StatementFormat
 RECONCILIATION_TYPE_UNSPECIFIED: ReconciliationType
 RECONCILIATION_TYPE_DAILY: ReconciliationType
 RECONCILIATION_TYPE_MONTHLY: ReconciliationType
@@ -83,20 +94,64 @@ CATEGORIZATION_METHOD_RULES: CategorizationMethod
 CATEGORIZATION_METHOD_HYBRID: CategorizationMethod
 
 class TransactionSyncJob(_message.Message):
-    __slots__ = ("id", "timestamp", "account_id", "provider", "sync_type", "date_range")
+    __slots__ = ("id", "timestamp", "account_id", "provider", "sync_type", "date_range", "manual")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     SYNC_TYPE_FIELD_NUMBER: _ClassVar[int]
     DATE_RANGE_FIELD_NUMBER: _ClassVar[int]
+    MANUAL_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     account_id: str
     provider: SyncProvider
     sync_type: SyncType
     date_range: _common_pb2.DateRange
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., provider: _Optional[_Union[SyncProvider, str]] = ..., sync_type: _Optional[_Union[SyncType, str]] = ..., date_range: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ...) -> None: ...
+    manual: ManualImport
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., provider: _Optional[_Union[SyncProvider, str]] = ..., sync_type: _Optional[_Union[SyncType, str]] = ..., date_range: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ..., manual: _Optional[_Union[ManualImport, _Mapping]] = ...) -> None: ...
+
+class ManualImport(_message.Message):
+    __slots__ = ("content", "path", "format", "csv", "account_name", "currency")
+    CONTENT_FIELD_NUMBER: _ClassVar[int]
+    PATH_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    CSV_FIELD_NUMBER: _ClassVar[int]
+    ACCOUNT_NAME_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    content: bytes
+    path: str
+    format: StatementFormat
+    csv: CsvColumns
+    account_name: str
+    currency: str
+    def __init__(self, content: _Optional[bytes] = ..., path: _Optional[str] = ..., format: _Optional[_Union[StatementFormat, str]] = ..., csv: _Optional[_Union[CsvColumns, _Mapping]] = ..., account_name: _Optional[str] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class CsvColumns(_message.Message):
+    __slots__ = ("date", "payee", "amount", "debit", "credit", "description", "value_date", "transaction_id", "date_format", "decimal_separator", "delimiter")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    PAYEE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    DEBIT_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    VALUE_DATE_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DECIMAL_SEPARATOR_FIELD_NUMBER: _ClassVar[int]
+    DELIMITER_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    payee: str
+    amount: str
+    debit: str
+    credit: str
+    description: str
+    value_date: str
+    transaction_id: str
+    date_format: str
+    decimal_separator: str
+    delimiter: str
+    def __init__(self, date: _Optional[str] = ..., payee: _Optional[str] = ..., amount: _Optional[str] = ..., debit: _Optional[str] = ..., credit: _Optional[str] = ..., description: _Optional[str] = ..., value_date: _Optional[str] = ..., transaction_id: _Optional[str] = ..., date_format: _Optional[str] = ..., decimal_separator: _Optional[str] = ..., delimiter: _Optional[str] = ...) -> None: ...
 
 class AccountReconciliationJob(_message.Message):
     __slots__ = ("id", "timestamp", "account_id", "reconciliation_type", "target_balance", "discrepancy_threshold")

@@ -1,0 +1,60 @@
+"""What a transaction-sync refuses: providers not built yet and incomplete jobs fail as input
+errors (ValueErrors: never retried) that name what is missing, and touch no ledger row."""
+
+from __future__ import annotations
+
+import pytest
+
+from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
+from tests.worker_financial.sync.statements import OFX_SGML
+from tests.worker_financial.sync.test_ofx_import import manual_sync
+from worker_financial.ledger.store import Ledger
+from worker_financial.sync.errors import ProviderNotBuiltError, SyncInputError
+from worker_financial.sync.transaction_sync import sync_transactions
+
+
+@pytest.mark.parametrize("provider", [fj.SYNC_PROVIDER_GOCARDLESS, fj.SYNC_PROVIDER_API])
+async def test_a_provider_not_built_yet_fails_saying_so(
+    ledger: Ledger, account_id: str, provider: int
+) -> None:
+    job = fj.TransactionSyncJob(account_id=account_id, provider=provider, sync_type=fj.SYNC_TYPE_INCREMENTAL)  # type: ignore[arg-type]
+    with pytest.raises(ProviderNotBuiltError, match="is not built yet"):
+        await sync_transactions(job, ledger)
+    assert await ledger.account(account_id) is None
+
+
+async def test_incomplete_jobs_name_what_they_lack(ledger: Ledger, account_id: str) -> None:
+    no_file = manual_sync(account_id, fj.ManualImport())
+    with pytest.raises(SyncInputError, match=r"manual.content or manual.path is required"):
+        await sync_transactions(no_file, ledger)
+    no_manual = fj.TransactionSyncJob(account_id=account_id, provider=fj.SYNC_PROVIDER_MANUAL, sync_type=1)
+    with pytest.raises(SyncInputError, match="manual is required"):
+        await sync_transactions(no_manual, ledger)
+    no_range = manual_sync(account_id, fj.ManualImport(content=OFX_SGML), sync_type=fj.SYNC_TYPE_SPECIFIC)
+    with pytest.raises(SyncInputError, match="date_range is required"):
+        await sync_transactions(no_range, ledger)
+    inverted = manual_sync(account_id, fj.ManualImport(content=OFX_SGML))
+    inverted.date_range.start.FromJsonString("2024-03-31T00:00:00Z")
+    inverted.date_range.end.FromJsonString("2024-03-01T00:00:00Z")
+    with pytest.raises(SyncInputError, match="ends"):
+        await sync_transactions(inverted, ledger)
+    csv_without_currency = manual_sync(
+        account_id, fj.ManualImport(content=b"d,p,a\n", csv=fj.CsvColumns(date="d", payee="p", amount="a"))
+    )
+    with pytest.raises(SyncInputError, match=r"manual.currency is required"):
+        await sync_transactions(csv_without_currency, ledger)
+    assert await ledger.account(account_id) is None
+
+
+async def test_a_statement_in_another_currency_than_its_account_is_refused(
+    ledger: Ledger, account_id: str
+) -> None:
+    columns = fj.CsvColumns(date="d", payee="p", amount="a")
+    await sync_transactions(
+        manual_sync(
+            account_id, fj.ManualImport(content=b"d,p,a\n2024-01-01,x,1\n", csv=columns, currency="USD")
+        ),
+        ledger,
+    )
+    with pytest.raises(SyncInputError, match=r"the statement is in EUR, account .* in USD"):
+        await sync_transactions(manual_sync(account_id, fj.ManualImport(content=OFX_SGML)), ledger)

@@ -1,0 +1,142 @@
+"""worker-financial's transaction-sync end to end: jobs through the real queue, run by the real
+task in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
+stays with the job, `transaction_sync_completed` goes out on `financial:events` in the seed's
+shape, and a job this worker cannot do fails once, named, and is not retried."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from google.protobuf import json_format
+
+from jobmesh.jobs.v1 import envelope_pb2 as env
+from jobmesh.jobs.v1 import financial_results_pb2 as fr
+from jobmesh.queue.v1 import queue_pb2
+from queue_system.broker import JobBroker
+from queue_system.catalog import FINANCIAL_EVENTS_CHANNEL, FINANCIAL_QUEUES, TRANSACTION_SYNC
+from queue_system.errors import InvalidArgumentError
+from queue_system.receiver import JobReceiver
+from queue_system.settings import Settings
+from tests.queue_system.conftest import wait_until
+from tests.worker_financial.sync.statements import OFX_SGML
+from worker_financial.ledger.store import Ledger
+from worker_financial.tasks import register_tasks
+
+WITHIN = 30.0
+
+
+class Worker:
+    """worker-financial's tasks on the test's prefix, and what they announce."""
+
+    def __init__(self, broker: JobBroker, events: aioredis.client.PubSub) -> None:
+        self.broker = broker
+        self.events = events
+        self.seen: list[dict[str, Any]] = []
+
+    async def finish(self, job_id: str, payload: dict[str, Any], attempts: int = 1) -> queue_pb2.JobInfo:
+        """Enqueue a transaction-sync and wait until it completes or fails for good."""
+        manager = self.broker.manager
+        job = json_format.ParseDict({"transactionSync": payload}, env.JobPayload())
+        await manager.add_job(TRANSACTION_SYNC, job, env.JobOptions(job_id=job_id, attempts=attempts))
+
+        async def done() -> bool:
+            info = await manager.get_job(TRANSACTION_SYNC, job_id)
+            return info.state in (env.JOB_STATE_COMPLETED, env.JOB_STATE_FAILED)
+
+        await wait_until(done, within=WITHIN)
+        return await manager.get_job(TRANSACTION_SYNC, job_id)
+
+    async def event(self, name: str, job_id: str) -> dict[str, Any]:
+        async with asyncio.timeout(WITHIN):
+            while True:
+                for seen in self.seen:
+                    if seen["event"] == name and seen["data"].get("jobId") == job_id:
+                        return seen
+                message = await self.events.get_message(ignore_subscribe_messages=True, timeout=0.5)
+                if message is not None:
+                    self.seen.append(json.loads(message["data"]))
+
+
+@pytest.fixture
+async def worker(
+    make_settings: Callable[..., Settings], redis_client: aioredis.Redis, ledger: Ledger
+) -> AsyncIterator[Worker]:
+    events = redis_client.pubsub()
+    await events.subscribe(FINANCIAL_EVENTS_CHANNEL)  # before any job runs: pub/sub keeps nothing
+    broker = JobBroker(make_settings(), service="worker-financial", queues=FINANCIAL_QUEUES)
+    register_tasks(broker, ledger)
+    await broker.startup()
+    receiver = JobReceiver(broker)
+    await receiver.start()
+    try:
+        yield Worker(broker, events)
+    finally:
+        await receiver.stop(1)
+        await broker.shutdown()
+        await events.aclose()  # type: ignore[no-untyped-call]
+
+
+async def test_an_ofx_sync_twice_reports_its_new_transactions_then_none(
+    worker: Worker, ledger: Ledger, account_id: str
+) -> None:
+    payload = {
+        "id": "sync_1",
+        "accountId": account_id,
+        "provider": "SYNC_PROVIDER_MANUAL",
+        "syncType": "SYNC_TYPE_INCREMENTAL",
+        "manual": {"content": base64.b64encode(OFX_SGML).decode(), "accountName": "Giro"},
+    }
+    info = await worker.finish("sync-a", payload)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    result = fr.TransactionSyncResult()
+    assert info.result.Unpack(result)
+    assert (result.account_id, result.transactions_processed, result.new_transactions) == (account_id, 4, 4)
+    event = await worker.event("transaction_sync_completed", "sync-a")
+    assert event["service"] == "worker-financial" and "timestamp" in event
+    assert {k: event["data"][k] for k in ("accountId", "transactionsProcessed", "newTransactions")} == {
+        "accountId": account_id,
+        "transactionsProcessed": 4,
+        "newTransactions": 4,
+    }
+
+    again = await worker.finish("sync-b", payload)
+    assert again.state == env.JOB_STATE_COMPLETED, again.failed_reason
+    event = await worker.event("transaction_sync_completed", "sync-b")
+    assert (event["data"]["transactionsProcessed"], event["data"]["newTransactions"]) == (4, 0)
+    assert await ledger.count_transactions(account_id) == 4
+
+
+async def test_a_provider_not_built_yet_fails_once_as_bad_input(worker: Worker, account_id: str) -> None:
+    payload = {
+        "id": "sync_gc",
+        "accountId": account_id,
+        "provider": "SYNC_PROVIDER_GOCARDLESS",
+        "syncType": "SYNC_TYPE_INCREMENTAL",
+    }
+    info = await worker.finish("sync-gc", payload, attempts=3)
+    assert info.state == env.JOB_STATE_FAILED
+    assert info.attempts_made == 1  # not retried: the same input fails the same way
+    assert [e.error_type for e in info.errors] == ["ProviderNotBuiltError"]
+    assert "provider gocardless is not built yet" in info.failed_reason
+
+
+async def test_a_manual_sync_without_its_statement_is_refused_at_submission(worker: Worker) -> None:
+    job = json_format.ParseDict(
+        {
+            "transactionSync": {
+                "accountId": "acc_x",
+                "provider": "SYNC_PROVIDER_MANUAL",
+                "syncType": "SYNC_TYPE_FULL",
+            }
+        },
+        env.JobPayload(),
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await worker.broker.manager.add_job(TRANSACTION_SYNC, job)
+    assert [v.field for v in refused.value.violations] == ["payload.transaction_sync.manual"]

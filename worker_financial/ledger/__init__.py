@@ -1,0 +1,1 @@
+"""The financial ledger: accounts, their transactions and sync cursors, in SQLite or PostgreSQL."""

@@ -1,0 +1,1 @@
+"""The ledger's Alembic migrations, shipped in the package and run by `schema.migrate`, never by hand."""

@@ -1,0 +1,104 @@
+"""The ledger's tables as typed SQLAlchemy 2 ORM classes.
+
+The schema itself is made by the Alembic migrations next to this module
+(migrations/versions); these classes must describe the same tables, which a
+test checks by comparing them with the migrated database.
+
+Every write is idempotent by a unique key: a transaction is one row per
+(account, dedupe_key), where dedupe_key is the provider's transaction id when
+the provider gives one ("id:<FITID>") and a fingerprint of what the
+transaction says otherwise ("fp:<sha256>"), so importing or syncing the same
+transactions again inserts nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, DateTime, Dialect, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from worker_financial.ledger.money import Money
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A UTC instant on every database (SQLite keeps no zone: stored naive UTC, read back aware)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("a ledger time must carry its time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Account(Base):
+    """An account the ledger holds transactions of (the jobs' `account_id`)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    currency: Mapped[str] = mapped_column(String(3))
+    # Where its transactions come from: manual, gocardless, api.
+    provider: Mapped[str] = mapped_column(String(32))
+    # The provider's own id of the account (an OFX ACCTID, a GoCardless account id).
+    external_id: Mapped[str | None] = mapped_column(String(256))
+    # The balance before the first transaction the ledger holds.
+    opening_balance: Mapped[Decimal] = mapped_column(Money())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class LedgerTransaction(Base):
+    """One money movement on an account, as its provider reported it."""
+
+    __tablename__ = "transactions"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedupe_key", name="uq_transactions_account_dedupe_key"),
+        Index("ix_transactions_account_booking_date", "account_id", "booking_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # False while the bank shows it as pending.
+    booked: Mapped[bool] = mapped_column(Boolean)
+    booking_date: Mapped[date] = mapped_column(Date)
+    value_date: Mapped[date | None] = mapped_column(Date)
+    # Signed: money in is positive.
+    amount: Mapped[Decimal] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    payee: Mapped[str] = mapped_column(String(512))
+    description: Mapped[str] = mapped_column(String(1024))
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(256))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # "id:<provider id>" or "fp:<fingerprint>": what makes a write idempotent.
+    dedupe_key: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class SyncCursor(Base):
+    """How far an account's sync from one provider has got: its last booked date."""
+
+    __tablename__ = "sync_cursors"
+
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_booked_date: Mapped[date] = mapped_column(Date)
+    synced_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

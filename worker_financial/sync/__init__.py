@@ -1,0 +1,1 @@
+"""transaction-sync: getting an account's transactions from its provider into the ledger."""
