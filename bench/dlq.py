@@ -1,7 +1,7 @@
 """`python -m bench dlq`: dlq-svc measured as it runs, on its own prefix.
 
     python -m bench dlq [--redis URL] [--prefix P] [--classify 20000] [--capture 5000]
-                        [--failures 10000] [--seconds 60] [--quick]
+                        [--failures 10000] [--seconds 60] [--workers 3] [--quick]
 
 Three phases, one JSON line at the end (and a table before it):
 
@@ -12,14 +12,17 @@ Three phases, one JSON line at the end (and a table before it):
   dlq-svc running as a child process (`python -m dlq_svc`): dead letters
   stored per second, from the first record to the last one stored;
 - storm: `--failures` jobs failing within `--seconds`, spread over the eight
-  queues (real workers in this process, each handler raising one of a few
-  realistic errors), while a WatchAlerts client counts the alerts it gets:
-  every failure must end as exactly one dead letter (lost and duplicates are
-  counted, never assumed), and alerts must keep flowing during the storm.
-  `storm_send_seconds` says how long the failures really took: on a small
-  machine this process (producer and eight queues' workers) is the limit,
-  and `storm_capture_seconds` beside it says how soon after dlq-svc had
-  them all.
+  queues: this process only enqueues them (paced batches, ten a second) and
+  watches, while `--workers` child processes (bench.dlq_workers, each serving
+  the eight queues with handlers raising a few realistic errors) fail them,
+  and a WatchAlerts client counts the alerts it gets, per 10 s window
+  (`storm_alerts_per_10s`): every failure must end as exactly one dead letter
+  (lost and duplicates are counted, never assumed), and alerts must keep
+  flowing during the storm (dlq-svc runs with a 5 s alert cooldown, so the
+  same patterns alert again all through it). `storm_send_seconds` says how
+  long sending took (the pace asked for, or longer when this process could
+  not keep it), and `storm_capture_seconds` how soon after the first batch
+  dlq-svc held them all.
 
 The prefix is refused when it holds keys, and every key under it is deleted
 afterwards. Nothing here asserts a speed; the figures are for reading.
@@ -29,21 +32,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import json
 import logging
+import math
 import os
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
 import grpc
 import redis.asyncio as aioredis
 
+from bench.dlq_workers import ERRORS, storm_settings
 from bench.keyspace import delete_keys, refuse_used_prefix
-from bench.services import ServiceChild
+from bench.services import ROOT, ServiceChild, python_env
 from dlq_svc.capture import dead_letter
 from dlq_svc.settings import DlqSettings
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as dpb
@@ -55,20 +61,17 @@ from queue_system.envelope import JobRequest
 from queue_system.failure import attempt_error, timestamp_ms
 from queue_system.keys import EntryField, QueueKeys
 from queue_system.manager import QueueManager
-from queue_system.settings import load, queue_env_stem, redact_url
-from queue_system.tasks import task_spec
+from queue_system.settings import redact_url
 
 # A phase that fails is reported, with the reason, and the next one still runs.
 PHASE_ERRORS: Final = (RuntimeError, OSError, grpc.aio.AioRpcError, aioredis.RedisError)
-QUICK: Final = {"classify": 2000, "capture": 400, "failures": 400, "seconds": 4.0}
-ERRORS: Final[tuple[Callable[[int], BaseException], ...]] = (
-    lambda n: ConnectionRefusedError(errno.ECONNREFUSED, f"connect to 10.0.0.{n % 250}:443 refused"),
-    lambda n: TimeoutError(f"venue did not answer within {n % 9 + 1}s"),
-    lambda n: RuntimeError(f"429, message='Too Many Requests', url='https://api.example/{n % 50}'"),
-    lambda n: ValueError(f"amount must be positive, got -{n % 100}"),
-    lambda n: PermissionError(errno.EACCES, "API key revoked"),
-    lambda n: MemoryError(),
-)
+QUICK: Final = {"classify": 2000, "capture": 400, "failures": 400, "seconds": 4.0, "workers": 2}
+# dlq-svc's alert cooldown in the bench: with the default (10 min) the storm's few fingerprints and
+# eight queues alert once, in its first seconds, and a stalled alert path afterwards would go unseen;
+# 5 s makes each of them alert again all through the storm, so every 10 s window shows the path alive.
+ALERT_COOLDOWN: Final = "5s"
+# Jobs each child's worker runs at once, per queue (three children: 3 x 8 x 50 in flight at most).
+WORKER_CONCURRENCY: Final = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class DlqOptions:
     capture: int = 5_000
     failures: int = 10_000
     seconds: float = 60.0
+    workers: int = 3
 
 
 @dataclass(slots=True)
@@ -95,12 +99,15 @@ def parse(argv: Sequence[str]) -> DlqOptions:
     p.add_argument("--capture", type=int)
     p.add_argument("--failures", type=int)
     p.add_argument("--seconds", type=float)
+    p.add_argument("--workers", type=int, help="failing-worker child processes in the storm (default 3)")
     p.add_argument("--quick", action="store_true", help="a CI smoke run of every phase, in seconds")
     a = p.parse_args(argv)
     base: dict[str, Any] = dict(QUICK) if a.quick else {}
     given = {
         k: getattr(a, k) for k in ("classify", "capture", "failures", "seconds") if getattr(a, k) is not None
     }
+    if a.workers is not None:
+        given["workers"] = max(1, a.workers)
     return DlqOptions(a.redis, a.prefix, **{**base, **given})
 
 
@@ -178,27 +185,72 @@ async def capture_phase(
     }
 
 
+class WorkerChild:
+    """A bench.dlq_workers process: its spec in a JSON file, what it says in JSON lines on stdout."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        fd, name = tempfile.mkstemp(prefix="bench-dlq-workers-", suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(spec, f)
+        self.spec_path = Path(name)
+        self.proc: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.dlq_workers", str(self.spec_path),
+            cwd=ROOT, env=python_env({}), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+
+    async def said(self, timeout_s: float) -> dict[str, Any]:
+        """Its next JSON line (a child that exits first is an error, with its exit code)."""
+        assert self.proc is not None and self.proc.stdout is not None
+        async with asyncio.timeout(timeout_s):
+            line = await self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"bench.dlq_workers exited ({await self.proc.wait()}) without an answer")
+        said: dict[str, Any] = json.loads(line)
+        return said
+
+    async def stop(self) -> None:
+        """SIGTERM (its workers stop and give back what they hold), SIGKILL after 20 s."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.terminate()
+            try:
+                async with asyncio.timeout(20):
+                    await self.proc.wait()
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        self.spec_path.unlink(missing_ok=True)
+
+
+def alert_windows(alerts: Sequence[float], start: float, end: float, width_s: float = 10.0) -> str:
+    """Alerts received in each `width_s` window from `start` to `end`, e.g. "4 2 3 1 5 2"."""
+    windows = [0] * max(1, math.ceil((end - start) / width_s))
+    for t in alerts:
+        if start <= t <= end:
+            windows[min(len(windows) - 1, int((t - start) // width_s))] += 1
+    return " ".join(str(n) for n in windows)
+
+
 async def storm_phase(opts: DlqOptions, child: ServiceChild, before: int) -> dict[str, float | int | str]:
-    """`failures` jobs failing within `seconds` across the eight queues, alerts watched meanwhile."""
-    settings = load(
-        {
-            "REDIS_URL": opts.redis_url,
-            "QUEUE_PREFIX": opts.prefix,
-            "QUEUE_DEFAULT_REMOVE_ON_FAIL": "true",
-            **{f"{queue_env_stem(q)}_RATE_LIMIT": "none" for q in ALL_QUEUES},
-        }
-    )
-    manager = QueueManager(settings, service="bench-storm")
+    """`failures` jobs failing within `seconds` across the eight queues, alerts watched meanwhile.
+
+    This process only produces (paced batches) and watches; the failing
+    workers are `opts.workers` child processes, so the send rate is the
+    storm's, not what one core could fail.
+    """
+    manager = QueueManager(storm_settings(opts.redis_url, opts.prefix), service="bench-storm")
     await manager.initialize()
+    spec = {"redis": opts.redis_url, "prefix": opts.prefix, "concurrency": WORKER_CONCURRENCY}
+    children = [WorkerChild(spec) for _ in range(opts.workers)]
     alerts: list[float] = []
     watching = asyncio.create_task(_watch_alerts(child, alerts))
     try:
-        for q in ALL_QUEUES:
-
-            async def fail(job: probe_pb2.ProbeJob) -> None:
-                raise ERRORS[job.seq % len(ERRORS)](int(job.seq))
-
-            await manager.create_worker(q, {q: task_spec(q, q, fail)}, concurrency=50)
+        for c in children:
+            await c.start()
+        for c in children:
+            await c.said(timeout_s=60)  # ready
         start = time.monotonic()
         batch = max(1, opts.failures // max(1, int(opts.seconds * 10)))  # ten batches a second
         sent = 0
@@ -215,19 +267,25 @@ async def storm_phase(opts: DlqOptions, child: ServiceChild, before: int) -> dic
         held, done = await wait_total(child, before + opts.failures, within_s=max(120.0, opts.seconds * 2))
         during = sum(1 for t in alerts if t <= done)
         s = await stats(child)
+        exited = [c.proc.returncode for c in children if c.proc is not None and c.proc.returncode is not None]
+        if exited:  # the figures above would then be of fewer workers than reported
+            raise RuntimeError(f"bench.dlq_workers exited during the storm ({exited})")
     finally:
         watching.cancel()
         await asyncio.gather(watching, return_exceptions=True)
+        await asyncio.gather(*(c.stop() for c in children))
         await manager.close(1)
     captured = held - before
     return {
         "storm_failures": opts.failures,
+        "storm_workers": opts.workers,
         "storm_send_seconds": round(sent_s, 3),
         "storm_captured": captured,
         "storm_lost": max(0, opts.failures - captured),
         "storm_duplicates": max(0, captured - opts.failures),
         "storm_capture_seconds": round(done - start, 3),
         "storm_alerts": during,
+        "storm_alerts_per_10s": alert_windows(alerts, start, done),
         "storm_first_alert_s": round(min(alerts) - start, 3) if alerts else -1.0,
         "storm_last_alert_s": round(max(alerts) - start, 3) if alerts else -1.0,
         "storm_categories": len([k for k, v in s.by_category.items() if v]),
@@ -255,6 +313,7 @@ async def run(opts: DlqOptions) -> Figures:
             "REDIS_URL": opts.redis_url,
             "QUEUE_PREFIX": opts.prefix,
             "DLQ_RETRY_DELAY": "1h",
+            "DLQ_ALERT_COOLDOWN": ALERT_COOLDOWN,
             "LOG_LEVEL": "WARNING",
         },
     )

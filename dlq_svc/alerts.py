@@ -2,9 +2,11 @@
 
 `AlertLog` turns a `patterns.Finding` into a `PatternAlert` only if no other
 alert of the same pattern and subject was raised within the cooldown (a Redis
-key set NX: every dlq-svc process shares it), appends it to the alert stream
-(WatchAlerts follows it, resumably), keeps it among the active alerts for one
-cooldown (a new watcher's snapshot), and publishes it on `system:events`.
+key set NX: every dlq-svc process shares it), names the dead letters already
+stored for its sample jobs (the store's per-job index), appends it to the
+alert stream (WatchAlerts follows it, resumably), keeps it among the active
+alerts for one cooldown (a new watcher's snapshot), and publishes it on
+`system:events`.
 
 `PatternFeed` is the loop that feeds the detector: it reads every queue's
 event stream through one consumer group (each event reaches one dlq-svc
@@ -24,7 +26,7 @@ from google.protobuf.message import DecodeError
 from redis.exceptions import RedisError, ResponseError
 
 from dlq_svc.patterns import Finding, PatternDetector
-from dlq_svc.store import now_ms
+from dlq_svc.store import DeadLetterStore, now_ms
 from jobmesh.dlq.v1 import alert_pb2
 from jobmesh.dlq.v1 import classification_pb2 as cpb
 from queue_system import events
@@ -62,10 +64,16 @@ class AlertLog:
         self.client = client
         self.keys = DeadLetterKeys(prefix)
         self.cooldown_ms = cooldown_ms
+        self.store = DeadLetterStore(client, prefix)
 
     async def raise_alert(self, finding: Finding) -> alert_pb2.PatternAlert | None:
         """The alert of `finding`, stored and announced; None when one was raised within the cooldown."""
         pattern = cpb.PatternType.Name(finding.pattern)
+        # the dead letters already stored for the sample jobs; the pattern is usually seen on failed
+        # attempts before their jobs are dead-lettered (or while they are still retried), so fewer
+        # than the samples, or none, is normal. Looked up before the cooldown is claimed: a Redis
+        # error here leaves the claim free, not held for a cooldown by an alert never stored.
+        dead = await self.store.of_jobs(finding.sample_job_ids, limit=max(1, len(finding.sample_job_ids)))
         first = await self.client.set(
             self.keys.alert_raised(pattern, finding.subject), 1, nx=True, px=self.cooldown_ms
         )
@@ -84,6 +92,7 @@ class AlertLog:
             suggested_action=finding.suggested_action,
             evidence=finding.evidence,
             sample_job_ids=finding.sample_job_ids,
+            sample_dead_letter_ids=dead,
         )
         alert.window.FromMilliseconds(finding.window_ms)
         raw = alert.SerializeToString()

@@ -106,6 +106,7 @@ class DeadLetterStore:
             k.by("strategy", d.strategy_id) if d.strategy_id else k.record(d.dead_letter_id),
             k.counts,
             k.due,
+            k.of_job(fj.job_id),
         ]
         retry_at = d.retry_at.ToMilliseconds() if d.HasField("retry_at") else 0
         args: list[Any] = [
@@ -138,6 +139,18 @@ class DeadLetterStore:
             list[bytes | None], await self.client.hmget(self.keys.retries, [f"{q}/{j}" for q, j in jobs])
         )
         return [int(g or 0) for g in got]
+
+    async def of_jobs(self, job_ids: Sequence[str], limit: int) -> list[str]:
+        """Ids of the dead letters stored for `job_ids`, newest first, at most `limit`, in one round
+        trip. A job still being retried has none yet: it is simply not named."""
+        if not job_ids or limit <= 0:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for job in dict.fromkeys(job_ids):
+                pipe.zrevrange(self.keys.of_job(job), 0, limit - 1, withscores=True)
+            found = cast(list[list[tuple[bytes, float]]], await pipe.execute())
+        newest = sorted((pair for pairs in found for pair in pairs), key=lambda p: p[1], reverse=True)
+        return [i.decode() for i, _ in newest[:limit]]
 
     async def get(self, dead_letter_id: str) -> dpb.DeadLetter | None:
         raw = cast(bytes | None, await self.client.hget(self.keys.record(dead_letter_id), F.RECORD))
@@ -245,6 +258,7 @@ class DeadLetterStore:
             F.STATUS,
             F.STRATEGY,
             F.JOB,
+            k.of_job(""),
         ]
         old, capped = cast(list[int], await self._trim(keys=[k.all, k.counts, k.due, k.retries], args=args))
         return int(old), int(capped)

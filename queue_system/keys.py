@@ -364,6 +364,12 @@ class DeadLetterKeys:
         status, strategy) is `value`: what ListDeadLetters and RedriveDeadLetters filter on."""
         return f"{self.base}:by:{dimension}:{value}"
 
+    def of_job(self, job_id: str) -> str:
+        """ZSET dead letter id -> received ms of one job's dead letters (a job put back and failing
+        again has several): how an alert's sample job ids name their dead letters. Trimmed with
+        each dead letter, so it is gone with the job's last one."""
+        return f"{self.base}:job:{job_id}"
+
     @property
     def counts(self) -> str:
         """Hash "<dimension>:<value>" (and "total") -> dead letters kept: GetDeadLetterStats."""

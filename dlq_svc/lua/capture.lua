@@ -1,7 +1,8 @@
 -- Store a new dead letter with its indexes and counters, once: a record read
 -- again (a dlq-svc that died between storing and acknowledging) changes nothing.
 -- KEYS: [1] its hash, [2] all, [3] by queue, [4] by category, [5] by risk,
---       [6] by status, [7] by strategy (its hash when none), [8] counts, [9] due
+--       [6] by status, [7] by strategy (its hash when none), [8] counts, [9] due,
+--       [10] its job's dead letters
 -- ARGV: [1] id, [2] DeadLetter bytes, [3] queue, [4] category, [5] risk,
 --       [6] status, [7] strategy ('' for none), [8] received ms,
 --       [9] retry at ms (0: not scheduled), [10] job ("<queue>/<job id>"),
@@ -20,5 +21,6 @@ for _, d in ipairs(dims) do
   redis.call('ZADD', KEYS[d[1]], received, id)
   redis.call('HINCRBY', KEYS[8], d[2] .. ':' .. d[3], 1)
 end
+redis.call('ZADD', KEYS[10], received, id)
 if tonumber(ARGV[9]) > 0 then redis.call('ZADD', KEYS[9], tonumber(ARGV[9]), id) end
 return 1

@@ -55,6 +55,9 @@ async def test_retention_trims_by_age_then_by_cap_and_says_so(dlq: Dlq, redis_cl
     ]
     left, _ = await dlq.store.page(Filters(), 100)
     assert [d.failed_job.job_id for d in await dlq.store.get_many(left)] == ["job-6", "job-5", "job-4"]
+    # each trimmed dead letter left its job's index too (the set gone with the job's last one)
+    assert await dlq.store.of_jobs([f"job-{n}" for n in range(7)], limit=10) == left
+    assert not await redis_client.exists(*(dlq.store.keys.of_job(f"job-{n}") for n in range(4)))
     stats = await dlq.store.stats()
     assert stats.total == 3 and dict(stats.by_queue) == {CATEGORIZATION: 3}
     assert sum(stats.by_category.values()) == sum(stats.by_status.values()) == 3
