@@ -128,6 +128,7 @@ class Failure:
     error_type: str = ""
     message: str = ""
     reason: int = 0  # DeadLetterReason
+    bases: tuple[str, ...] = ()  # the exception's base classes, nearest first
 
 
 def grpc_codes(message: str) -> set[str]:
@@ -148,6 +149,12 @@ def by_structure(rule: Rule, failure: Failure) -> bool:
     )
 
 
+def by_lineage(rule: Rule, failure: Failure) -> bool:
+    """The failure's exception is a subclass of one of the rule's types (a job's own
+    `ProviderNotBuiltError(ValueError)` is a ValueError)."""
+    return any(base in rule.error_types for base in failure.bases)
+
+
 def by_words(rule: Rule, failure: Failure) -> bool:
     """The failure's message reads like the rule's."""
     return rule.message is not None and bool(rule.message.search(failure.message))
@@ -157,9 +164,10 @@ def categorize(failure: Failure, rules: tuple[Rule, ...] = RULES) -> int:
     """The ErrorCategory of one failure: the first rule it matches, else UNKNOWN.
 
     Status codes and exception types speak more surely than words in a message,
-    so the table is read twice: first by structure, then by words.
+    so the table is read three times: by structure, then by the exception's base
+    classes, then by words.
     """
-    for matcher in (by_structure, by_words):
+    for matcher in (by_structure, by_lineage, by_words):
         for rule in rules:
             if matcher(rule, failure):
                 return rule.category
@@ -170,7 +178,7 @@ def failure_of(failed: failure_pb2.FailedJob) -> Failure:
     """The failure that decided a dead letter: its last attempt's error, else why it left."""
     if failed.errors:
         last = failed.errors[-1]
-        return Failure(last.error_type, last.message, failed.reason)
+        return Failure(last.error_type, last.message, failed.reason, tuple(last.error_bases))
     return Failure("", failed.detail, failed.reason)
 
 

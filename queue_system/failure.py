@@ -34,6 +34,7 @@ def attempt_error(
     return failure_pb2.AttemptError(
         attempt=attempt,
         error_type=type(exc).__name__,
+        error_bases=[c.__name__ for c in type(exc).__mro__[1:] if c is not object],
         message=str(exc)[:MAX_MESSAGE] or type(exc).__name__,
         stack=stack[-MAX_STACK:],
         started_at=timestamp_ms(started_ms),

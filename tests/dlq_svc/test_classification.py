@@ -24,7 +24,7 @@ def raised(exc: BaseException) -> Failure:
         raise exc
     except BaseException as caught:
         error = attempt_error(caught, 1, time.time() * 1000, "worker-1")
-    return Failure(error.error_type, error.message)
+    return Failure(error.error_type, error.message, bases=tuple(error.error_bases))
 
 
 def rpc_error(code: grpc.StatusCode, details: str) -> grpc.aio.AioRpcError:
@@ -39,7 +39,17 @@ class HTTPStatusError(Exception):
     """httpx's error type name and message shape."""
 
 
+class ProviderNotBuiltError(ValueError):
+    """A job's own error class, named nothing the table knows: its base decides."""
+
+
+class VenueTimeout(TimeoutError):
+    pass
+
+
 CASES = [
+    (ProviderNotBuiltError("provider gocardless is not built yet"), C.ERROR_CATEGORY_VALIDATION),
+    (VenueTimeout("kraken"), C.ERROR_CATEGORY_TIMEOUT),
     (asyncio.TimeoutError(), C.ERROR_CATEGORY_TIMEOUT),  # noqa: UP041 - what asyncio code raises
     (TimeoutError("venue did not answer within 5s"), C.ERROR_CATEGORY_TIMEOUT),
     (rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"), C.ERROR_CATEGORY_TIMEOUT),

@@ -27,19 +27,19 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jobmesh.jobs.v1 import envelope_pb2 as jobmesh_dot_jobs_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1djobmesh/jobs/v1/failure.proto\x12\x0fjobmesh.jobs.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\"\xc2\x01\n\x0c\x41ttemptError\x12\x0f\n\x07\x61ttempt\x18\x01 \x01(\r\x12\x12\n\nerror_type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\r\n\x05stack\x18\x04 \x01(\t\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tfailed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06worker\x18\x07 \x01(\t\"\x8a\x01\n\nRedelivery\x12\x10\n\x08\x64\x65livery\x18\x01 \x01(\r\x12\x0f\n\x07lost_by\x18\x02 \x01(\t\x12\'\n\x04idle\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x0creclaimed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x03\n\tFailedJob\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.jobmesh.jobs.v1.Job\x12\x31\n\x06reason\x18\x02 \x01(\x0e\x32!.jobmesh.jobs.v1.DeadLetterReason\x12-\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x1d.jobmesh.jobs.v1.AttemptError\x12\x31\n\x0credeliveries\x18\x04 \x03(\x0b\x32\x1b.jobmesh.jobs.v1.Redelivery\x12\x12\n\ndeliveries\x18\x05 \x01(\r\x12/\n\x0b\x65nqueued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x64\x65\x61\x64_lettered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05queue\x18\x08 \x01(\t\x12\x0e\n\x06job_id\x18\t \x01(\t\x12\x14\n\x0craw_envelope\x18\n \x01(\x0c\x12\x0e\n\x06\x64\x65tail\x18\x0b \x01(\t\x12\x15\n\rattempts_made\x18\x0c \x01(\r*\xa6\x02\n\x10\x44\x65\x61\x64LetterReason\x12\"\n\x1e\x44\x45\x41\x44_LETTER_REASON_UNSPECIFIED\x10\x00\x12)\n%DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED\x10\x01\x12$\n DEAD_LETTER_REASON_UNRECOVERABLE\x10\x02\x12*\n&DEAD_LETTER_REASON_DELIVERIES_EXCEEDED\x10\x03\x12#\n\x1f\x44\x45\x41\x44_LETTER_REASON_UNKNOWN_TASK\x10\x04\x12\"\n\x1e\x44\x45\x41\x44_LETTER_REASON_UNDECODABLE\x10\x05\x12(\n$DEAD_LETTER_REASON_DEADLINE_EXCEEDED\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1djobmesh/jobs/v1/failure.proto\x12\x0fjobmesh.jobs.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\"\xd7\x01\n\x0c\x41ttemptError\x12\x0f\n\x07\x61ttempt\x18\x01 \x01(\r\x12\x12\n\nerror_type\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\r\n\x05stack\x18\x04 \x01(\t\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tfailed_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06worker\x18\x07 \x01(\t\x12\x13\n\x0b\x65rror_bases\x18\x08 \x03(\t\"\x8a\x01\n\nRedelivery\x12\x10\n\x08\x64\x65livery\x18\x01 \x01(\r\x12\x0f\n\x07lost_by\x18\x02 \x01(\t\x12\'\n\x04idle\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x0creclaimed_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x9a\x03\n\tFailedJob\x12!\n\x03job\x18\x01 \x01(\x0b\x32\x14.jobmesh.jobs.v1.Job\x12\x31\n\x06reason\x18\x02 \x01(\x0e\x32!.jobmesh.jobs.v1.DeadLetterReason\x12-\n\x06\x65rrors\x18\x03 \x03(\x0b\x32\x1d.jobmesh.jobs.v1.AttemptError\x12\x31\n\x0credeliveries\x18\x04 \x03(\x0b\x32\x1b.jobmesh.jobs.v1.Redelivery\x12\x12\n\ndeliveries\x18\x05 \x01(\r\x12/\n\x0b\x65nqueued_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x10\x64\x65\x61\x64_lettered_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05queue\x18\x08 \x01(\t\x12\x0e\n\x06job_id\x18\t \x01(\t\x12\x14\n\x0craw_envelope\x18\n \x01(\x0c\x12\x0e\n\x06\x64\x65tail\x18\x0b \x01(\t\x12\x15\n\rattempts_made\x18\x0c \x01(\r*\xa6\x02\n\x10\x44\x65\x61\x64LetterReason\x12\"\n\x1e\x44\x45\x41\x44_LETTER_REASON_UNSPECIFIED\x10\x00\x12)\n%DEAD_LETTER_REASON_ATTEMPTS_EXHAUSTED\x10\x01\x12$\n DEAD_LETTER_REASON_UNRECOVERABLE\x10\x02\x12*\n&DEAD_LETTER_REASON_DELIVERIES_EXCEEDED\x10\x03\x12#\n\x1f\x44\x45\x41\x44_LETTER_REASON_UNKNOWN_TASK\x10\x04\x12\"\n\x1e\x44\x45\x41\x44_LETTER_REASON_UNDECODABLE\x10\x05\x12(\n$DEAD_LETTER_REASON_DEADLINE_EXCEEDED\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.jobs.v1.failure_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEADLETTERREASON']._serialized_start=899
-  _globals['_DEADLETTERREASON']._serialized_end=1193
+  _globals['_DEADLETTERREASON']._serialized_start=920
+  _globals['_DEADLETTERREASON']._serialized_end=1214
   _globals['_ATTEMPTERROR']._serialized_start=148
-  _globals['_ATTEMPTERROR']._serialized_end=342
-  _globals['_REDELIVERY']._serialized_start=345
-  _globals['_REDELIVERY']._serialized_end=483
-  _globals['_FAILEDJOB']._serialized_start=486
-  _globals['_FAILEDJOB']._serialized_end=896
+  _globals['_ATTEMPTERROR']._serialized_end=363
+  _globals['_REDELIVERY']._serialized_start=366
+  _globals['_REDELIVERY']._serialized_end=504
+  _globals['_FAILEDJOB']._serialized_start=507
+  _globals['_FAILEDJOB']._serialized_end=917
 # @@protoc_insertion_point(module_scope)

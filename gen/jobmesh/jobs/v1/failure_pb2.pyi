@@ -30,7 +30,7 @@ DEAD_LETTER_REASON_UNDECODABLE: DeadLetterReason
 DEAD_LETTER_REASON_DEADLINE_EXCEEDED: DeadLetterReason
 
 class AttemptError(_message.Message):
-    __slots__ = ("attempt", "error_type", "message", "stack", "started_at", "failed_at", "worker")
+    __slots__ = ("attempt", "error_type", "message", "stack", "started_at", "failed_at", "worker", "error_bases")
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     ERROR_TYPE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,7 @@ class AttemptError(_message.Message):
     STARTED_AT_FIELD_NUMBER: _ClassVar[int]
     FAILED_AT_FIELD_NUMBER: _ClassVar[int]
     WORKER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_BASES_FIELD_NUMBER: _ClassVar[int]
     attempt: int
     error_type: str
     message: str
@@ -45,7 +46,8 @@ class AttemptError(_message.Message):
     started_at: _timestamp_pb2.Timestamp
     failed_at: _timestamp_pb2.Timestamp
     worker: str
-    def __init__(self, attempt: _Optional[int] = ..., error_type: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker: _Optional[str] = ...) -> None: ...
+    error_bases: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, attempt: _Optional[int] = ..., error_type: _Optional[str] = ..., message: _Optional[str] = ..., stack: _Optional[str] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., worker: _Optional[str] = ..., error_bases: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Redelivery(_message.Message):
     __slots__ = ("delivery", "lost_by", "idle", "reclaimed_at")
