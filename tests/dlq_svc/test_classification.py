@@ -43,13 +43,13 @@ class ProviderNotBuiltError(ValueError):
     """A job's own error class, named nothing the table knows: its base decides."""
 
 
-class VenueTimeout(TimeoutError):
+class VenueSilentError(TimeoutError):
     pass
 
 
 CASES = [
     (ProviderNotBuiltError("provider gocardless is not built yet"), C.ERROR_CATEGORY_VALIDATION),
-    (VenueTimeout("kraken"), C.ERROR_CATEGORY_TIMEOUT),
+    (VenueSilentError("kraken"), C.ERROR_CATEGORY_TIMEOUT),
     (asyncio.TimeoutError(), C.ERROR_CATEGORY_TIMEOUT),  # noqa: UP041 - what asyncio code raises
     (TimeoutError("venue did not answer within 5s"), C.ERROR_CATEGORY_TIMEOUT),
     (rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"), C.ERROR_CATEGORY_TIMEOUT),
