@@ -9,7 +9,9 @@ account's on the venue (position_id names the account, a strategy's id), or
 `parameters.entryPrice` with `parameters.prices` to check a path fed in; a
 fired check on a real position closes it with an order derived from the job.
 `parameters.exitNow` closes the position whatever the check says: a time
-exit (the strategy's last check) or a stop.
+exit (the strategy's last check) or a stop. A job delivered again whose close
+an earlier delivery placed (`{job_id}-close`) reports that close, never "no
+open position": the strategy must count the order its exit made.
 
 An arbitrage watches only the leg it left open: `parameters.exitAmount` is
 that leg's amount, the most a check weighs and an exit sells (the rest of the
@@ -26,7 +28,7 @@ from jobmesh.jobs.v1 import trading_jobs_pb2 as tj
 from jobmesh.jobs.v1 import trading_results_pb2 as tr
 from queue_system.context import JobContext
 from queue_system.decimals import amount_of
-from worker_trading.exchange import Exchange, Fence
+from worker_trading.exchange import Exchange, Fence, Order
 from worker_trading.order_book import Side
 from worker_trading.processors.inputs import decimal, decimals, figures, params
 from worker_trading.processors.orders import order_message
@@ -92,6 +94,13 @@ async def monitor(
         result.triggered, result.price, result.level = fired, str(price), str(level or "")
         result.figures.CopyFrom(figures(**more))
         return result
+    close_id = f"{ctx.job_id}-close"
+    closed_before = await exchange.fetch_order(job.exchange, close_id, account=job.position_id)
+    if closed_before is not None:  # an earlier delivery closed it: report that, decide nothing anew
+        result.triggered = True
+        result.figures.update({"resumed": f"{close_id} was placed by an earlier delivery"})
+        await _report_close(job, exchange, result, closed_before)
+        return result
     position = await exchange.position(job.position_id, job.exchange, job.symbol)
     if position is None or position.contracts == 0:
         result.triggered = True  # nothing left to watch: the position is closed (or was never opened)
@@ -111,7 +120,6 @@ async def monitor(
     )
     if fired or exit_now:
         fence = Fence(ctx.job_id, ctx.fencing_token)
-        close_id = f"{ctx.job_id}-close"
         if exit_amount is None:
             order = await exchange.close_position(
                 job.position_id, job.exchange, job.symbol, client_order_id=close_id, fence=fence
@@ -123,7 +131,14 @@ async def monitor(
             )  # fmt: skip
         result.triggered = True
         if order is not None:
-            result.close_order.CopyFrom(order_message(order, job.exchange))
-            closed = await exchange.position(job.position_id, job.exchange, job.symbol)
-            result.realized_profit = str(closed.realizedPnl if closed is not None else 0)
+            await _report_close(job, exchange, result, order)
     return result
+
+
+async def _report_close(
+    job: tj.PositionMonitoringJob, exchange: Exchange, result: tr.PositionMonitoringResult, order: Order
+) -> None:
+    """The close order, and the profit the position has realized with it."""
+    result.close_order.CopyFrom(order_message(order, job.exchange))
+    closed = await exchange.position(job.position_id, job.exchange, job.symbol)
+    result.realized_profit = str(closed.realizedPnl if closed is not None else 0)

@@ -107,3 +107,19 @@ async def test_a_flat_arbitrage_has_nothing_to_watch_and_sells_nothing(paper: Pa
     assert result.triggered and not result.close_order.id
     position = await paper.position("strategy_w", "binance", "BTC/USD")
     assert position is not None and position.contracts == D("0.02")
+
+
+async def test_an_exit_delivered_again_reports_the_close_it_placed(paper: PaperExchange) -> None:
+    """The first delivery closed the position and lost its job (a takeover): the second finds
+    its close by client order id and reports it, with the profit it realized."""
+    await paper.create_order(
+        "binance", "BTC/USD", Side.BUY, D("0.02"),
+        account="strategy_w", client_order_id="b", fence=Fence("j", 1),
+    )  # fmt: skip
+    job = watch(tj.MONITORING_TYPE_RISK_CHECK, {}, exitNow=True)
+    first = await monitor(job, context("job-9", token=1), paper)
+    again = await monitor(job, context("job-9", token=2), paper)
+    assert again.triggered and again.close_order == first.close_order
+    assert again.realized_profit == first.realized_profit and D(first.realized_profit) != 0
+    orders = [await paper.fetch_order("binance", cid, account="strategy_w") for cid in ("b", "job-9-close")]
+    assert all(o is not None for o in orders)
