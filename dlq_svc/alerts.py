@@ -23,7 +23,7 @@ from typing import Any, Final, cast
 
 import redis.asyncio as aioredis
 from google.protobuf.message import DecodeError
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from dlq_svc.patterns import Finding, PatternDetector
 from dlq_svc.store import DeadLetterStore, now_ms
@@ -31,6 +31,7 @@ from jobmesh.dlq.v1 import alert_pb2
 from jobmesh.dlq.v1 import classification_pb2 as cpb
 from queue_system import events
 from queue_system.catalog import SYSTEM_EVENTS_CHANNEL
+from queue_system.dead_letters import ensure_groups
 from queue_system.failure import timestamp_ms
 from queue_system.keys import ALERTS_MAXLEN, PATTERN_GROUP, DeadLetterKeys, EntryField, QueueKeys
 from queue_system.outages import TRANSIENT, Outage, stop_if_cancelled
@@ -146,12 +147,7 @@ class PatternFeed:
 
     async def ensure_group(self) -> None:
         """The group on every event stream, from now on (older events are history, not news)."""
-        for stream in self.streams:
-            try:
-                await self.client.xgroup_create(stream, PATTERN_GROUP, id="$", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        await ensure_groups(self.client, self.streams, PATTERN_GROUP, start="$")
 
     def observe(self, queue: str, entry_id: bytes, fields: Mapping[bytes, bytes]) -> list[Finding]:
         """What one event completes (nothing for events that are neither a failure nor a completion)."""

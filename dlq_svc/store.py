@@ -22,12 +22,10 @@ import redis.asyncio as aioredis
 
 from jobmesh.dlq.v1 import classification_pb2 as cpb
 from jobmesh.dlq.v1 import dead_letter_pb2 as dpb
+from queue_system.index_page import IndexPages
 from queue_system.keys import DeadLetterField, DeadLetterKeys
-from queue_system.tokens import decode_token, encode_token
 
 F = DeadLetterField
-# Most dead letters one ListDeadLetters call looks at before answering with what it found.
-PAGE_SCAN_BUDGET: Final = 20_000
 _RECORD: Final = F.RECORD.encode()
 
 
@@ -91,7 +89,7 @@ class DeadLetterStore:
         self._capture = client.register_script(_script("capture"))
         self._decide = client.register_script(_script("decide"))
         self._trim = client.register_script(_script("trim"))
-        self._page = client.register_script(_script("page"))
+        self._pages = IndexPages(client, self.keys.all)
 
     def _capture_call(self, d: dpb.DeadLetter) -> tuple[list[str], list[Any]]:
         k, fj = self.keys, d.failed_job
@@ -207,20 +205,10 @@ class DeadLetterStore:
 
     async def page(self, filters: Filters, page_size: int, page_token: str = "") -> tuple[list[str], str]:
         """Ids of one page of dead letters passing `filters`, newest first; the next page's token."""
-        cursor = str(decode_token(page_token, "page_token").get("after", ""))
         groups: list[list[str]] = [[self.keys.by(d, v)] for d, v in filters.dimensions.items()]
         if filters.risks:
             groups.append([self.keys.by("risk", risk_name(r)) for r in filters.risks])
-        walk = self.keys.all
-        singles = [g[0] for g in groups if len(g) == 1]
-        if singles:  # walk the smallest single set there is, check the rest
-            sizes = [int(await self.client.zcard(key)) for key in singles]
-            walk = singles[sizes.index(min(sizes))]
-        keys = [walk, *(key for g in groups for key in g)]
-        args: list[Any] = [page_size, cursor, len(groups), *(len(g) for g in groups), PAGE_SCAN_BUDGET]
-        reply = cast(list[bytes], await self._page(keys=keys, args=args))
-        last, ids = reply[0].decode(), [r.decode() for r in reply[1:]]
-        return ids, encode_token({"after": last}) if last else ""
+        return await self._pages.page(groups, page_size, page_token)
 
     async def stats(self) -> dpb.DeadLetterStats:
         """Counts by queue, category, risk, status and strategy (zeros left out)."""

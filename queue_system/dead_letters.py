@@ -13,7 +13,7 @@ acknowledgement: it is the history dlq-svc can always read again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, cast
 
@@ -61,12 +61,7 @@ class DeadLetterReader:
 
     async def ensure_group(self) -> None:
         """Create the group on every stream (from the first record), unless it exists."""
-        for stream in self.streams:
-            try:
-                await self.client.xgroup_create(stream, DEAD_LETTER_GROUP, id="0", mkstream=True)
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise
+        await ensure_groups(self.client, self.streams, DEAD_LETTER_GROUP, start="0")
 
     async def read(self, count: int = 100, block_ms: int = 1000) -> list[DeadLetterRecord]:
         """Records not yet acknowledged: first those a silent reader held too long, then new ones.
@@ -105,6 +100,17 @@ class DeadLetterReader:
             if ids:
                 done += int(await self.client.xack(stream, DEAD_LETTER_GROUP, *ids))
         return done
+
+
+async def ensure_groups(client: aioredis.Redis, streams: Iterable[str], group: str, *, start: str) -> None:
+    """Create `group` on every stream (reading from `start`: "0" all, "$" from now on),
+    creating empty streams too; a group that exists already is left as it is."""
+    for stream in streams:
+        try:
+            await client.xgroup_create(stream, group, id=start, mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
 
 
 def _record(queue: str, entry: tuple[bytes, dict[bytes, bytes]]) -> DeadLetterRecord:

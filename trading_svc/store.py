@@ -25,13 +25,12 @@ from google.protobuf.message import Message
 from jobmesh.trading.v1 import strategy_pb2 as spb
 from queue_system import events
 from queue_system.catalog import TRADING_EVENTS_CHANNEL
+from queue_system.index_page import IndexPages
 from queue_system.keys import EVENTS_MAXLEN, IDEMPOTENCY_TTL_S, StrategyField, StrategyKeys
 from queue_system.tokens import decode_token, encode_token
 from trading_svc.fsm import state_name
 
 SERVICE: Final = "trading-svc"
-# Most strategies one ListStrategies call looks at before answering with what it found.
-PAGE_SCAN_BUDGET: Final = 20_000
 _RECORD: Final = StrategyField.RECORD.encode()
 _VERSION: Final = StrategyField.VERSION.encode()
 _AWAITING: Final = StrategyField.AWAITING.encode()
@@ -85,7 +84,7 @@ class StrategyStore:
         self.keys = StrategyKeys(prefix)
         self._deploy = client.register_script(_script("deploy"))
         self._commit = client.register_script(_script("commit"))
-        self._page = client.register_script(_script("page"))
+        self._pages = IndexPages(client, self.keys.all)
 
     def _fields(self) -> list[str]:
         return [StrategyField.RECORD, StrategyField.VERSION, StrategyField.AWAITING]
@@ -207,21 +206,10 @@ class StrategyStore:
 
     async def page(self, filters: Filters, page_size: int, page_token: str = "") -> tuple[list[str], str]:
         """Ids of one page of strategies passing `filters`, newest deploy first; the next page's token."""
-        cursor = str(decode_token(page_token, "page_token").get("after", ""))
         groups: list[list[str]] = [[self.keys.by(d, v)] for d, v in filters.dimensions.items()]
         if filters.states:
             groups.append([self.keys.by("state", s) for s in filters.states])
-        walk = self.keys.all
-        if groups:  # walk the smallest single set there is, check the rest
-            singles = [g[0] for g in groups if len(g) == 1]
-            if singles:
-                sizes = [int(await self.client.zcard(key)) for key in singles]
-                walk = singles[sizes.index(min(sizes))]
-        keys = [walk, *(key for g in groups for key in g)]
-        args: list[Any] = [page_size, cursor, len(groups), *(len(g) for g in groups), PAGE_SCAN_BUDGET]
-        reply = cast(list[bytes], await self._page(keys=keys, args=args))
-        last, ids = reply[0].decode(), [r.decode() for r in reply[1:]]
-        return ids, encode_token({"after": last}) if last else ""
+        return await self._pages.page(groups, page_size, page_token)
 
     async def count_by_state(self, states: Sequence[str]) -> dict[str, int]:
         async with self.client.pipeline(transaction=False) as pipe:

@@ -1,5 +1,6 @@
--- One page of strategies, newest deploy first, that pass every filter.
--- KEYS: [1] the set to walk; then, per filter, its sets (a strategy passes a
+-- One page of ids in sorted-set indexes (strategies, dead letters), newest first, that pass
+-- every filter (queue_system/index_page.py calls it).
+-- KEYS: [1] the set to walk; then, per filter, its sets (an id passes a
 --       filter when it is in any of its sets)
 -- ARGV: [1] page size, [2] cursor (the last id of the previous page, '' first),
 --       [3] how many filters, then per filter how many sets it has,
