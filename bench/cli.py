@@ -154,6 +154,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.dlq import main as dlq_main  # noqa: PLC0415 (grpc only there)
 
         return dlq_main(args[1:])
+    if args[:1] == ["financial"]:  # `python -m bench financial ...`: worker-financial's processors
+        from bench.financial import main as financial_main  # noqa: PLC0415 (the ledger only there)
+
+        return financial_main(args[1:])
     opts = parse(args)
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"

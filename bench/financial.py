@@ -1,0 +1,224 @@
+"""`python -m bench financial`: worker-financial's processors measured on SQLite and PostgreSQL.
+
+    python -m bench financial [--ledgers sqlite,postgresql] [--database-url URL]
+                              [--transactions 20000] [--report-transactions 100000] [--quick]
+
+Each phase runs the processor a job would run, in this process, against a
+fresh ledger of each kind, so the figures are the ledger's and the
+processor's, not the queue's (the queue's own figures are `python -m bench`):
+
+- ofx: an OFX statement of `--transactions` transactions imported
+  (`ofx_tx_per_s`), then imported again (`ofx_again_tx_per_s`: every row a
+  duplicate, which the dedupe must find, and `ofx_again_new` must be 0).
+
+PostgreSQL comes from `--database-url`, else DATABASE_URL, else the machine's
+server on 127.0.0.1:5432; the bench works in a database of its own, created
+for the run and dropped after it. Where none answers, the PostgreSQL figures
+are left out and the report says why. SQLite is a file in a temporary folder.
+Nothing here asserts a speed; the figures are for reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import psycopg
+from psycopg import sql
+
+from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
+from worker_financial.ledger.store import Ledger
+from worker_financial.sync.transaction_sync import sync_transactions
+
+LEDGERS: Final = ("sqlite", "postgresql")
+LOCAL_POSTGRES: Final = ("postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test")
+PAYEES: Final = ("ACME GmbH", "Café Central", "Rent Property Ltd", "Stadtwerke", "Bäckerei", "Amazon EU")
+
+
+@dataclass(frozen=True, slots=True)
+class FinancialOptions:
+    ledgers: tuple[str, ...]
+    database_url: str | None
+    transactions: int
+    report_transactions: int
+
+
+def parse(argv: Sequence[str]) -> FinancialOptions:
+    p = argparse.ArgumentParser(prog="python -m bench financial", description=__doc__.split("\n\n")[0])
+    p.add_argument("--ledgers", default=",".join(LEDGERS), help="comma-separated: sqlite, postgresql")
+    p.add_argument(
+        "--database-url", default=None, help="a PostgreSQL server (default: DATABASE_URL, else local)"
+    )
+    p.add_argument("--transactions", type=int, default=20_000, help="transactions per import phase")
+    p.add_argument(
+        "--report-transactions", type=int, default=100_000, help="ledger size for the report phase"
+    )
+    p.add_argument("--quick", action="store_true", help="a small run (500 / 2,000): the smoke test's size")
+    args = p.parse_args(argv)
+    ledgers = tuple(name.strip() for name in args.ledgers.split(",") if name.strip())
+    unknown = sorted(set(ledgers) - set(LEDGERS))
+    if unknown or not ledgers:
+        p.error(f"--ledgers takes {', '.join(LEDGERS)}; got {args.ledgers!r}")
+    if args.quick:
+        args.transactions, args.report_transactions = 500, 2_000
+    if args.transactions < 1 or args.report_transactions < 1:
+        p.error("--transactions and --report-transactions must be at least 1")
+    return FinancialOptions(ledgers, args.database_url, args.transactions, args.report_transactions)
+
+
+def _log(what: str) -> None:
+    print(f"bench financial: {what}", file=sys.stderr, flush=True)
+
+
+def ofx_statement(count: int, first: date = date(2024, 1, 1)) -> bytes:
+    """An OFX 1.x (SGML) checking statement of `count` transactions, as a bank writes one:
+    one a day in turn per payee, amounts in cents that differ row to row, FITIDs unique."""
+    rows = []
+    for i in range(count):
+        day = first + timedelta(days=i % 365)
+        cents = (i * 7919) % 250_000 - 150_000
+        amount = f"{cents // 100 if cents >= 0 else -(-cents // 100)}.{abs(cents) % 100:02d}"
+        if -100 < cents < 0:
+            amount = f"-0.{-cents:02d}"
+        rows.append(
+            f"<STMTTRN><TRNTYPE>{'CREDIT' if cents >= 0 else 'DEBIT'}<DTPOSTED>{day:%Y%m%d}"
+            f"<TRNAMT>{amount}<FITID>B{i:09d}<NAME>{PAYEES[i % len(PAYEES)]}<MEMO>ref {i}</STMTTRN>"
+        )
+    last = first + timedelta(days=min(count, 365))
+    body = (
+        "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>"
+        "<DTSERVER>20250101120000<LANGUAGE>ENG</SONRS></SIGNONMSGSRSV1>"
+        "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STATUS><CODE>0<SEVERITY>INFO</STATUS><STMTRS><CURDEF>EUR"
+        "<BANKACCTFROM><BANKID>37040044<ACCTID>0532013000<ACCTTYPE>CHECKING</BANKACCTFROM>"
+        f"<BANKTRANLIST><DTSTART>{first:%Y%m%d}<DTEND>{last:%Y%m%d}\n"
+        + "\n".join(rows)
+        + "\n</BANKTRANLIST><LEDGERBAL><BALAMT>0.00<DTASOF>20250101</LEDGERBAL>"
+        "</STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\n"
+    )
+    header = (
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nSECURITY:NONE\nENCODING:UTF-8\nCHARSET:NONE\n"
+        "COMPRESSION:NONE\nOLDFILEUID:NONE\nNEWFILEUID:NONE\n\n"
+    )
+    return (header + body).encode()
+
+
+async def _timed(run: Callable[[], Awaitable[Any]]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    out = await run()
+    return out, time.perf_counter() - started
+
+
+async def ofx_phase(ledger: Ledger, count: int) -> dict[str, float | int]:
+    """Import an OFX statement of `count` transactions, then the same statement again."""
+    statement = ofx_statement(count)
+    job = fj.TransactionSyncJob(
+        account_id=f"bench_{uuid.uuid4().hex[:8]}",
+        provider=fj.SYNC_PROVIDER_MANUAL,
+        sync_type=fj.SYNC_TYPE_FULL,
+        manual=fj.ManualImport(content=statement, format=fj.STATEMENT_FORMAT_OFX, account_name="bench"),
+    )
+    first, seconds = await _timed(lambda: sync_transactions(job, ledger))
+    again, again_seconds = await _timed(lambda: sync_transactions(job, ledger))
+    return {
+        "ofx_transactions": count,
+        "ofx_new": first.new_transactions,
+        "ofx_tx_per_s": round(count / seconds, 1),
+        "ofx_again_new": again.new_transactions,
+        "ofx_again_tx_per_s": round(count / again_seconds, 1),
+    }
+
+
+def postgres_admin_url(given: str | None) -> str | None:
+    """The PostgreSQL server to work on: `given`, DATABASE_URL, else the local one (None: none answers)."""
+    candidates = [given] if given else []
+    env = os.environ.get("DATABASE_URL", "")
+    if env.startswith(("postgresql", "postgres")):
+        candidates.append(env)
+    candidates.extend(LOCAL_POSTGRES)
+    for url in candidates:
+        plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        try:
+            with psycopg.connect(plain, connect_timeout=2):
+                return plain
+        except psycopg.Error:
+            continue
+    return None
+
+
+@contextlib.contextmanager
+def bench_database(admin_url: str) -> Any:
+    """A database of the run's own on `admin_url`'s server, dropped afterwards; yields its async URL."""
+    name = f"jobmesh_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        base, _, _ = admin_url.rpartition("/")
+        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@contextlib.asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Ledger]:
+    ledger = Ledger(url)
+    try:
+        await ledger.migrate()
+        yield ledger
+    finally:
+        await ledger.close()
+
+
+async def run_phases(url: str, opts: FinancialOptions) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    async with opened(url) as ledger:
+        _log(f"{ledger.dialect}: ofx import of {opts.transactions} transactions")
+        figures.update(await ofx_phase(ledger, opts.transactions))
+    return figures
+
+
+def run(opts: FinancialOptions) -> dict[str, Any]:
+    report: dict[str, Any] = {"system": "jobmesh-financial", "skipped": {}}
+    for kind in opts.ledgers:
+        if kind == "sqlite":
+            with tempfile.TemporaryDirectory(prefix="jobmesh-bench-") as folder:
+                url = f"sqlite+aiosqlite:///{Path(folder) / 'ledger.db'}"
+                report[kind] = asyncio.run(run_phases(url, opts))
+            continue
+        admin = postgres_admin_url(opts.database_url)
+        if admin is None:
+            report["skipped"][kind] = "no PostgreSQL answers (set --database-url or DATABASE_URL)"
+            continue
+        with bench_database(admin) as url:
+            report[kind] = asyncio.run(run_phases(url, opts))
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    kinds = [k for k in LEDGERS if k in report]
+    keys = sorted({key for kind in kinds for key in report[kind]})
+    lines = [f"{'figure':<28}" + "".join(f"{kind:>14}" for kind in kinds)]
+    for key in keys:
+        lines.append(f"{key:<28}" + "".join(f"{report[kind].get(key, '-')!s:>14}" for kind in kinds))
+    lines.extend(f"{kind}: skipped, {why}" for kind, why in report["skipped"].items())
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str]) -> int:
+    opts = parse(argv)
+    report = run(opts)
+    print(table(report), file=sys.stderr)
+    print(json.dumps(report, sort_keys=True))
+    return 0
