@@ -24,13 +24,12 @@ import io
 import json
 import re
 from decimal import Decimal
-from typing import Any, Final
-
-from fpdf import FPDF
-from fpdf.fonts import FontFace
-from openpyxl import Workbook
+from typing import TYPE_CHECKING, Any, Final
 
 from worker_financial.reports.content import Cell, Report, Table
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
 
 FORMAT_EXTENSIONS: Final = {"json": "json", "csv": "csv", "excel": "xlsx", "pdf": "pdf"}
 _SHEET_NAME_BAD: Final = re.compile(r"[\[\]:*?/\\]")
@@ -113,6 +112,10 @@ def _put(sheet: Any, row: int, cells: tuple[Cell, ...] | list[Cell]) -> None:
 
 
 def as_excel(report: Report) -> bytes:
+    # Imported here, not at the top: openpyxl (and fpdf2 below) take seconds to import on a busy
+    # machine, and worker-financial must answer its health check long before its first report.
+    from openpyxl import Workbook  # noqa: PLC0415
+
     book = Workbook()
     summary = book.active
     assert summary is not None  # a new workbook has its one sheet
@@ -146,6 +149,8 @@ def _latin1(text: str) -> str:
 
 
 def _pdf_table(pdf: FPDF, table: Table) -> None:
+    from fpdf.fonts import FontFace  # noqa: PLC0415 (see as_excel)
+
     pdf.set_font("helvetica", "B", 12)
     pdf.cell(text=_latin1(table.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
@@ -160,6 +165,8 @@ def _pdf_table(pdf: FPDF, table: Table) -> None:
 
 
 def as_pdf(report: Report) -> bytes:
+    from fpdf import FPDF  # noqa: PLC0415 (see as_excel)
+
     pdf = FPDF(format="A4")
     pdf.set_title(_latin1(report.title))
     pdf.set_creator("jobmesh worker-financial")
