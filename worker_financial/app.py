@@ -2,7 +2,8 @@
 
 The ledger is opened here from the service settings (DATABASE_URL, else an
 SQLite file in JOBMESH_DATA_DIR), migrated to the newest schema before the
-worker takes its first job, and closed at shutdown.
+worker takes its first job, and closed at shutdown. Reports are written
+under JOBMESH_DATA_DIR/reports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from worker_financial.ledger.store import Ledger
 from worker_financial.tasks import register_tasks
 
 log = logging.getLogger(__name__)
+# Where generated reports go, inside JOBMESH_DATA_DIR.
+REPORTS = "reports"
 
 
 def build(context: ServiceContext) -> Sequence[ServedService]:
@@ -41,7 +44,12 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
     return build_worker(
         context,
-        WorkerRole(queues=FINANCIAL_QUEUES, register_tasks=lambda broker: register_tasks(broker, ledger)),
+        WorkerRole(
+            queues=FINANCIAL_QUEUES,
+            register_tasks=lambda broker: register_tasks(
+                broker, ledger, reports_dir=(settings.data_dir / REPORTS).absolute()
+            ),
+        ),
     )
 
 

@@ -1,24 +1,44 @@
 """worker-financial's tasks, declared on the service's broker.
 
-Built so far: transaction-sync (the `manual` provider). Its task runs the
-processor against the ledger, announces `transaction_sync_completed` on
+Each task runs its processor against the ledger, announces its outcome on
 `financial:events` (events.py) and returns its result message, which the
-queue keeps with the job. A job whose input is wrong (SyncInputError, a
-ValueError) is never retried (`throws=`): the same input fails the same way,
-and its dead letter says why. The other three financial queues have no task
-yet: their jobs are dead-lettered as unknown tasks, named as such.
+queue keeps with the job:
+
+- transaction-sync (sync/): the `manual` provider so far;
+- account-reconciliation (reconciliation/): the account against the job's
+  target balance, or the provider's reported balance through the
+  `reported_balance` callable the service gives (none yet: then a job without
+  a target cannot run);
+- report-generation (reports/): a report file under `reports_dir`.
+
+A job whose input is wrong (SyncInputError, ReconciliationInputError,
+ReportInputError: all ValueErrors) is never retried (`throws=`): the same
+input fails the same way, and its dead letter says why (the DLQ files it
+under validation). Categorization has no task yet: its jobs are
+dead-lettered as unknown tasks, named as such.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from google.protobuf.message import Message
+
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from queue_system.broker import JobBroker
-from queue_system.catalog import FINANCIAL_EVENTS_CHANNEL, TRANSACTION_SYNC
+from queue_system.catalog import (
+    ACCOUNT_RECONCILIATION,
+    FINANCIAL_EVENTS_CHANNEL,
+    REPORT_GENERATION,
+    TRANSACTION_SYNC,
+)
 from queue_system.context import JobContext
 from queue_system.events import event_json
 from worker_financial import events
 from worker_financial.ledger.store import Ledger
+from worker_financial.reconciliation.reconcile import ReportedBalance, reconcile
+from worker_financial.reports.generate import generate_report
 from worker_financial.sync.transaction_sync import sync_transactions
 
 SERVICE = "worker-financial"
@@ -26,15 +46,42 @@ SERVICE = "worker-financial"
 BAD_INPUT = (ValueError, KeyError)
 
 
-def register_tasks(broker: JobBroker, ledger: Ledger) -> None:
-    """Declare worker-financial's tasks on `broker`, keeping the books in `ledger`."""
+def register_tasks(
+    broker: JobBroker,
+    ledger: Ledger,
+    *,
+    reports_dir: Path,
+    reported_balance: ReportedBalance | None = None,
+) -> None:
+    """Declare worker-financial's tasks on `broker`, keeping the books in `ledger`, writing reports
+    under `reports_dir` and asking `reported_balance` for a provider's balance."""
     client = broker.manager.client
+
+    async def announce(name: str, data: Message) -> None:
+        await client.publish(FINANCIAL_EVENTS_CHANNEL, event_json(SERVICE, name, data, with_zeros=True))
 
     @broker.task(queue=TRANSACTION_SYNC, throws=BAD_INPUT)
     async def transaction_sync(job: fj.TransactionSyncJob, ctx: JobContext) -> fr.TransactionSyncResult:
         result = await sync_transactions(job, ledger)
-        data = events.transaction_sync_completed(result, ctx.job_id)
-        await client.publish(
-            FINANCIAL_EVENTS_CHANNEL, event_json(SERVICE, "transaction_sync_completed", data, with_zeros=True)
+        await announce("transaction_sync_completed", events.transaction_sync_completed(result, ctx.job_id))
+        return result
+
+    @broker.task(queue=ACCOUNT_RECONCILIATION, throws=BAD_INPUT)
+    async def account_reconciliation(
+        job: fj.AccountReconciliationJob, ctx: JobContext
+    ) -> fr.AccountReconciliationResult:
+        result = await reconcile(job, ctx.job_id, ledger, reported_balance)
+        await announce(
+            "account_reconciliation_completed", events.account_reconciliation_completed(result, ctx.job_id)
         )
+        if not result.passed:
+            await announce(
+                "reconciliation_discrepancy", events.reconciliation_discrepancy(result, ctx.job_id)
+            )
+        return result
+
+    @broker.task(queue=REPORT_GENERATION, throws=BAD_INPUT)
+    async def report_generation(job: fj.ReportGenerationJob, ctx: JobContext) -> fr.ReportGenerationResult:
+        result = await generate_report(job, ctx.job_id, ledger, reports_dir)
+        await announce("report_generation_completed", events.report_generation_completed(result, ctx.job_id))
         return result

@@ -211,6 +211,7 @@ JOB_RULES: Final = RuleBook({
         Choice("reconciliation_type", required=True),
         Amount("target_balance"),
         Amount("discrepancy_threshold", required=True, allowed=NON_NEGATIVE),
+        Nested("date_range"),
     ),
     financial_jobs_pb2.ReportGenerationJob: (
         *_JOB_HEADER,

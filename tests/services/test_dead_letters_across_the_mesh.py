@@ -188,11 +188,12 @@ async def test_nothing_is_lost_while_dlq_svc_is_down_or_killed_mid_capture(
         svc.close()
 
 
-async def test_a_job_sent_through_trading_svc_that_no_worker_can_run_reaches_dlq_svc(
+async def test_a_job_sent_through_trading_svc_that_its_worker_refuses_reaches_dlq_svc(
     mesh_services: dict[str, ServiceProcess],
 ) -> None:
-    """The whole mesh: trading-svc enqueues, worker-financial dead-letters it, dlq-svc keeps it."""
-    queue = catalog.ACCOUNT_RECONCILIATION  # worker-financial registers no task for it yet
+    """The whole mesh: trading-svc enqueues, worker-financial refuses it (its ledger has no such
+    account: bad input, never retried) and dead-letters it, dlq-svc keeps it as validation."""
+    queue = catalog.ACCOUNT_RECONCILIATION
     job = fin.AccountReconciliationJob(
         account_id="acc_dlq",
         reconciliation_type=fin.RECONCILIATION_TYPE_DAILY,
@@ -214,7 +215,8 @@ async def test_a_job_sent_through_trading_svc_that_no_worker_can_run_reaches_dlq
         await wait_until(kept, within=WITHIN, every=0.2)
         page = await stub.ListDeadLetters(pb.ListDeadLettersRequest(queue=queue, page_size=1000))
     [d] = [d for d in page.dead_letters if d.failed_job.job_id == sent.job_id]
-    assert d.failed_job.reason == failure_pb2.DEAD_LETTER_REASON_UNKNOWN_TASK
+    assert d.failed_job.reason == failure_pb2.DEAD_LETTER_REASON_UNRECOVERABLE
+    assert [e.error_type for e in d.failed_job.errors] == ["ReconciliationInputError"]
     assert d.category == C.ERROR_CATEGORY_VALIDATION
     assert d.failed_job.job.payload.account_reconciliation.account_id == "acc_dlq"
 

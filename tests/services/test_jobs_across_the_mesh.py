@@ -45,11 +45,11 @@ def test_a_job_runs_on_the_worker_and_is_counted(mesh_services: dict[str, Servic
     assert stats.counts.waiting == 0 and stats.counts.active == 0 and stats.workers >= 1
 
 
-def test_a_job_without_a_task_here_is_dead_lettered_not_dropped(
+def test_a_job_its_worker_refuses_is_dead_lettered_not_dropped(
     mesh_services: dict[str, ServiceProcess],
 ) -> None:
-    # account-reconciliation: no task yet, and its own rate-limit budget (the probes above used
-    # categorization's)
+    # account-reconciliation of an account the ledger does not have: refused as bad input, not
+    # retried; on its own rate-limit budget (the probes above used categorization's)
     queue = "account-reconciliation"
     queues = qgrpc.QueueServiceStub(mesh_services["trading_svc"].channel)
     before = queues.GetQueueStats(qpb.GetQueueStatsRequest(queue=queue)).stats.dead_lettered

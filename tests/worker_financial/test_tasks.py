@@ -1,7 +1,8 @@
-"""worker-financial's transaction-sync end to end: jobs through the real queue, run by the real
-task in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
-stays with the job, `transaction_sync_completed` goes out on `financial:events` in the seed's
-shape, and a job this worker cannot do fails once, named, and is not retried."""
+"""worker-financial's tasks end to end: jobs through the real queue, run by the real tasks
+in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
+stays with the job, each task's event goes out on `financial:events` in the seed's shape, and a
+job this worker cannot do fails once, named, is not retried, and its dead letter classifies as
+validation (dlq_svc's own classifier reading the queue's dead-letter stream)."""
 
 from __future__ import annotations
 
@@ -9,22 +10,41 @@ import asyncio
 import base64
 import json
 from collections.abc import AsyncIterator, Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 from google.protobuf import json_format
+from google.protobuf.timestamp_pb2 import Timestamp
 
+from dlq_svc.classification import classify
+from jobmesh.dlq.v1 import classification_pb2 as cls
 from jobmesh.jobs.v1 import envelope_pb2 as env
+from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
+from jobmesh.jobs.v1.common_pb2 import DateRange
 from jobmesh.queue.v1 import queue_pb2
 from queue_system.broker import JobBroker
-from queue_system.catalog import FINANCIAL_EVENTS_CHANNEL, FINANCIAL_QUEUES, TRANSACTION_SYNC
+from queue_system.catalog import (
+    ACCOUNT_RECONCILIATION,
+    FINANCIAL_EVENTS_CHANNEL,
+    FINANCIAL_QUEUES,
+    REPORT_GENERATION,
+    TRANSACTION_SYNC,
+)
+from queue_system.dead_letters import DeadLetterReader
+from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import InvalidArgumentError
+from queue_system.keys import NORMAL_LANE
+from queue_system.queue import NewJob
 from queue_system.receiver import JobReceiver
-from queue_system.settings import Settings
+from queue_system.settings import Settings, queue_env_stem
 from tests.queue_system.conftest import wait_until
 from tests.worker_financial.sync.statements import OFX_SGML
+from worker_financial.ledger.entries import NewAccount, NewTransaction
 from worker_financial.ledger.store import Ledger
 from worker_financial.tasks import register_tasks
 
@@ -39,18 +59,46 @@ class Worker:
         self.events = events
         self.seen: list[dict[str, Any]] = []
 
-    async def finish(self, job_id: str, payload: dict[str, Any], attempts: int = 1) -> queue_pb2.JobInfo:
-        """Enqueue a transaction-sync and wait until it completes or fails for good."""
+    async def finish(
+        self, job_id: str, payload: dict[str, Any], attempts: int = 1, *, queue: str = TRANSACTION_SYNC
+    ) -> queue_pb2.JobInfo:
+        """Enqueue a job (`payload` as JobPayload JSON: {"transactionSync": {...}}, or a bare
+        transaction-sync) and wait until it completes or fails for good."""
         manager = self.broker.manager
-        job = json_format.ParseDict({"transactionSync": payload}, env.JobPayload())
-        await manager.add_job(TRANSACTION_SYNC, job, env.JobOptions(job_id=job_id, attempts=attempts))
+        wrapped = payload if queue != TRANSACTION_SYNC else {"transactionSync": payload}
+        job = json_format.ParseDict(wrapped, env.JobPayload())
+        await manager.add_job(queue, job, env.JobOptions(job_id=job_id, attempts=attempts))
+        return await self.settled(queue, job_id)
+
+    async def settled(self, queue: str, job_id: str) -> queue_pb2.JobInfo:
+        manager = self.broker.manager
 
         async def done() -> bool:
-            info = await manager.get_job(TRANSACTION_SYNC, job_id)
+            info = await manager.get_job(queue, job_id)
             return info.state in (env.JOB_STATE_COMPLETED, env.JOB_STATE_FAILED)
 
         await wait_until(done, within=WITHIN)
-        return await manager.get_job(TRANSACTION_SYNC, job_id)
+        return await manager.get_job(queue, job_id)
+
+    async def finish_unchecked(self, queue: str, job_id: str, payload: env.JobPayload) -> queue_pb2.JobInfo:
+        """Add a job as a producer that skips the contract's checks would (an old client, a record
+        redriven from before a contract change), so the worker's own checks are what stop it."""
+        now = Timestamp()
+        now.GetCurrentTime()
+        options = env.JobOptions(job_id=job_id, attempts=3)
+        blob = envelope_bytes(JobRequest(queue, payload, options), job_id, now)
+        await self.broker.manager.queue(queue).enqueue([NewJob(job_id, blob, NORMAL_LANE, 0)], job_id, 60_000)
+        return await self.settled(queue, job_id)
+
+    async def dead_letter_category(self, queue: str, job_id: str) -> int:
+        """How dlq-svc classifies the job's dead letter, read from the queue's dead-letter stream."""
+        settings = self.broker.manager.settings
+        reader = DeadLetterReader(self.broker.manager.client, settings.queue_prefix, [queue], "test")
+        await reader.ensure_group()
+        records = await reader.read(count=100, block_ms=100)
+        [record] = [r for r in records if r.job_id == job_id]
+        assert record.failed is not None
+        return classify(record.failed)
 
     async def event(self, name: str, job_id: str) -> dict[str, Any]:
         async with asyncio.timeout(WITHIN):
@@ -65,12 +113,14 @@ class Worker:
 
 @pytest.fixture
 async def worker(
-    make_settings: Callable[..., Settings], redis_client: aioredis.Redis, ledger: Ledger
+    make_settings: Callable[..., Settings], redis_client: aioredis.Redis, ledger: Ledger, tmp_path: Path
 ) -> AsyncIterator[Worker]:
     events = redis_client.pubsub()
     await events.subscribe(FINANCIAL_EVENTS_CHANNEL)  # before any job runs: pub/sub keeps nothing
-    broker = JobBroker(make_settings(), service="worker-financial", queues=FINANCIAL_QUEUES)
-    register_tasks(broker, ledger)
+    # No rate limits: the seed's (3 reports, 5 reconciliations per 5 minutes) would make tests wait.
+    settings = make_settings(**{f"{queue_env_stem(q)}_RATE_LIMIT": "none" for q in FINANCIAL_QUEUES})
+    broker = JobBroker(settings, service="worker-financial", queues=FINANCIAL_QUEUES)
+    register_tasks(broker, ledger, reports_dir=tmp_path / "reports")
     await broker.startup()
     receiver = JobReceiver(broker)
     await receiver.start()
@@ -140,3 +190,156 @@ async def test_a_manual_sync_without_its_statement_is_refused_at_submission(work
     with pytest.raises(InvalidArgumentError) as refused:
         await worker.broker.manager.add_job(TRANSACTION_SYNC, job)
     assert [v.field for v in refused.value.violations] == ["payload.transaction_sync.manual"]
+
+
+async def opened(ledger: Ledger, account_id: str) -> None:
+    """An account with 100.00 to start, then -30.00 and +5.25 booked in March 2024 and -7.00 pending:
+    by hand, 75.25 booked at the end of March."""
+    await ledger.open_account(NewAccount(account_id, "Giro", "EUR", "manual", opening_balance=Decimal(100)))
+    await ledger.record(
+        account_id,
+        [
+            NewTransaction(date(2024, 3, 4), Decimal("-30.00"), "EUR", "Shop", provider_transaction_id="a"),
+            NewTransaction(date(2024, 3, 9), Decimal("5.25"), "EUR", "Refund", provider_transaction_id="b"),
+            NewTransaction(date(2024, 3, 30), Decimal("-7.00"), "EUR", "Kiosk", booked=False),
+        ],
+    )
+
+
+def file_bytes(location: str) -> bytes:
+    return Path(location).read_bytes()
+
+
+MARCH = {"from": "2024-03-01T00:00:00Z", "to": "2024-03-31T00:00:00Z"}
+
+
+async def test_a_reconciliation_off_by_the_pending_item_announces_its_discrepancy(
+    worker: Worker, ledger: Ledger, account_id: str
+) -> None:
+    await opened(ledger, account_id)
+    payload = {
+        "accountReconciliation": {
+            "id": "rec_1",
+            "timestamp": "2024-04-02T08:00:00Z",
+            "accountId": account_id,
+            "reconciliationType": "RECONCILIATION_TYPE_MONTHLY",
+            "targetBalance": "68.25",  # the bank has booked the kiosk's 7.00 already
+            "discrepancyThreshold": 0.5,
+        }
+    }
+    info = await worker.finish("rec-a", payload, queue=ACCOUNT_RECONCILIATION)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    result = fr.AccountReconciliationResult()
+    assert info.result.Unpack(result)
+    assert (result.expected_balance, result.discrepancy, result.passed) == ("75.25", "-7.00", False)
+    assert [(i.payee, i.amount) for i in result.unmatched_ledger] == [("Kiosk", "-7.00")]
+    done = await worker.event("account_reconciliation_completed", "rec-a")
+    assert done["service"] == "worker-financial" and "timestamp" in done
+    assert {k: done["data"][k] for k in ("accountId", "reconciliationType", "discrepancy", "passed")} == {
+        "accountId": account_id,
+        "reconciliationType": "monthly",
+        "discrepancy": "-7.00",
+        "passed": False,
+    }
+    alarm = await worker.event("reconciliation_discrepancy", "rec-a")
+    assert {k: alarm["data"][k] for k in ("targetBalance", "expectedBalance", "unmatchedLedger")} == {
+        "targetBalance": "68.25",
+        "expectedBalance": "75.25",
+        "unmatchedLedger": 1,
+    }
+
+
+async def test_a_report_job_writes_its_file_and_says_where(
+    worker: Worker, ledger: Ledger, account_id: str, tmp_path: Path
+) -> None:
+    await opened(ledger, account_id)
+    payload = {
+        "reportGeneration": {
+            "id": "rep_1",
+            "reportType": "REPORT_TYPE_MONTHLY_SUMMARY",
+            "format": "REPORT_FORMAT_JSON",
+            "parameters": {"dateRange": MARCH, "filters": {"accountId": account_id}},
+        }
+    }
+    info = await worker.finish("rep-a", payload, queue=REPORT_GENERATION)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    result = fr.ReportGenerationResult()
+    assert info.result.Unpack(result)
+    report = json.loads(file_bytes(result.location))
+    # March, booked: 5.25 in, -30.00 out.
+    assert report["totals"] == {
+        "EUR": {"income": "5.25", "expenses": "-30.00", "net": "-24.75", "transactions": 2}
+    }
+    assert Path(result.location).is_relative_to(tmp_path / "reports")
+    event = await worker.event("report_generation_completed", "rep-a")
+    assert {k: event["data"][k] for k in ("reportType", "format", "location", "transactions")} == {
+        "reportType": "monthly_summary",
+        "format": "json",
+        "location": result.location,
+        "transactions": 2,
+    }
+
+
+async def test_an_unknown_account_fails_once_and_is_dead_lettered_as_validation(worker: Worker) -> None:
+    payload = {
+        "accountReconciliation": {
+            "accountId": "acc_nobody_here",
+            "reconciliationType": "RECONCILIATION_TYPE_DAILY",
+            "targetBalance": "1",
+            "discrepancyThreshold": "0",
+        }
+    }
+    info = await worker.finish("rec-nobody", payload, attempts=3, queue=ACCOUNT_RECONCILIATION)
+    assert info.state == env.JOB_STATE_FAILED and info.attempts_made == 1
+    assert [e.error_type for e in info.errors] == ["ReconciliationInputError"]
+    assert "unknown account 'acc_nobody_here'" in info.failed_reason
+    category = await worker.dead_letter_category(ACCOUNT_RECONCILIATION, "rec-nobody")
+    assert category == cls.ERROR_CATEGORY_VALIDATION
+
+    report = {
+        "reportGeneration": {
+            "reportType": "REPORT_TYPE_CASH_FLOW",
+            "format": "REPORT_FORMAT_CSV",
+            "parameters": {"dateRange": MARCH, "filters": {"accountIds": ["acc_nobody_here"]}},
+        }
+    }
+    info = await worker.finish("rep-nobody", report, attempts=3, queue=REPORT_GENERATION)
+    assert (info.state, info.attempts_made) == (env.JOB_STATE_FAILED, 1)
+    assert await worker.dead_letter_category(REPORT_GENERATION, "rep-nobody") == cls.ERROR_CATEGORY_VALIDATION
+
+
+@pytest.mark.parametrize(
+    ("job", "says"),
+    [
+        (
+            fj.ReportGenerationJob(
+                report_type=fj.REPORT_TYPE_PROFIT_LOSS,
+                format=fj.REPORT_FORMAT_PDF,
+                parameters=fj.ReportParameters(
+                    date_range=json_format.ParseDict({"from": MARCH["to"], "to": MARCH["from"]}, DateRange())
+                ),
+            ),
+            "date_range ends (2024-03-01) before it starts (2024-03-31)",
+        ),
+        (
+            fj.ReportGenerationJob(
+                report_type=fj.REPORT_TYPE_PROFIT_LOSS,
+                format=7,  # type: ignore[arg-type]
+                parameters=fj.ReportParameters(date_range=json_format.ParseDict(MARCH, DateRange())),
+            ),
+            "unknown format 7",
+        ),
+    ],
+)
+async def test_a_report_job_the_contract_would_refuse_fails_as_validation_in_the_worker_too(
+    worker: Worker, job: fj.ReportGenerationJob, says: str
+) -> None:
+    info = await worker.finish_unchecked(
+        REPORT_GENERATION, "rep-unchecked", env.JobPayload(report_generation=job)
+    )
+    assert (info.state, info.attempts_made) == (env.JOB_STATE_FAILED, 1)
+    assert says in info.failed_reason
+    assert [e.error_type for e in info.errors] == ["ReportInputError"]
+    assert (
+        await worker.dead_letter_category(REPORT_GENERATION, "rep-unchecked") == cls.ERROR_CATEGORY_VALIDATION
+    )

@@ -16,7 +16,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -102,3 +113,70 @@ class SyncCursor(Base):
     provider: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_booked_date: Mapped[date] = mapped_column(Date)
     synced_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class Reconciliation(Base):
+    """One account-reconciliation run: what the account was reconciled against, and how it came out.
+
+    Keyed by the job's id, so a job delivered twice keeps one record (the first).
+    """
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (Index("ix_reconciliations_account_created", "account_id", "created_at"),)
+
+    job_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # daily, monthly, manual.
+    reconciliation_type: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    target_balance: Mapped[Decimal] = mapped_column(Money())
+    # "job" (its target_balance) or "provider" (the provider's reported balance).
+    target_source: Mapped[str] = mapped_column(String(16))
+    opening_balance: Mapped[Decimal] = mapped_column(Money())
+    matched_total: Mapped[Decimal] = mapped_column(Money())
+    matched_count: Mapped[int] = mapped_column(Integer)
+    discrepancy: Mapped[Decimal] = mapped_column(Money())
+    threshold: Mapped[Decimal] = mapped_column(Money())
+    passed: Mapped[bool] = mapped_column(Boolean)
+    # True when the provider listed its transactions and they were matched one by one.
+    items_compared: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class ReconciliationItem(Base):
+    """A transaction a reconciliation could not match: in the ledger only, or on the statement only."""
+
+    __tablename__ = "reconciliation_items"
+    __table_args__ = (Index("ix_reconciliation_items_reconciliation", "reconciliation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    reconciliation_id: Mapped[str] = mapped_column(ForeignKey("reconciliations.job_id", ondelete="CASCADE"))
+    # "ledger" or "statement".
+    side: Mapped[str] = mapped_column(String(16))
+    # The ledger's row for a ledger-side item (NULL on the statement side, or once the row is gone).
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id", ondelete="SET NULL"))
+    booked: Mapped[bool] = mapped_column(Boolean)
+    booking_date: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    payee: Mapped[str] = mapped_column(String(512))
+    description: Mapped[str] = mapped_column(String(1024))
+    provider_transaction_id: Mapped[str | None] = mapped_column(String(256))
+
+
+class GeneratedReport(Base):
+    """A report-generation's output: which report, and where its file is (keyed by the job's id)."""
+
+    __tablename__ = "reports"
+
+    job_id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    report_type: Mapped[str] = mapped_column(String(32))
+    format: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    # The file's absolute path on the worker's data volume.
+    location: Mapped[str] = mapped_column(String(1024))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    transactions: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from worker_financial.ledger import schema
 from worker_financial.ledger.database import create_engine
@@ -128,7 +128,13 @@ class Ledger:
         """ "sqlite" or "postgresql"."""
         return self._engine.dialect.name
 
-    def _insert(self, entity: Any) -> Any:
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions on the ledger's database, for the stores beside this one (ledger/reconciliations.py,
+        ledger/aggregates.py) that keep their own tables and queries out of this class."""
+        return self._sessions
+
+    def insert(self, entity: Any) -> Any:
         """INSERT for this database, with its ON CONFLICT clauses (both dialects spell them alike)."""
         return postgresql.insert(entity) if self.dialect == "postgresql" else sqlite.insert(entity)
 
@@ -156,7 +162,7 @@ class Ledger:
         await self.migrate()
         async with self._sessions.begin() as session:
             await session.execute(
-                self._insert(Account)
+                self.insert(Account)
                 .values(
                     id=account.id,
                     name=account.name,
@@ -189,7 +195,7 @@ class Ledger:
             # VALUES made the compiler, not the database, the import's cost.
             table = LedgerTransaction.__table__
             statement = (
-                self._insert(table)
+                self.insert(table)
                 .on_conflict_do_nothing(index_elements=["account_id", "dedupe_key"])
                 .returning(table.c.id)
             )
@@ -226,7 +232,7 @@ class Ledger:
     async def advance_cursor(self, account_id: str, provider: str, last_booked: date) -> date:
         """Move the cursor to `last_booked` unless it is further already; returns where it is."""
         await self.migrate()
-        statement = self._insert(SyncCursor).values(
+        statement = self.insert(SyncCursor).values(
             account_id=account_id,
             provider=provider,
             last_booked_date=last_booked,

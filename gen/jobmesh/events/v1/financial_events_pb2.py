@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/events/v1/financial_events.proto\x12\x11jobmesh.events.v1\x1a\x1cgoogle/protobuf/struct.proto\"x\n\x18TransactionSyncCompleted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1e\n\x16transactions_processed\x18\x02 \x01(\x05\x12\x18\n\x10new_transactions\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"`\n\x15\x46inancialJobCompleted\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x07summary\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Structb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/events/v1/financial_events.proto\x12\x11jobmesh.events.v1\x1a\x1cgoogle/protobuf/struct.proto\"x\n\x18TransactionSyncCompleted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1e\n\x16transactions_processed\x18\x02 \x01(\x05\x12\x18\n\x10new_transactions\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"`\n\x15\x46inancialJobCompleted\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x07summary\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xc8\x01\n\x1e\x41\x63\x63ountReconciliationCompleted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1b\n\x13reconciliation_type\x18\x02 \x01(\t\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x16\n\x0etarget_balance\x18\x05 \x01(\t\x12\x13\n\x0b\x64iscrepancy\x18\x06 \x01(\t\x12\x0e\n\x06passed\x18\x07 \x01(\x08\x12\x0e\n\x06job_id\x18\x08 \x01(\t\"\xa3\x02\n\x19ReconciliationDiscrepancy\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1b\n\x13reconciliation_type\x18\x02 \x01(\t\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x16\n\x0etarget_balance\x18\x05 \x01(\t\x12\x18\n\x10\x65xpected_balance\x18\x06 \x01(\t\x12\x13\n\x0b\x64iscrepancy\x18\x07 \x01(\t\x12\x1d\n\x15\x64iscrepancy_threshold\x18\x08 \x01(\t\x12\x18\n\x10unmatched_ledger\x18\t \x01(\x05\x12\x1b\n\x13unmatched_statement\x18\n \x01(\x05\x12\x0e\n\x06job_id\x18\x0b \x01(\t\"\xa2\x01\n\x19ReportGenerationCompleted\x12\x13\n\x0breport_type\x18\x01 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x02 \x01(\t\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x14\n\x0ctransactions\x18\x06 \x01(\x05\x12\x0e\n\x06job_id\x18\x07 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSACTIONSYNCCOMPLETED']._serialized_end=213
   _globals['_FINANCIALJOBCOMPLETED']._serialized_start=215
   _globals['_FINANCIALJOBCOMPLETED']._serialized_end=311
+  _globals['_ACCOUNTRECONCILIATIONCOMPLETED']._serialized_start=314
+  _globals['_ACCOUNTRECONCILIATIONCOMPLETED']._serialized_end=514
+  _globals['_RECONCILIATIONDISCREPANCY']._serialized_start=517
+  _globals['_RECONCILIATIONDISCREPANCY']._serialized_end=808
+  _globals['_REPORTGENERATIONCOMPLETED']._serialized_start=811
+  _globals['_REPORTGENERATIONCOMPLETED']._serialized_end=973
 # @@protoc_insertion_point(module_scope)

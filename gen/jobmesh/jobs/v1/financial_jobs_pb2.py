@@ -27,27 +27,27 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jobmesh.jobs.v1 import common_pb2 as jobmesh_dot_jobs_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$jobmesh/jobs/v1/financial_jobs.proto\x12\x0fjobmesh.jobs.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cjobmesh/jobs/v1/common.proto\"\xa1\x02\n\x12TransactionSyncJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12/\n\x08provider\x18\x04 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x05 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12.\n\ndate_range\x18\x06 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.DateRange\x12-\n\x06manual\x18\x07 \x01(\x0b\x32\x1d.jobmesh.jobs.v1.ManualImport\"\xbf\x01\n\x0cManualImport\x12\x11\n\x07\x63ontent\x18\x01 \x01(\x0cH\x00\x12\x0e\n\x04path\x18\x02 \x01(\tH\x00\x12\x30\n\x06\x66ormat\x18\x03 \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12(\n\x03\x63sv\x18\x04 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.CsvColumns\x12\x14\n\x0c\x61\x63\x63ount_name\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\tB\x08\n\x06source\"\xdc\x01\n\nCsvColumns\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05payee\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\r\n\x05\x64\x65\x62it\x18\x04 \x01(\t\x12\x0e\n\x06\x63redit\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\nvalue_date\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x61te_format\x18\t \x01(\t\x12\x19\n\x11\x64\x65\x63imal_separator\x18\n \x01(\t\x12\x11\n\tdelimiter\x18\x0b \x01(\t\"\x92\x02\n\x18\x41\x63\x63ountReconciliationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12@\n\x13reconciliation_type\x18\x04 \x01(\x0e\x32#.jobmesh.jobs.v1.ReconciliationType\x12.\n\x0etarget_balance\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x35\n\x15\x64iscrepancy_threshold\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\"l\n\x10ReportParameters\x12.\n\ndate_range\x18\x01 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.DateRange\x12(\n\x07\x66ilters\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xe8\x01\n\x13ReportGenerationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0breport_type\x18\x03 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12-\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.ReportFormat\x12\x35\n\nparameters\x18\x05 \x01(\x0b\x32!.jobmesh.jobs.v1.ReportParameters\"|\n\x15\x43\x61tegorizationOptions\x12\x15\n\x08\x61i_model\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nconfidence\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x17\n\x0fuser_categories\x18\x03 \x03(\tB\x0b\n\t_ai_modelB\r\n\x0b_confidence\"\xd7\x01\n\x11\x43\x61tegorizationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftransaction_ids\x18\x03 \x03(\t\x12\x35\n\x06method\x18\x04 \x01(\x0e\x32%.jobmesh.jobs.v1.CategorizationMethod\x12\x37\n\x07options\x18\x05 \x01(\x0b\x32&.jobmesh.jobs.v1.CategorizationOptions*|\n\x0cSyncProvider\x12\x1d\n\x19SYNC_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18SYNC_PROVIDER_GOCARDLESS\x10\x01\x12\x18\n\x14SYNC_PROVIDER_MANUAL\x10\x02\x12\x15\n\x11SYNC_PROVIDER_API\x10\x03*l\n\x08SyncType\x12\x19\n\x15SYNC_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSYNC_TYPE_FULL\x10\x01\x12\x19\n\x15SYNC_TYPE_INCREMENTAL\x10\x02\x12\x16\n\x12SYNC_TYPE_SPECIFIC\x10\x03*\x81\x01\n\x0fStatementFormat\x12 \n\x1cSTATEMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n\x14STATEMENT_FORMAT_OFX\x10\x01\x12\x18\n\x14STATEMENT_FORMAT_QFX\x10\x02\x12\x18\n\x14STATEMENT_FORMAT_CSV\x10\x03*\x99\x01\n\x12ReconciliationType\x12#\n\x1fRECONCILIATION_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECONCILIATION_TYPE_DAILY\x10\x01\x12\x1f\n\x1bRECONCILIATION_TYPE_MONTHLY\x10\x02\x12\x1e\n\x1aRECONCILIATION_TYPE_MANUAL\x10\x03*\x9e\x01\n\nReportType\x12\x1b\n\x17REPORT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bREPORT_TYPE_MONTHLY_SUMMARY\x10\x01\x12\x1a\n\x16REPORT_TYPE_TAX_REPORT\x10\x02\x12\x19\n\x15REPORT_TYPE_CASH_FLOW\x10\x03\x12\x1b\n\x17REPORT_TYPE_PROFIT_LOSS\x10\x04*\x8c\x01\n\x0cReportFormat\x12\x1d\n\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11REPORT_FORMAT_PDF\x10\x01\x12\x17\n\x13REPORT_FORMAT_EXCEL\x10\x02\x12\x16\n\x12REPORT_FORMAT_JSON\x10\x03\x12\x15\n\x11REPORT_FORMAT_CSV\x10\x04*\x9e\x01\n\x14\x43\x61tegorizationMethod\x12%\n!CATEGORIZATION_METHOD_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x41TEGORIZATION_METHOD_AI\x10\x01\x12\x1f\n\x1b\x43\x41TEGORIZATION_METHOD_RULES\x10\x02\x12 \n\x1c\x43\x41TEGORIZATION_METHOD_HYBRID\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$jobmesh/jobs/v1/financial_jobs.proto\x12\x0fjobmesh.jobs.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1cjobmesh/jobs/v1/common.proto\"\xa1\x02\n\x12TransactionSyncJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12/\n\x08provider\x18\x04 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x05 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12.\n\ndate_range\x18\x06 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.DateRange\x12-\n\x06manual\x18\x07 \x01(\x0b\x32\x1d.jobmesh.jobs.v1.ManualImport\"\xbf\x01\n\x0cManualImport\x12\x11\n\x07\x63ontent\x18\x01 \x01(\x0cH\x00\x12\x0e\n\x04path\x18\x02 \x01(\tH\x00\x12\x30\n\x06\x66ormat\x18\x03 \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12(\n\x03\x63sv\x18\x04 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.CsvColumns\x12\x14\n\x0c\x61\x63\x63ount_name\x18\x05 \x01(\t\x12\x10\n\x08\x63urrency\x18\x06 \x01(\tB\x08\n\x06source\"\xdc\x01\n\nCsvColumns\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\r\n\x05payee\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\r\n\x05\x64\x65\x62it\x18\x04 \x01(\t\x12\x0e\n\x06\x63redit\x18\x05 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\x12\x12\n\nvalue_date\x18\x07 \x01(\t\x12\x16\n\x0etransaction_id\x18\x08 \x01(\t\x12\x13\n\x0b\x64\x61te_format\x18\t \x01(\t\x12\x19\n\x11\x64\x65\x63imal_separator\x18\n \x01(\t\x12\x11\n\tdelimiter\x18\x0b \x01(\t\"\xc2\x02\n\x18\x41\x63\x63ountReconciliationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\naccount_id\x18\x03 \x01(\t\x12@\n\x13reconciliation_type\x18\x04 \x01(\x0e\x32#.jobmesh.jobs.v1.ReconciliationType\x12.\n\x0etarget_balance\x18\x05 \x01(\x0b\x32\x16.google.protobuf.Value\x12\x35\n\x15\x64iscrepancy_threshold\x18\x06 \x01(\x0b\x32\x16.google.protobuf.Value\x12.\n\ndate_range\x18\x07 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.DateRange\"l\n\x10ReportParameters\x12.\n\ndate_range\x18\x01 \x01(\x0b\x32\x1a.jobmesh.jobs.v1.DateRange\x12(\n\x07\x66ilters\x18\x02 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xe8\x01\n\x13ReportGenerationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0breport_type\x18\x03 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12-\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.ReportFormat\x12\x35\n\nparameters\x18\x05 \x01(\x0b\x32!.jobmesh.jobs.v1.ReportParameters\"|\n\x15\x43\x61tegorizationOptions\x12\x15\n\x08\x61i_model\x18\x01 \x01(\tH\x00\x88\x01\x01\x12\x17\n\nconfidence\x18\x02 \x01(\x01H\x01\x88\x01\x01\x12\x17\n\x0fuser_categories\x18\x03 \x03(\tB\x0b\n\t_ai_modelB\r\n\x0b_confidence\"\xd7\x01\n\x11\x43\x61tegorizationJob\x12\n\n\x02id\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x17\n\x0ftransaction_ids\x18\x03 \x03(\t\x12\x35\n\x06method\x18\x04 \x01(\x0e\x32%.jobmesh.jobs.v1.CategorizationMethod\x12\x37\n\x07options\x18\x05 \x01(\x0b\x32&.jobmesh.jobs.v1.CategorizationOptions*|\n\x0cSyncProvider\x12\x1d\n\x19SYNC_PROVIDER_UNSPECIFIED\x10\x00\x12\x1c\n\x18SYNC_PROVIDER_GOCARDLESS\x10\x01\x12\x18\n\x14SYNC_PROVIDER_MANUAL\x10\x02\x12\x15\n\x11SYNC_PROVIDER_API\x10\x03*l\n\x08SyncType\x12\x19\n\x15SYNC_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSYNC_TYPE_FULL\x10\x01\x12\x19\n\x15SYNC_TYPE_INCREMENTAL\x10\x02\x12\x16\n\x12SYNC_TYPE_SPECIFIC\x10\x03*\x81\x01\n\x0fStatementFormat\x12 \n\x1cSTATEMENT_FORMAT_UNSPECIFIED\x10\x00\x12\x18\n\x14STATEMENT_FORMAT_OFX\x10\x01\x12\x18\n\x14STATEMENT_FORMAT_QFX\x10\x02\x12\x18\n\x14STATEMENT_FORMAT_CSV\x10\x03*\x99\x01\n\x12ReconciliationType\x12#\n\x1fRECONCILIATION_TYPE_UNSPECIFIED\x10\x00\x12\x1d\n\x19RECONCILIATION_TYPE_DAILY\x10\x01\x12\x1f\n\x1bRECONCILIATION_TYPE_MONTHLY\x10\x02\x12\x1e\n\x1aRECONCILIATION_TYPE_MANUAL\x10\x03*\x9e\x01\n\nReportType\x12\x1b\n\x17REPORT_TYPE_UNSPECIFIED\x10\x00\x12\x1f\n\x1bREPORT_TYPE_MONTHLY_SUMMARY\x10\x01\x12\x1a\n\x16REPORT_TYPE_TAX_REPORT\x10\x02\x12\x19\n\x15REPORT_TYPE_CASH_FLOW\x10\x03\x12\x1b\n\x17REPORT_TYPE_PROFIT_LOSS\x10\x04*\x8c\x01\n\x0cReportFormat\x12\x1d\n\x19REPORT_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11REPORT_FORMAT_PDF\x10\x01\x12\x17\n\x13REPORT_FORMAT_EXCEL\x10\x02\x12\x16\n\x12REPORT_FORMAT_JSON\x10\x03\x12\x15\n\x11REPORT_FORMAT_CSV\x10\x04*\x9e\x01\n\x14\x43\x61tegorizationMethod\x12%\n!CATEGORIZATION_METHOD_UNSPECIFIED\x10\x00\x12\x1c\n\x18\x43\x41TEGORIZATION_METHOD_AI\x10\x01\x12\x1f\n\x1b\x43\x41TEGORIZATION_METHOD_RULES\x10\x02\x12 \n\x1c\x43\x41TEGORIZATION_METHOD_HYBRID\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.jobs.v1.financial_jobs_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SYNCPROVIDER']._serialized_start=1825
-  _globals['_SYNCPROVIDER']._serialized_end=1949
-  _globals['_SYNCTYPE']._serialized_start=1951
-  _globals['_SYNCTYPE']._serialized_end=2059
-  _globals['_STATEMENTFORMAT']._serialized_start=2062
-  _globals['_STATEMENTFORMAT']._serialized_end=2191
-  _globals['_RECONCILIATIONTYPE']._serialized_start=2194
-  _globals['_RECONCILIATIONTYPE']._serialized_end=2347
-  _globals['_REPORTTYPE']._serialized_start=2350
-  _globals['_REPORTTYPE']._serialized_end=2508
-  _globals['_REPORTFORMAT']._serialized_start=2511
-  _globals['_REPORTFORMAT']._serialized_end=2651
-  _globals['_CATEGORIZATIONMETHOD']._serialized_start=2654
-  _globals['_CATEGORIZATIONMETHOD']._serialized_end=2812
+  _globals['_SYNCPROVIDER']._serialized_start=1873
+  _globals['_SYNCPROVIDER']._serialized_end=1997
+  _globals['_SYNCTYPE']._serialized_start=1999
+  _globals['_SYNCTYPE']._serialized_end=2107
+  _globals['_STATEMENTFORMAT']._serialized_start=2110
+  _globals['_STATEMENTFORMAT']._serialized_end=2239
+  _globals['_RECONCILIATIONTYPE']._serialized_start=2242
+  _globals['_RECONCILIATIONTYPE']._serialized_end=2395
+  _globals['_REPORTTYPE']._serialized_start=2398
+  _globals['_REPORTTYPE']._serialized_end=2556
+  _globals['_REPORTFORMAT']._serialized_start=2559
+  _globals['_REPORTFORMAT']._serialized_end=2699
+  _globals['_CATEGORIZATIONMETHOD']._serialized_start=2702
+  _globals['_CATEGORIZATIONMETHOD']._serialized_end=2860
   _globals['_TRANSACTIONSYNCJOB']._serialized_start=151
   _globals['_TRANSACTIONSYNCJOB']._serialized_end=440
   _globals['_MANUALIMPORT']._serialized_start=443
@@ -55,13 +55,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CSVCOLUMNS']._serialized_start=637
   _globals['_CSVCOLUMNS']._serialized_end=857
   _globals['_ACCOUNTRECONCILIATIONJOB']._serialized_start=860
-  _globals['_ACCOUNTRECONCILIATIONJOB']._serialized_end=1134
-  _globals['_REPORTPARAMETERS']._serialized_start=1136
-  _globals['_REPORTPARAMETERS']._serialized_end=1244
-  _globals['_REPORTGENERATIONJOB']._serialized_start=1247
-  _globals['_REPORTGENERATIONJOB']._serialized_end=1479
-  _globals['_CATEGORIZATIONOPTIONS']._serialized_start=1481
-  _globals['_CATEGORIZATIONOPTIONS']._serialized_end=1605
-  _globals['_CATEGORIZATIONJOB']._serialized_start=1608
-  _globals['_CATEGORIZATIONJOB']._serialized_end=1823
+  _globals['_ACCOUNTRECONCILIATIONJOB']._serialized_end=1182
+  _globals['_REPORTPARAMETERS']._serialized_start=1184
+  _globals['_REPORTPARAMETERS']._serialized_end=1292
+  _globals['_REPORTGENERATIONJOB']._serialized_start=1295
+  _globals['_REPORTGENERATIONJOB']._serialized_end=1527
+  _globals['_CATEGORIZATIONOPTIONS']._serialized_start=1529
+  _globals['_CATEGORIZATIONOPTIONS']._serialized_end=1653
+  _globals['_CATEGORIZATIONJOB']._serialized_start=1656
+  _globals['_CATEGORIZATIONJOB']._serialized_end=1871
 # @@protoc_insertion_point(module_scope)

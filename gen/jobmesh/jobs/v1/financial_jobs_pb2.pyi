@@ -154,20 +154,22 @@ class CsvColumns(_message.Message):
     def __init__(self, date: _Optional[str] = ..., payee: _Optional[str] = ..., amount: _Optional[str] = ..., debit: _Optional[str] = ..., credit: _Optional[str] = ..., description: _Optional[str] = ..., value_date: _Optional[str] = ..., transaction_id: _Optional[str] = ..., date_format: _Optional[str] = ..., decimal_separator: _Optional[str] = ..., delimiter: _Optional[str] = ...) -> None: ...
 
 class AccountReconciliationJob(_message.Message):
-    __slots__ = ("id", "timestamp", "account_id", "reconciliation_type", "target_balance", "discrepancy_threshold")
+    __slots__ = ("id", "timestamp", "account_id", "reconciliation_type", "target_balance", "discrepancy_threshold", "date_range")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     ACCOUNT_ID_FIELD_NUMBER: _ClassVar[int]
     RECONCILIATION_TYPE_FIELD_NUMBER: _ClassVar[int]
     TARGET_BALANCE_FIELD_NUMBER: _ClassVar[int]
     DISCREPANCY_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    DATE_RANGE_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     account_id: str
     reconciliation_type: ReconciliationType
     target_balance: _struct_pb2.Value
     discrepancy_threshold: _struct_pb2.Value
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., reconciliation_type: _Optional[_Union[ReconciliationType, str]] = ..., target_balance: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., discrepancy_threshold: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...
+    date_range: _common_pb2.DateRange
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., account_id: _Optional[str] = ..., reconciliation_type: _Optional[_Union[ReconciliationType, str]] = ..., target_balance: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., discrepancy_threshold: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., date_range: _Optional[_Union[_common_pb2.DateRange, _Mapping]] = ...) -> None: ...
 
 class ReportParameters(_message.Message):
     __slots__ = ("date_range", "filters")

@@ -25,13 +25,31 @@ _sym_db = _symbol_database.Default()
 from jobmesh.jobs.v1 import financial_jobs_pb2 as jobmesh_dot_jobs_dot_v1_dot_financial__jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'jobmesh/jobs/v1/financial_results.proto\x12\x0fjobmesh.jobs.v1\x1a$jobmesh/jobs/v1/financial_jobs.proto\"\xdc\x02\n\x15TransactionSyncResult\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12/\n\x08provider\x18\x02 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12\x1e\n\x16transactions_processed\x18\x04 \x01(\x05\x12\x18\n\x10new_transactions\x18\x05 \x01(\x05\x12\x12\n\nduplicates\x18\x06 \x01(\x05\x12\x1a\n\x12\x66irst_booking_date\x18\x07 \x01(\t\x12\x19\n\x11last_booking_date\x18\x08 \x01(\t\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12\x19\n\x11statement_balance\x18\n \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'jobmesh/jobs/v1/financial_results.proto\x12\x0fjobmesh.jobs.v1\x1a$jobmesh/jobs/v1/financial_jobs.proto\"\xdc\x02\n\x15TransactionSyncResult\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12/\n\x08provider\x18\x02 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12\x1e\n\x16transactions_processed\x18\x04 \x01(\x05\x12\x18\n\x10new_transactions\x18\x05 \x01(\x05\x12\x12\n\nduplicates\x18\x06 \x01(\x05\x12\x1a\n\x12\x66irst_booking_date\x18\x07 \x01(\t\x12\x19\n\x11last_booking_date\x18\x08 \x01(\t\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12\x19\n\x11statement_balance\x18\n \x01(\t\"\xa7\x01\n\x12ReconciliationItem\x12\x16\n\x0etransaction_id\x18\x01 \x01(\x03\x12\x14\n\x0c\x62ooking_date\x18\x02 \x01(\t\x12\x0e\n\x06\x61mount\x18\x03 \x01(\t\x12\r\n\x05payee\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x1f\n\x17provider_transaction_id\x18\x06 \x01(\t\x12\x0e\n\x06\x62ooked\x18\x07 \x01(\x08\"\x91\x04\n\x1b\x41\x63\x63ountReconciliationResult\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12@\n\x13reconciliation_type\x18\x02 \x01(\x0e\x32#.jobmesh.jobs.v1.ReconciliationType\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x16\n\x0etarget_balance\x18\x05 \x01(\t\x12\x15\n\rtarget_source\x18\x06 \x01(\t\x12\x17\n\x0fopening_balance\x18\x07 \x01(\t\x12\x15\n\rmatched_total\x18\x08 \x01(\t\x12\x13\n\x0b\x64iscrepancy\x18\t \x01(\t\x12\x1d\n\x15\x64iscrepancy_threshold\x18\n \x01(\t\x12\x0e\n\x06passed\x18\x0b \x01(\x08\x12\x1c\n\x14matched_transactions\x18\x0c \x01(\x05\x12=\n\x10unmatched_ledger\x18\r \x03(\x0b\x32#.jobmesh.jobs.v1.ReconciliationItem\x12@\n\x13unmatched_statement\x18\x0e \x03(\x0b\x32#.jobmesh.jobs.v1.ReconciliationItem\x12\x16\n\x0eitems_compared\x18\x0f \x01(\x08\x12\x18\n\x10\x65xpected_balance\x18\x10 \x01(\t\"\xdd\x04\n\x16ReportGenerationResult\x12\x30\n\x0breport_type\x18\x01 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12-\n\x06\x66ormat\x18\x02 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.ReportFormat\x12\x14\n\x0cperiod_start\x18\x03 \x01(\t\x12\x12\n\nperiod_end\x18\x04 \x01(\t\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12\x14\n\x0ctransactions\x18\x08 \x01(\x05\x12\x43\n\x06income\x18\t \x03(\x0b\x32\x33.jobmesh.jobs.v1.ReportGenerationResult.IncomeEntry\x12G\n\x08\x65xpenses\x18\n \x03(\x0b\x32\x35.jobmesh.jobs.v1.ReportGenerationResult.ExpensesEntry\x12=\n\x03net\x18\x0b \x03(\x0b\x32\x30.jobmesh.jobs.v1.ReportGenerationResult.NetEntry\x12\x13\n\x0b\x61\x63\x63ount_ids\x18\x0c \x03(\t\x1a-\n\x0bIncomeEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a/\n\rExpensesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a*\n\x08NetEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.jobs.v1.financial_results_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_REPORTGENERATIONRESULT_INCOMEENTRY']._loaded_options = None
+  _globals['_REPORTGENERATIONRESULT_INCOMEENTRY']._serialized_options = b'8\001'
+  _globals['_REPORTGENERATIONRESULT_EXPENSESENTRY']._loaded_options = None
+  _globals['_REPORTGENERATIONRESULT_EXPENSESENTRY']._serialized_options = b'8\001'
+  _globals['_REPORTGENERATIONRESULT_NETENTRY']._loaded_options = None
+  _globals['_REPORTGENERATIONRESULT_NETENTRY']._serialized_options = b'8\001'
   _globals['_TRANSACTIONSYNCRESULT']._serialized_start=99
   _globals['_TRANSACTIONSYNCRESULT']._serialized_end=447
+  _globals['_RECONCILIATIONITEM']._serialized_start=450
+  _globals['_RECONCILIATIONITEM']._serialized_end=617
+  _globals['_ACCOUNTRECONCILIATIONRESULT']._serialized_start=620
+  _globals['_ACCOUNTRECONCILIATIONRESULT']._serialized_end=1149
+  _globals['_REPORTGENERATIONRESULT']._serialized_start=1152
+  _globals['_REPORTGENERATIONRESULT']._serialized_end=1757
+  _globals['_REPORTGENERATIONRESULT_INCOMEENTRY']._serialized_start=1619
+  _globals['_REPORTGENERATIONRESULT_INCOMEENTRY']._serialized_end=1664
+  _globals['_REPORTGENERATIONRESULT_EXPENSESENTRY']._serialized_start=1666
+  _globals['_REPORTGENERATIONRESULT_EXPENSESENTRY']._serialized_end=1713
+  _globals['_REPORTGENERATIONRESULT_NETENTRY']._serialized_start=1715
+  _globals['_REPORTGENERATIONRESULT_NETENTRY']._serialized_end=1757
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,1 @@
+"""account-reconciliation: an account's ledger balance against the balance it should have."""

@@ -1,0 +1,1 @@
+"""report-generation: financial reports over the ledger, written to files in four formats."""

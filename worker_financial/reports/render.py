@@ -1,0 +1,192 @@
+"""A report (reports/content.py) as the bytes of a file: JSON, CSV, Excel (xlsx) or PDF.
+
+Each format says the same thing: the report's title, period, accounts and
+generation time, then each table with its total row. Amounts are exact in
+every format: decimal strings in JSON and CSV, plain decimals (no thousands
+separators) in the PDF, and numeric cells in Excel (so a spreadsheet can add
+them up again) with two decimal places shown.
+
+- JSON: one object; amounts as strings, so no reader turns them into floats.
+- CSV: the tables one after another, each a header row, its rows and its
+  total row, separated by a blank row; the first column names the table, so a
+  reader can pick one out.
+- Excel: a "Summary" sheet (period, accounts, totals per currency), then one
+  sheet per table (openpyxl).
+- PDF: an A4 document with the tables (fpdf2, pure Python). Its built-in
+  Helvetica covers Latin-1 only: any other character prints as "?", which
+  only a category or account name can contain.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from worker_financial.reports.content import Cell, Report, Table
+
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
+FORMAT_EXTENSIONS: Final = {"json": "json", "csv": "csv", "excel": "xlsx", "pdf": "pdf"}
+_SHEET_NAME_BAD: Final = re.compile(r"[\[\]:*?/\\]")
+_EXCEL_MONEY: Final = "#,##0.00##"
+
+
+def _text(cell: Cell) -> str:
+    return format(cell, "f") if isinstance(cell, Decimal) else str(cell)
+
+
+def _json_cell(cell: Cell) -> str | int:
+    return format(cell, "f") if isinstance(cell, Decimal) else cell
+
+
+def _heading(report: Report) -> dict[str, Any]:
+    return {
+        "reportType": report.report_type,
+        "title": report.title,
+        "period": {"from": report.period_start.isoformat(), "to": report.period_end.isoformat()},
+        "generatedAt": report.generated_at.isoformat(),
+        "accounts": list(report.account_ids),
+        "transactions": report.transactions,
+    }
+
+
+def as_json(report: Report) -> bytes:
+    document = _heading(report) | {
+        "totals": {
+            currency: {
+                "income": format(t.income, "f"),
+                "expenses": format(t.expenses, "f"),
+                "net": format(t.net, "f"),
+                "transactions": t.transactions,
+            }
+            for currency, t in report.totals.items()
+        },
+        "tables": [
+            {
+                "title": table.title,
+                "currency": table.currency,
+                "columns": list(table.columns),
+                "rows": [[_json_cell(c) for c in row] for row in table.rows],
+                "total": [_json_cell(c) for c in table.total],
+            }
+            for table in report.tables
+        ],
+    }
+    return json.dumps(document, indent=2).encode()
+
+
+def as_csv(report: Report) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for i, table in enumerate(report.tables):
+        if i:
+            writer.writerow([])
+        writer.writerow(["Table", *table.columns])
+        for row in (*table.rows, table.total):
+            writer.writerow([table.title, *(_text(c) for c in row)])
+    return out.getvalue().encode()
+
+
+def _sheet_name(title: str, taken: set[str]) -> str:
+    """An Excel sheet name: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    base = _SHEET_NAME_BAD.sub("-", title)[:31]
+    name, n = base, 1
+    while name.casefold() in taken:
+        n += 1
+        suffix = f" {n}"
+        name = base[: 31 - len(suffix)] + suffix
+    taken.add(name.casefold())
+    return name
+
+
+def _put(sheet: Any, row: int, cells: tuple[Cell, ...] | list[Cell]) -> None:
+    for column, value in enumerate(cells, start=1):
+        cell = sheet.cell(row=row, column=column, value=value)
+        if isinstance(value, Decimal):
+            cell.number_format = _EXCEL_MONEY
+
+
+def as_excel(report: Report) -> bytes:
+    # Imported here, not at the top: openpyxl (and fpdf2 below) take seconds to import on a busy
+    # machine, and worker-financial must answer its health check long before its first report.
+    from openpyxl import Workbook  # noqa: PLC0415
+
+    book = Workbook()
+    summary = book.active
+    assert summary is not None  # a new workbook has its one sheet
+    summary.title = "Summary"
+    taken = {"summary"}
+    heading: list[list[Cell]] = [
+        ["Report", report.title],
+        ["From", report.period_start.isoformat()],
+        ["To", report.period_end.isoformat()],
+        ["Generated at", report.generated_at.isoformat()],
+        ["Accounts", ", ".join(report.account_ids)],
+        ["Transactions", report.transactions],
+        [],
+        ["Currency", "Income", "Expenses", "Net"],
+    ]
+    heading += [[c, t.income, t.expenses, t.net] for c, t in report.totals.items()]
+    for i, line in enumerate(heading, start=1):
+        _put(summary, i, line)
+    for table in report.tables:
+        sheet = book.create_sheet(_sheet_name(table.title, taken))
+        _put(sheet, 1, table.columns)
+        for i, row in enumerate((*table.rows, table.total), start=2):
+            _put(sheet, i, row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _latin1(text: str) -> str:
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _pdf_table(pdf: FPDF, table: Table) -> None:
+    from fpdf.fonts import FontFace  # noqa: PLC0415 (see as_excel)
+
+    pdf.set_font("helvetica", "B", 12)
+    pdf.cell(text=_latin1(table.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+    pdf.set_font("helvetica", size=9)
+    aligns = tuple("LEFT" if i == 0 else "RIGHT" for i in range(len(table.columns)))
+    with pdf.table(text_align=aligns, headings_style=FontFace(emphasis="BOLD")) as grid:
+        for row in (table.columns, *table.rows, table.total):
+            line = grid.row()
+            for cell in row:
+                line.cell(_latin1(_text(cell)))
+    pdf.ln(4)
+
+
+def as_pdf(report: Report) -> bytes:
+    from fpdf import FPDF  # noqa: PLC0415 (see as_excel)
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(_latin1(report.title))
+    pdf.set_creator("jobmesh worker-financial")
+    pdf.add_page()
+    pdf.set_font("helvetica", "B", 16)
+    pdf.cell(text=_latin1(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("helvetica", size=10)
+    for line in (
+        f"Period: {report.period_start.isoformat()} to {report.period_end.isoformat()}",
+        f"Accounts: {', '.join(report.account_ids) or '(none)'}",
+        f"Transactions: {report.transactions}",
+        f"Generated at: {report.generated_at.isoformat()}",
+    ):
+        pdf.multi_cell(0, text=_latin1(line), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    if not report.tables:
+        pdf.cell(text="No booked transactions in this period.", new_x="LMARGIN", new_y="NEXT")
+    for table in report.tables:
+        _pdf_table(pdf, table)
+    return bytes(pdf.output())
+
+
+RENDERERS: Final = {"json": as_json, "csv": as_csv, "excel": as_excel, "pdf": as_pdf}
