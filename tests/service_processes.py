@@ -74,12 +74,17 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {low}-{high}")
 
 
+# One folder per test session: two sessions (two checkouts, or a run beside CI) sharing one
+# ledger file would see each other's accounts and schema revisions.
+_SESSION_DATA_DIR = Path(tempfile.mkdtemp(prefix="jobmesh-test-data-"))
+
+
 def base_env(**extra: str) -> dict[str, str]:
     """The test process's environment, with the repository importable, plus `extra`; without a
     JOBMESH_DATA_DIR, worker-financial's SQLite ledger goes in the temporary folder, not $HOME."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "gen")])
-    env.setdefault("JOBMESH_DATA_DIR", str(Path(tempfile.gettempdir()) / "jobmesh-test-data"))
+    env.setdefault("JOBMESH_DATA_DIR", str(_SESSION_DATA_DIR))
     env.update(extra)
     return env
 
