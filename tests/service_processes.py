@@ -7,8 +7,10 @@ mesh that already uses the default ports.
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -77,6 +79,7 @@ def free_port() -> int:
 # One folder per test session: two sessions (two checkouts, or a run beside CI) sharing one
 # ledger file would see each other's accounts and schema revisions.
 _SESSION_DATA_DIR = Path(tempfile.mkdtemp(prefix="jobmesh-test-data-"))
+atexit.register(shutil.rmtree, _SESSION_DATA_DIR, ignore_errors=True)
 
 
 def base_env(**extra: str) -> dict[str, str]:
