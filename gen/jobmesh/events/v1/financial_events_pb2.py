@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/events/v1/financial_events.proto\x12\x11jobmesh.events.v1\x1a\x1cgoogle/protobuf/struct.proto\"x\n\x18TransactionSyncCompleted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1e\n\x16transactions_processed\x18\x02 \x01(\x05\x12\x18\n\x10new_transactions\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"`\n\x15\x46inancialJobCompleted\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x07summary\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Structb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/events/v1/financial_events.proto\x12\x11jobmesh.events.v1\x1a\x1cgoogle/protobuf/struct.proto\"x\n\x18TransactionSyncCompleted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x1e\n\x16transactions_processed\x18\x02 \x01(\x05\x12\x18\n\x10new_transactions\x18\x03 \x01(\x05\x12\x0e\n\x06job_id\x18\x04 \x01(\t\"`\n\x15\x46inancialJobCompleted\x12\r\n\x05queue\x18\x01 \x01(\t\x12\x0e\n\x06job_id\x18\x02 \x01(\t\x12(\n\x07summary\x18\x03 \x01(\x0b\x32\x17.google.protobuf.Struct\"\xc3\x01\n\x17\x43\x61tegorizationCompleted\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x1e\n\x16transactions_processed\x18\x03 \x01(\x05\x12\x13\n\x0b\x63\x61tegorized\x18\x04 \x01(\x05\x12\x1c\n\x14\x63\x61tegorized_by_rules\x18\x05 \x01(\x05\x12\x1c\n\x14\x63\x61tegorized_by_model\x18\x06 \x01(\x05\x12\x17\n\x0fleft_for_review\x18\x07 \x01(\x05\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSACTIONSYNCCOMPLETED']._serialized_end=213
   _globals['_FINANCIALJOBCOMPLETED']._serialized_start=215
   _globals['_FINANCIALJOBCOMPLETED']._serialized_end=311
+  _globals['_CATEGORIZATIONCOMPLETED']._serialized_start=314
+  _globals['_CATEGORIZATIONCOMPLETED']._serialized_end=509
 # @@protoc_insertion_point(module_scope)

@@ -25,13 +25,19 @@ _sym_db = _symbol_database.Default()
 from jobmesh.jobs.v1 import financial_jobs_pb2 as jobmesh_dot_jobs_dot_v1_dot_financial__jobs__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'jobmesh/jobs/v1/financial_results.proto\x12\x0fjobmesh.jobs.v1\x1a$jobmesh/jobs/v1/financial_jobs.proto\"\xdc\x02\n\x15TransactionSyncResult\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12/\n\x08provider\x18\x02 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12\x1e\n\x16transactions_processed\x18\x04 \x01(\x05\x12\x18\n\x10new_transactions\x18\x05 \x01(\x05\x12\x12\n\nduplicates\x18\x06 \x01(\x05\x12\x1a\n\x12\x66irst_booking_date\x18\x07 \x01(\t\x12\x19\n\x11last_booking_date\x18\x08 \x01(\t\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12\x19\n\x11statement_balance\x18\n \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'jobmesh/jobs/v1/financial_results.proto\x12\x0fjobmesh.jobs.v1\x1a$jobmesh/jobs/v1/financial_jobs.proto\"\xdc\x02\n\x15TransactionSyncResult\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12/\n\x08provider\x18\x02 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.SyncProvider\x12,\n\tsync_type\x18\x03 \x01(\x0e\x32\x19.jobmesh.jobs.v1.SyncType\x12\x1e\n\x16transactions_processed\x18\x04 \x01(\x05\x12\x18\n\x10new_transactions\x18\x05 \x01(\x05\x12\x12\n\nduplicates\x18\x06 \x01(\x05\x12\x1a\n\x12\x66irst_booking_date\x18\x07 \x01(\t\x12\x19\n\x11last_booking_date\x18\x08 \x01(\t\x12\x30\n\x06\x66ormat\x18\t \x01(\x0e\x32 .jobmesh.jobs.v1.StatementFormat\x12\x19\n\x11statement_balance\x18\n \x01(\t\"\xa9\x03\n\x14\x43\x61tegorizationResult\x12\x35\n\x06method\x18\x01 \x01(\x0e\x32%.jobmesh.jobs.v1.CategorizationMethod\x12\x1e\n\x16transactions_processed\x18\x02 \x01(\x05\x12\x1c\n\x14\x63\x61tegorized_by_rules\x18\x03 \x01(\x05\x12\x1c\n\x14\x63\x61tegorized_by_model\x18\x04 \x01(\x05\x12\x17\n\x0fleft_for_review\x18\x05 \x01(\x05\x12\x13\n\x0bkept_manual\x18\x06 \x01(\x05\x12\x1d\n\x15training_transactions\x18\x07 \x01(\x05\x12\x18\n\x10model_categories\x18\x08 \x01(\x05\x12\x19\n\x11model_unavailable\x18\t \x01(\t\x12I\n\ncategories\x18\n \x03(\x0b\x32\x35.jobmesh.jobs.v1.CategorizationResult.CategoriesEntry\x1a\x31\n\x0f\x43\x61tegoriesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.jobs.v1.financial_results_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_CATEGORIZATIONRESULT_CATEGORIESENTRY']._loaded_options = None
+  _globals['_CATEGORIZATIONRESULT_CATEGORIESENTRY']._serialized_options = b'8\001'
   _globals['_TRANSACTIONSYNCRESULT']._serialized_start=99
   _globals['_TRANSACTIONSYNCRESULT']._serialized_end=447
+  _globals['_CATEGORIZATIONRESULT']._serialized_start=450
+  _globals['_CATEGORIZATIONRESULT']._serialized_end=875
+  _globals['_CATEGORIZATIONRESULT_CATEGORIESENTRY']._serialized_start=826
+  _globals['_CATEGORIZATIONRESULT_CATEGORIESENTRY']._serialized_end=875
 # @@protoc_insertion_point(module_scope)
