@@ -1,7 +1,8 @@
-"""worker-financial's transaction-sync end to end: jobs through the real queue, run by the real
-task in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
-stays with the job, `transaction_sync_completed` goes out on `financial:events` in the seed's
-shape, and a job this worker cannot do fails once, named, and is not retried."""
+"""worker-financial's transaction-sync and categorization end to end: jobs through the real queue,
+run by the real tasks in-process (JobBroker + JobReceiver), against the ledger on SQLite and
+PostgreSQL. The result stays with the job, `transaction_sync_completed` / `categorization_completed`
+go out on `financial:events` in the seed's shape, and a job this worker cannot do fails once, named,
+not retried, and is classified as validation."""
 
 from __future__ import annotations
 
@@ -15,16 +16,20 @@ import pytest
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
+from dlq_svc.classification import Failure, categorize
+from jobmesh.dlq.v1 import classification_pb2 as cpb
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from jobmesh.queue.v1 import queue_pb2
 from queue_system.broker import JobBroker
-from queue_system.catalog import FINANCIAL_EVENTS_CHANNEL, FINANCIAL_QUEUES, TRANSACTION_SYNC
+from queue_system.catalog import CATEGORIZATION, FINANCIAL_EVENTS_CHANNEL, FINANCIAL_QUEUES, TRANSACTION_SYNC
 from queue_system.errors import InvalidArgumentError
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings
 from tests.queue_system.conftest import wait_until
+from tests.worker_financial.categorization.labelled import labelled_set
 from tests.worker_financial.sync.statements import OFX_SGML
+from worker_financial.ledger.entries import CategoryAssignment, NewAccount
 from worker_financial.ledger.store import Ledger
 from worker_financial.tasks import register_tasks
 
@@ -39,18 +44,22 @@ class Worker:
         self.events = events
         self.seen: list[dict[str, Any]] = []
 
-    async def finish(self, job_id: str, payload: dict[str, Any], attempts: int = 1) -> queue_pb2.JobInfo:
-        """Enqueue a transaction-sync and wait until it completes or fails for good."""
+    async def finish(
+        self, job_id: str, payload: dict[str, Any], attempts: int = 1, queue: str = TRANSACTION_SYNC
+    ) -> queue_pb2.JobInfo:
+        """Enqueue a job (a transaction-sync unless `queue` says otherwise) and wait until it
+        completes or fails for good."""
         manager = self.broker.manager
-        job = json_format.ParseDict({"transactionSync": payload}, env.JobPayload())
-        await manager.add_job(TRANSACTION_SYNC, job, env.JobOptions(job_id=job_id, attempts=attempts))
+        kind = {TRANSACTION_SYNC: "transactionSync", CATEGORIZATION: "categorization"}[queue]
+        job = json_format.ParseDict({kind: payload}, env.JobPayload())
+        await manager.add_job(queue, job, env.JobOptions(job_id=job_id, attempts=attempts))
 
         async def done() -> bool:
-            info = await manager.get_job(TRANSACTION_SYNC, job_id)
+            info = await manager.get_job(queue, job_id)
             return info.state in (env.JOB_STATE_COMPLETED, env.JOB_STATE_FAILED)
 
         await wait_until(done, within=WITHIN)
-        return await manager.get_job(TRANSACTION_SYNC, job_id)
+        return await manager.get_job(queue, job_id)
 
     async def event(self, name: str, job_id: str) -> dict[str, Any]:
         async with asyncio.timeout(WITHIN):
@@ -140,3 +149,101 @@ async def test_a_manual_sync_without_its_statement_is_refused_at_submission(work
     with pytest.raises(InvalidArgumentError) as refused:
         await worker.broker.manager.add_job(TRANSACTION_SYNC, job)
     assert [v.field for v in refused.value.violations] == ["payload.transaction_sync.manual"]
+
+
+async def test_a_hybrid_categorization_reports_per_method_and_again_decides_the_same(
+    worker: Worker, ledger: Ledger, account_id: str
+) -> None:
+    items = labelled_set(200, seed=21)
+    await ledger.open_account(NewAccount(account_id, "Giro", "EUR", "manual"))
+    await ledger.record(account_id, [item.transaction for item in items])
+    records = await ledger.transactions(account_id)
+    category = {item.transaction.provider_transaction_id: item.category for item in items}
+    history, fresh = records[:150], records[150:]
+    await ledger.assign_categories(
+        [CategoryAssignment(r.id, category[r.provider_transaction_id], "manual") for r in history]
+    )
+    rule = {
+        "category": "coffee",
+        "conditions": [
+            {"field": "RULE_FIELD_PAYEE", "operator": "RULE_OPERATOR_CONTAINS", "value": "starbucks"}
+        ],
+    }
+    payload = {
+        "id": "cat_1",
+        "transactionIds": [str(r.id) for r in fresh],
+        "method": "CATEGORIZATION_METHOD_HYBRID",
+        "options": {"confidence": 0.6},
+        "rules": [rule],
+    }
+    info = await worker.finish("cat-a", payload, queue=CATEGORIZATION)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    result = fr.CategorizationResult()
+    assert info.result.Unpack(result)
+    coffees = sum(1 for r in fresh if "starbucks" in r.payee.casefold())
+    assert result.transactions_processed == len(fresh) == 50
+    assert result.categorized_by_rules == coffees > 0
+    assert result.categorized_by_rules + result.categorized_by_model + result.left_for_review == len(fresh)
+    assert result.categorized_by_model > 0 and result.training_transactions >= 150
+    event = await worker.event("categorization_completed", "cat-a")
+    assert event["service"] == "worker-financial" and "timestamp" in event
+    assert event["data"] == {
+        "@type": "type.googleapis.com/jobmesh.events.v1.CategorizationCompleted",
+        "jobId": "cat-a",
+        "method": "hybrid",
+        "transactionsProcessed": 50,
+        "categorized": result.categorized_by_rules + result.categorized_by_model,
+        "categorizedByRules": result.categorized_by_rules,
+        "categorizedByModel": result.categorized_by_model,
+        "leftForReview": result.left_for_review,
+    }
+    state = [(r.category, r.category_method, r.needs_review) for r in await ledger.transactions(account_id)]
+
+    again = await worker.finish("cat-b", payload, queue=CATEGORIZATION)
+    assert again.state == env.JOB_STATE_COMPLETED, again.failed_reason
+    second = fr.CategorizationResult()
+    assert again.result.Unpack(second)
+    assert second == result  # the model learns from what people categorized, never from a run's writes
+    assert [
+        (r.category, r.category_method, r.needs_review) for r in await ledger.transactions(account_id)
+    ] == state
+
+
+async def test_a_categorization_it_cannot_do_fails_once_as_validation(worker: Worker) -> None:
+    payload = {"id": "cat_bad", "method": "CATEGORIZATION_METHOD_RULES"}  # rules, but no rule
+    info = await worker.finish("cat-bad", payload, attempts=3, queue=CATEGORIZATION)
+    assert info.state == env.JOB_STATE_FAILED
+    assert info.attempts_made == 1  # not retried: the same input fails the same way
+    [error] = info.errors
+    assert error.error_type == "CategorizationInputError"
+    assert "method rules needs at least one rule" in info.failed_reason
+    failure = Failure(error.error_type, error.message, 0, tuple(error.error_bases))
+    assert categorize(failure) == cpb.ERROR_CATEGORY_VALIDATION
+
+
+async def test_a_rule_with_a_bad_regex_is_refused_at_submission(worker: Worker) -> None:
+    job = json_format.ParseDict(
+        {
+            "categorization": {
+                "method": "CATEGORIZATION_METHOD_RULES",
+                "rules": [
+                    {
+                        "category": "x",
+                        "conditions": [
+                            {
+                                "field": "RULE_FIELD_PAYEE",
+                                "operator": "RULE_OPERATOR_REGEX",
+                                "value": "(unclosed",
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+        env.JobPayload(),
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await worker.broker.manager.add_job(CATEGORIZATION, job)
+    assert [v.field for v in refused.value.violations] == [
+        "payload.categorization.rules[0].conditions[0].value"
+    ]

@@ -16,7 +16,18 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, DateTime, Dialect, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -72,6 +83,7 @@ class LedgerTransaction(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "dedupe_key", name="uq_transactions_account_dedupe_key"),
         Index("ix_transactions_account_booking_date", "account_id", "booking_date"),
+        Index("ix_transactions_category", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -91,6 +103,15 @@ class LedgerTransaction(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300))
     category: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    # Who set `category` (migration 0004): "manual" (a person; never overwritten, what the model
+    # learns from), "rules" or "ai"; None while uncategorized.
+    category_method: Mapped[str | None] = mapped_column(String(16))
+    # The model's probability for its category (method "ai").
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    # No rule matched and the model was unsure (or untrained): a person should look, and why.
+    needs_review: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    review_reason: Mapped[str | None] = mapped_column(String(256))
+    categorized_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SyncCursor(Base):
