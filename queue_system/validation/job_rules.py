@@ -266,6 +266,7 @@ JOB_RULES: Final = RuleBook({
         Choice("method", required=True),
         Nested("options"),
         Each("rules", max_count=MAX_CATEGORY_RULES),
+        Free("save_rules"),
     ),
     financial_jobs_pb2.CategoryRule: (
         Text("name"),

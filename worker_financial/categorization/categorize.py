@@ -7,6 +7,9 @@ model learns from.
 
 How, per method:
 - `rules`: the first of the user's rules that holds; no rule, left for review.
+  The rules are the job's, else those kept in the ledger (a job with
+  `save_rules` keeps its own), so the hourly schedule's job, which carries
+  none, runs the user's rules.
 - `ai`: the model's category when its probability reaches `confidence`,
   else left for review (as when too little is categorized to train one).
 - `hybrid`: the rule when one holds (the model is not even asked, so it can
@@ -27,6 +30,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final, Literal
+
+from google.protobuf import json_format
 
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
@@ -156,22 +161,14 @@ async def categorize(
             for t in transactions
         )
         model = await train_from(ledger) if needs_model else None
-    if isinstance(model, ml.CategoryModel):
-        trained = model
-        outcome = await asyncio.to_thread(
-            lambda: decide(
-                transactions,
-                method=method,
-                rules=rules,
-                model=trained,
-                confidence=confidence,
-                allowed=allowed,
-            )
+    decided = model
+    # Off the event loop: matching many rules and predicting are CPU work, and the worker's other
+    # jobs and lease renewals must keep running meanwhile.
+    outcome = await asyncio.to_thread(
+        lambda: decide(
+            transactions, method=method, rules=rules, model=decided, confidence=confidence, allowed=allowed
         )
-    else:
-        outcome = decide(
-            transactions, method=method, rules=rules, model=model, confidence=confidence, allowed=allowed
-        )
+    )
     await ledger.assign_categories(outcome.assignments)
     return outcome
 
@@ -190,6 +187,23 @@ def _transaction_ids(job: fj.CategorizationJob) -> list[int] | None:
     return ids
 
 
+async def _rules_of(
+    job: fj.CategorizationJob, ledger: Ledger, allowed: Sequence[str]
+) -> tuple[tuple[Rule, ...], bool]:
+    """The rules a job runs with, and whether they are the ledger's kept ones: the job's own when it
+    carries any (kept in the ledger first when it says save_rules), else the kept ones."""
+    if job.rules or job.save_rules:
+        rules = compile_rules(job.rules, allowed)  # refused before anything is kept
+        if job.save_rules:
+            await ledger.replace_rules([json_format.MessageToJson(r, indent=None) for r in job.rules])
+        return rules, False
+    kept = [json_format.Parse(spec, fj.CategoryRule()) for spec in await ledger.saved_rules()]
+    try:
+        return compile_rules(kept, allowed), bool(kept)
+    except CategorizationInputError as exc:
+        raise CategorizationInputError(f"the ledger's kept rules: {exc}") from None
+
+
 async def categorize_job(job: fj.CategorizationJob, ledger: Ledger) -> fr.CategorizationResult:
     """Run one categorization job against `ledger` and say what it did."""
     method = METHODS.get(job.method)
@@ -201,9 +215,11 @@ async def categorize_job(job: fj.CategorizationJob, ledger: Ledger) -> fr.Catego
             f"ai_model {options.ai_model!r} is unknown: the one model is {ml.MODEL_NAME!r}"
         )
     allowed = [c.strip() for c in options.user_categories if c.strip()]
-    rules = compile_rules(job.rules, allowed)
+    rules, from_ledger = await _rules_of(job, ledger, allowed)
     if method == "rules" and not rules:
-        raise CategorizationInputError("method rules needs at least one rule in the job's `rules`")
+        raise CategorizationInputError(
+            "method rules needs at least one rule: in the job's `rules`, or kept in the ledger (save_rules)"
+        )
     confidence = options.confidence if options.HasField("confidence") else DEFAULT_CONFIDENCE
     outcome = await categorize(
         ledger,
@@ -224,4 +240,6 @@ async def categorize_job(job: fj.CategorizationJob, ledger: Ledger) -> fr.Catego
         model_categories=outcome.model_categories,
         model_unavailable=outcome.model_unavailable,
         categories=dict(outcome.categories),
+        rules_used=len(rules) if method != "ai" else 0,
+        rules_from_ledger=from_ledger and method != "ai",
     )

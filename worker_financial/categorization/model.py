@@ -24,12 +24,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion, Pipeline
 
 from worker_financial.ledger.entries import TransactionRecord
 
@@ -61,7 +58,8 @@ class Prediction:
 class CategoryModel:
     """A trained classifier; `predict` gives each transaction's likeliest category and its probability."""
 
-    def __init__(self, pipeline: Pipeline, trained_on: int) -> None:
+    def __init__(self, pipeline: Any, trained_on: int) -> None:
+        """`pipeline` is a fitted scikit-learn Pipeline (typed Any: scikit-learn ships no types)."""
         self._pipeline = pipeline
         self.trained_on = trained_on
         self.categories: tuple[str, ...] = tuple(str(c) for c in pipeline.classes_)
@@ -87,7 +85,14 @@ class CategoryModel:
         return self.predict_texts([text_of(t.payee, t.description, t.amount) for t in transactions], allowed)
 
 
-def _pipeline() -> Pipeline:
+def _pipeline() -> Any:
+    """A fresh, untrained pipeline. scikit-learn is imported here, on the first training, not with
+    the module: it takes seconds to import on a busy machine, and worker-financial's start-up (and
+    every job that needs no model) should not wait for it."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.pipeline import FeatureUnion, Pipeline  # noqa: PLC0415
+
     features = FeatureUnion(
         [
             ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)),

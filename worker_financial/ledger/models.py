@@ -24,7 +24,9 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -103,7 +105,7 @@ class LedgerTransaction(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300))
     category: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
-    # Who set `category` (migration 0004): "manual" (a person; never overwritten, what the model
+    # Who set `category` (migration v0004): "manual" (a person; never overwritten, what the model
     # learns from), "rules" or "ai"; None while uncategorized.
     category_method: Mapped[str | None] = mapped_column(String(16))
     # The model's probability for its category (method "ai").
@@ -112,6 +114,21 @@ class LedgerTransaction(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
     review_reason: Mapped[str | None] = mapped_column(String(256))
     categorized_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CategoryRuleRow(Base):
+    """One of the user's categorization rules kept in the ledger (migration v0004), in order.
+
+    The rule is its proto3 JSON (jobmesh.jobs.v1.CategoryRule): data anyone can read and no
+    code, and the contract's own shape, so a rule kept today reads the same after additive
+    changes to the message.
+    """
+
+    __tablename__ = "category_rules"
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spec: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class SyncCursor(Base):

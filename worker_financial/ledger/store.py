@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import Table, bindparam, case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -36,7 +36,7 @@ from worker_financial.ledger.entries import (
     TransactionRecord,
     fingerprint,
 )
-from worker_financial.ledger.models import Account, LedgerTransaction, SyncCursor
+from worker_financial.ledger.models import Account, CategoryRuleRow, LedgerTransaction, SyncCursor
 from worker_financial.ledger.money import to_units
 
 # Who may be overwritten by a categorization run: categories a rule or the model set (a person's
@@ -357,3 +357,22 @@ class Ledger:
             for statement, rows in groups:
                 for start in range(0, len(rows), _BATCH):
                     await connection.execute(statement, rows[start : start + _BATCH])
+
+    async def replace_rules(self, specs: Sequence[str]) -> None:
+        """Keep these rules (each a CategoryRule's proto3 JSON), in order, instead of any kept before;
+        in one transaction, so a reader sees the old rules or the new ones, never a mix."""
+        await self.migrate()
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            await session.execute(delete(CategoryRuleRow))
+            session.add_all(
+                CategoryRuleRow(position=i, spec=spec, saved_at=now) for i, spec in enumerate(specs)
+            )
+
+    async def saved_rules(self) -> list[str]:
+        """The kept rules' proto3 JSON, in order (empty when none are kept)."""
+        await self.migrate()
+        async with self._sessions() as session:
+            return list(
+                await session.scalars(select(CategoryRuleRow.spec).order_by(CategoryRuleRow.position))
+            )

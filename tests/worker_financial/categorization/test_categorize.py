@@ -166,3 +166,40 @@ def test_amounts_in_the_fixture_are_exact() -> None:
         item.transaction.amount == item.transaction.amount.quantize(Decimal("0.01"))
         for item in labelled_set()
     )
+
+
+async def test_rules_kept_in_the_ledger_serve_the_jobs_that_carry_none(own_ledger: Ledger) -> None:
+    records = await load(own_ledger, "acc_k", labelled_set(60, seed=1), labelled=False)
+    coffee = json_format.ParseDict(COFFEE_RULE, fj.CategoryRule())
+    keep = fj.CategorizationJob(
+        method=fj.CATEGORIZATION_METHOD_RULES,
+        rules=[coffee],
+        save_rules=True,
+        transaction_ids=[str(records[0].id)],
+    )
+    kept = await categorize_job(keep, own_ledger)
+    assert (kept.rules_used, kept.rules_from_ledger, kept.transactions_processed) == (1, False, 1)
+    assert [json_format.Parse(s, fj.CategoryRule()) for s in await own_ledger.saved_rules()] == [coffee]
+
+    # What the hourly schedule sends: no ids, no rules. The kept rule runs before the model.
+    hourly = await categorize_job(fj.CategorizationJob(method=fj.CATEGORIZATION_METHOD_HYBRID), own_ledger)
+    assert (hourly.rules_used, hourly.rules_from_ledger) == (1, True)
+    after = await own_ledger.transactions("acc_k")
+    coffees = [r for r in after if "starbucks" in r.payee.casefold() or "costa coffee" in r.payee.casefold()]
+    assert coffees and all(r.category == "coffee" and r.category_method == "rules" for r in coffees)
+    assert all(r.needs_review for r in after if r not in coffees)  # 60 transactions, none labelled: no model
+
+    # A job's own rules win without replacing the kept ones; save_rules without rules clears them.
+    other = json_format.ParseDict({**COFFEE_RULE, "category": "cafe"}, fj.CategoryRule())
+    own = fj.CategorizationJob(
+        method=fj.CATEGORIZATION_METHOD_RULES, rules=[other], transaction_ids=[str(coffees[0].id)]
+    )
+    assert dict((await categorize_job(own, own_ledger)).categories) == {"cafe": 1}
+    assert len(await own_ledger.saved_rules()) == 1
+    clear = fj.CategorizationJob(
+        method=fj.CATEGORIZATION_METHOD_AI, save_rules=True, transaction_ids=[str(coffees[0].id)]
+    )
+    await categorize_job(clear, own_ledger)
+    assert await own_ledger.saved_rules() == []
+    with pytest.raises(CategorizationInputError, match="method rules needs at least one rule"):
+        await categorize_job(fj.CategorizationJob(method=fj.CATEGORIZATION_METHOD_RULES), own_ledger)

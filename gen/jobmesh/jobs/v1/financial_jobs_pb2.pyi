@@ -224,20 +224,22 @@ class CategorizationOptions(_message.Message):
     def __init__(self, ai_model: _Optional[str] = ..., confidence: _Optional[float] = ..., user_categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CategorizationJob(_message.Message):
-    __slots__ = ("id", "timestamp", "transaction_ids", "method", "options", "rules")
+    __slots__ = ("id", "timestamp", "transaction_ids", "method", "options", "rules", "save_rules")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_IDS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     RULES_FIELD_NUMBER: _ClassVar[int]
+    SAVE_RULES_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     transaction_ids: _containers.RepeatedScalarFieldContainer[str]
     method: CategorizationMethod
     options: CategorizationOptions
     rules: _containers.RepeatedCompositeFieldContainer[CategoryRule]
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., method: _Optional[_Union[CategorizationMethod, str]] = ..., options: _Optional[_Union[CategorizationOptions, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[CategoryRule, _Mapping]]] = ...) -> None: ...
+    save_rules: bool
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., method: _Optional[_Union[CategorizationMethod, str]] = ..., options: _Optional[_Union[CategorizationOptions, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[CategoryRule, _Mapping]]] = ..., save_rules: _Optional[bool] = ...) -> None: ...
 
 class RuleCondition(_message.Message):
     __slots__ = ("field", "operator", "value", "values")

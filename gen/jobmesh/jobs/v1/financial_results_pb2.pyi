@@ -32,7 +32,7 @@ class TransactionSyncResult(_message.Message):
     def __init__(self, account_id: _Optional[str] = ..., provider: _Optional[_Union[_financial_jobs_pb2.SyncProvider, str]] = ..., sync_type: _Optional[_Union[_financial_jobs_pb2.SyncType, str]] = ..., transactions_processed: _Optional[int] = ..., new_transactions: _Optional[int] = ..., duplicates: _Optional[int] = ..., first_booking_date: _Optional[str] = ..., last_booking_date: _Optional[str] = ..., format: _Optional[_Union[_financial_jobs_pb2.StatementFormat, str]] = ..., statement_balance: _Optional[str] = ...) -> None: ...
 
 class CategorizationResult(_message.Message):
-    __slots__ = ("method", "transactions_processed", "categorized_by_rules", "categorized_by_model", "left_for_review", "kept_manual", "training_transactions", "model_categories", "model_unavailable", "categories")
+    __slots__ = ("method", "transactions_processed", "categorized_by_rules", "categorized_by_model", "left_for_review", "kept_manual", "training_transactions", "model_categories", "model_unavailable", "categories", "rules_used", "rules_from_ledger")
     class CategoriesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,8 @@ class CategorizationResult(_message.Message):
     MODEL_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     MODEL_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    RULES_USED_FIELD_NUMBER: _ClassVar[int]
+    RULES_FROM_LEDGER_FIELD_NUMBER: _ClassVar[int]
     method: _financial_jobs_pb2.CategorizationMethod
     transactions_processed: int
     categorized_by_rules: int
@@ -60,4 +62,6 @@ class CategorizationResult(_message.Message):
     model_categories: int
     model_unavailable: str
     categories: _containers.ScalarMap[str, int]
-    def __init__(self, method: _Optional[_Union[_financial_jobs_pb2.CategorizationMethod, str]] = ..., transactions_processed: _Optional[int] = ..., categorized_by_rules: _Optional[int] = ..., categorized_by_model: _Optional[int] = ..., left_for_review: _Optional[int] = ..., kept_manual: _Optional[int] = ..., training_transactions: _Optional[int] = ..., model_categories: _Optional[int] = ..., model_unavailable: _Optional[str] = ..., categories: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    rules_used: int
+    rules_from_ledger: bool
+    def __init__(self, method: _Optional[_Union[_financial_jobs_pb2.CategorizationMethod, str]] = ..., transactions_processed: _Optional[int] = ..., categorized_by_rules: _Optional[int] = ..., categorized_by_model: _Optional[int] = ..., left_for_review: _Optional[int] = ..., kept_manual: _Optional[int] = ..., training_transactions: _Optional[int] = ..., model_categories: _Optional[int] = ..., model_unavailable: _Optional[str] = ..., categories: _Optional[_Mapping[str, int]] = ..., rules_used: _Optional[int] = ..., rules_from_ledger: _Optional[bool] = ...) -> None: ...
