@@ -7,7 +7,9 @@ service, event, data, timestamp); a transaction-sync's is the seed's
 `account_reconciliation_completed` whether or not it reconciles, and also
 `reconciliation_discrepancy` when it does not (what a subscriber alerts on,
 without reading every completion); a report, `report_generation_completed`
-with where its file is.
+with where its file is; a categorization, `categorization_completed` with the
+counts a subscriber acts on: how many were categorized (by rules, by the
+model) and how many are left for a person.
 """
 
 from __future__ import annotations
@@ -72,4 +74,18 @@ def report_generation_completed(
         location=result.location,
         transactions=result.transactions,
         job_id=job_id,
+    )
+
+
+def categorization_completed(
+    result: fr.CategorizationResult, method: str, job_id: str
+) -> fe.CategorizationCompleted:
+    return fe.CategorizationCompleted(
+        job_id=job_id,
+        method=method,
+        transactions_processed=result.transactions_processed,
+        categorized=result.categorized_by_rules + result.categorized_by_model,
+        categorized_by_rules=result.categorized_by_rules,
+        categorized_by_model=result.categorized_by_model,
+        left_for_review=result.left_for_review,
     )

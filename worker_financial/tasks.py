@@ -9,13 +9,14 @@ queue keeps with the job:
   target balance, or the provider's reported balance through the
   `reported_balance` callable the service gives (none yet: then a job without
   a target cannot run);
-- report-generation (reports/): a report file under `reports_dir`.
+- report-generation (reports/): a report file under `reports_dir`;
+- categorization (categorization/): user rules, a model trained on the
+  ledger, or both.
 
 A job whose input is wrong (SyncInputError, ReconciliationInputError,
-ReportInputError: all ValueErrors) is never retried (`throws=`): the same
-input fails the same way, and its dead letter says why (the DLQ files it
-under validation). Categorization has no task yet: its jobs are
-dead-lettered as unknown tasks, named as such.
+ReportInputError, CategorizationInputError: all ValueErrors) is never
+retried (`throws=`): the same input fails the same way, and its dead letter
+says why (the DLQ files it under validation).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from queue_system.broker import JobBroker
 from queue_system.catalog import (
     ACCOUNT_RECONCILIATION,
+    CATEGORIZATION,
     FINANCIAL_EVENTS_CHANNEL,
     REPORT_GENERATION,
     TRANSACTION_SYNC,
@@ -36,6 +38,7 @@ from queue_system.catalog import (
 from queue_system.context import JobContext
 from queue_system.events import event_json
 from worker_financial import events
+from worker_financial.categorization.categorize import METHODS, categorize_job
 from worker_financial.ledger.store import Ledger
 from worker_financial.reconciliation.reconcile import ReportedBalance, reconcile
 from worker_financial.reports.generate import generate_report
@@ -84,4 +87,11 @@ def register_tasks(
     async def report_generation(job: fj.ReportGenerationJob, ctx: JobContext) -> fr.ReportGenerationResult:
         result = await generate_report(job, ctx.job_id, ledger, reports_dir)
         await announce("report_generation_completed", events.report_generation_completed(result, ctx.job_id))
+        return result
+
+    @broker.task(queue=CATEGORIZATION, throws=BAD_INPUT)
+    async def categorization(job: fj.CategorizationJob, ctx: JobContext) -> fr.CategorizationResult:
+        result = await categorize_job(job, ledger)
+        data = events.categorization_completed(result, METHODS[job.method], ctx.job_id)
+        await announce("categorization_completed", data)
         return result

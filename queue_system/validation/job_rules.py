@@ -8,6 +8,7 @@ field added to the contract cannot go unchecked.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 from jobmesh.jobs.v1 import common_pb2, envelope_pb2, financial_jobs_pb2, probe_pb2, trading_jobs_pb2
@@ -26,6 +27,7 @@ from queue_system.validation.rules import (
     Blob,
     Bytes,
     Choice,
+    Each,
     Free,
     Nested,
     Number,
@@ -51,6 +53,12 @@ MAX_TRACE_CHARS: Final = 512
 # A statement file a manual transaction-sync carries in the job (larger ones go by path): a
 # month of a busy account in OFX is well under 100 KiB.
 MAX_STATEMENT_BYTES: Final = 512 * 1_024
+# A categorization job's user rules: a few hundred cover a household's or a small business's books.
+MAX_CATEGORY_RULES: Final = 1_000
+MAX_RULE_CONDITIONS: Final = 20
+MAX_RULE_VALUE_CHARS: Final = 512
+# The ledger's category column (worker_financial/ledger/models.py).
+MAX_CATEGORY_CHARS: Final = 128
 
 ATTEMPTS: Final = up_to(100)
 KEEP_COUNT: Final = up_to(1_000_000)
@@ -81,6 +89,36 @@ def _specific_sync_needs_dates(job: financial_jobs_pb2.TransactionSyncJob, where
 def _manual_sync_needs_a_statement(job: financial_jobs_pb2.TransactionSyncJob, where: str) -> Violations:
     if job.provider == financial_jobs_pb2.SYNC_PROVIDER_MANUAL and not job.HasField("manual"):
         yield FieldViolation(where, "required when provider is SYNC_PROVIDER_MANUAL: the statement to import")
+
+
+def _rule_tests_something(rule: financial_jobs_pb2.CategoryRule, where: str) -> Violations:
+    if not rule.conditions and not (rule.HasField("min_amount") or rule.HasField("max_amount")):
+        yield FieldViolation(
+            where, "needs a condition or an amount bound: a rule without one matches everything"
+        )
+
+
+def _condition_has_its_operand(condition: financial_jobs_pb2.RuleCondition, where: str) -> Violations:
+    """ONE_OF compares with `values`, the others with `value`; a REGEX must compile (Python syntax,
+    as the worker reads it): a pattern that cannot is refused here, not at the worker."""
+    operator = condition.operator
+    if operator == financial_jobs_pb2.RULE_OPERATOR_ONE_OF:
+        if not condition.values:
+            yield FieldViolation(where.rpartition(".")[0] + ".values", "needs at least one value for ONE_OF")
+        return
+    if operator not in (
+        financial_jobs_pb2.RULE_OPERATOR_IS,
+        financial_jobs_pb2.RULE_OPERATOR_CONTAINS,
+        financial_jobs_pb2.RULE_OPERATOR_REGEX,
+    ):
+        return  # unspecified or unknown: the Choice rule names it
+    if not condition.value.strip():
+        yield FieldViolation(where, "required for IS, CONTAINS and REGEX")
+    elif operator == financial_jobs_pb2.RULE_OPERATOR_REGEX:
+        try:
+            re.compile(condition.value)
+        except re.error as exc:
+            yield FieldViolation(where, f"is not a valid regular expression: {exc}")
 
 
 def _max_delay_not_below_delay(backoff: envelope_pb2.Backoff, where: str) -> Violations:
@@ -225,9 +263,26 @@ JOB_RULES: Final = RuleBook({
     ),
     financial_jobs_pb2.CategorizationJob: (
         *_JOB_HEADER,
-        Texts("transaction_ids", min_count=1),
+        Texts("transaction_ids"),
         Choice("method", required=True),
         Nested("options"),
+        Each("rules", max_count=MAX_CATEGORY_RULES),
+        Free("save_rules"),
+    ),
+    financial_jobs_pb2.CategoryRule: (
+        Text("name"),
+        Text("category", required=True, max_chars=MAX_CATEGORY_CHARS),
+        Each("conditions", max_count=MAX_RULE_CONDITIONS),
+        Amount("min_amount"),
+        Amount("max_amount"),
+        Across("conditions", financial_jobs_pb2.CategoryRule, _rule_tests_something),
+    ),
+    financial_jobs_pb2.RuleCondition: (
+        Choice("field", required=True),
+        Choice("operator", required=True),
+        Text("value", max_chars=MAX_RULE_VALUE_CHARS),
+        Texts("values"),
+        Across("value", financial_jobs_pb2.RuleCondition, _condition_has_its_operand),
     ),
     financial_jobs_pb2.CategorizationOptions: (
         Text("ai_model"),

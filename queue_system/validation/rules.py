@@ -435,6 +435,23 @@ class Nested:
 
 
 @dataclass(frozen=True, slots=True)
+class Each:
+    """A repeated sub-message: at most `max_count` entries, each checked by its own rules."""
+
+    field: str
+    max_count: int = MAX_REPEATED
+
+    def check(self, msg: Message, path: str, book: RuleBook) -> Violations:
+        values: Sequence[Message] = getattr(msg, self.field)
+        where = at(path, self.field)
+        if len(values) > self.max_count:
+            yield FieldViolation(where, f"has {len(values)} entries, at most {self.max_count} allowed")
+            return
+        for i, value in enumerate(values):
+            yield from book.check_message(value, f"{where}[{i}]")
+
+
+@dataclass(frozen=True, slots=True)
 class Free:
     """A field every value of which is fine (a sequence number, a flag)."""
 
@@ -456,8 +473,6 @@ class Across(Generic[M]):
         if not isinstance(msg, self.kind):
             raise TypeError(f"rule for {self.kind.__name__}.{self.field} applied to {type(msg).__name__}")
         return self.rule(msg, at(path, self.field))
-
-
 
 
 class RuleBook:

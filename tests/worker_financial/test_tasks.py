@@ -30,6 +30,7 @@ from jobmesh.queue.v1 import queue_pb2
 from queue_system.broker import JobBroker
 from queue_system.catalog import (
     ACCOUNT_RECONCILIATION,
+    CATEGORIZATION,
     FINANCIAL_EVENTS_CHANNEL,
     FINANCIAL_QUEUES,
     REPORT_GENERATION,
@@ -43,12 +44,20 @@ from queue_system.queue import NewJob
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings, queue_env_stem
 from tests.queue_system.conftest import wait_until
+from tests.worker_financial.categorization.labelled import labelled_set
 from tests.worker_financial.sync.statements import OFX_SGML
-from worker_financial.ledger.entries import NewAccount, NewTransaction
+from worker_financial.ledger.entries import CategoryAssignment, NewAccount, NewTransaction
 from worker_financial.ledger.store import Ledger
 from worker_financial.tasks import register_tasks
 
 WITHIN = 30.0
+# Each queue's field in JobPayload's JSON.
+PAYLOAD_KEYS = {
+    TRANSACTION_SYNC: "transactionSync",
+    ACCOUNT_RECONCILIATION: "accountReconciliation",
+    REPORT_GENERATION: "reportGeneration",
+    CATEGORIZATION: "categorization",
+}
 
 
 class Worker:
@@ -60,12 +69,13 @@ class Worker:
         self.seen: list[dict[str, Any]] = []
 
     async def finish(
-        self, job_id: str, payload: dict[str, Any], attempts: int = 1, *, queue: str = TRANSACTION_SYNC
+        self, job_id: str, payload: dict[str, Any], attempts: int = 1, queue: str = TRANSACTION_SYNC
     ) -> queue_pb2.JobInfo:
-        """Enqueue a job (`payload` as JobPayload JSON: {"transactionSync": {...}}, or a bare
-        transaction-sync) and wait until it completes or fails for good."""
+        """Enqueue a job (`payload` as JobPayload JSON, {"transactionSync": {...}}, or the bare job
+        of `queue`) and wait until it completes or fails for good."""
         manager = self.broker.manager
-        wrapped = payload if queue != TRANSACTION_SYNC else {"transactionSync": payload}
+        kind = PAYLOAD_KEYS[queue]
+        wrapped = payload if kind in payload else {kind: payload}
         job = json_format.ParseDict(wrapped, env.JobPayload())
         await manager.add_job(queue, job, env.JobOptions(job_id=job_id, attempts=attempts))
         return await self.settled(queue, job_id)
@@ -343,3 +353,100 @@ async def test_a_report_job_the_contract_would_refuse_fails_as_validation_in_the
     assert (
         await worker.dead_letter_category(REPORT_GENERATION, "rep-unchecked") == cls.ERROR_CATEGORY_VALIDATION
     )
+
+
+async def test_a_hybrid_categorization_reports_per_method_and_again_decides_the_same(
+    worker: Worker, ledger: Ledger, account_id: str
+) -> None:
+    items = labelled_set(200, seed=21)
+    await ledger.open_account(NewAccount(account_id, "Giro", "EUR", "manual"))
+    await ledger.record(account_id, [item.transaction for item in items])
+    records = await ledger.transactions(account_id)
+    category = {item.transaction.provider_transaction_id: item.category for item in items}
+    history, fresh = records[:150], records[150:]
+    await ledger.assign_categories(
+        [CategoryAssignment(r.id, category[r.provider_transaction_id], "manual") for r in history]
+    )
+    rule = {
+        "category": "coffee",
+        "conditions": [
+            {"field": "RULE_FIELD_PAYEE", "operator": "RULE_OPERATOR_CONTAINS", "value": "starbucks"}
+        ],
+    }
+    payload = {
+        "id": "cat_1",
+        "transactionIds": [str(r.id) for r in fresh],
+        "method": "CATEGORIZATION_METHOD_HYBRID",
+        "options": {"confidence": 0.6},
+        "rules": [rule],
+    }
+    info = await worker.finish("cat-a", payload, queue=CATEGORIZATION)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    result = fr.CategorizationResult()
+    assert info.result.Unpack(result)
+    coffees = sum(1 for r in fresh if "starbucks" in r.payee.casefold())
+    assert result.transactions_processed == len(fresh) == 50
+    assert result.categorized_by_rules == coffees > 0
+    assert result.categorized_by_rules + result.categorized_by_model + result.left_for_review == len(fresh)
+    assert result.categorized_by_model > 0 and result.training_transactions >= 150
+    event = await worker.event("categorization_completed", "cat-a")
+    assert event["service"] == "worker-financial" and "timestamp" in event
+    assert event["data"] == {
+        "@type": "type.googleapis.com/jobmesh.events.v1.CategorizationCompleted",
+        "jobId": "cat-a",
+        "method": "hybrid",
+        "transactionsProcessed": 50,
+        "categorized": result.categorized_by_rules + result.categorized_by_model,
+        "categorizedByRules": result.categorized_by_rules,
+        "categorizedByModel": result.categorized_by_model,
+        "leftForReview": result.left_for_review,
+    }
+    state = [(r.category, r.category_method, r.needs_review) for r in await ledger.transactions(account_id)]
+
+    again = await worker.finish("cat-b", payload, queue=CATEGORIZATION)
+    assert again.state == env.JOB_STATE_COMPLETED, again.failed_reason
+    second = fr.CategorizationResult()
+    assert again.result.Unpack(second)
+    assert second == result  # the model learns from what people categorized, never from a run's writes
+    assert [
+        (r.category, r.category_method, r.needs_review) for r in await ledger.transactions(account_id)
+    ] == state
+
+
+async def test_a_categorization_it_cannot_do_fails_once_as_validation(worker: Worker) -> None:
+    payload = {"id": "cat_bad", "method": "CATEGORIZATION_METHOD_RULES"}  # rules, but no rule
+    info = await worker.finish("cat-bad", payload, attempts=3, queue=CATEGORIZATION)
+    assert info.state == env.JOB_STATE_FAILED
+    assert info.attempts_made == 1  # not retried: the same input fails the same way
+    [error] = info.errors
+    assert error.error_type == "CategorizationInputError"
+    assert "method rules needs at least one rule" in info.failed_reason
+    assert await worker.dead_letter_category(CATEGORIZATION, "cat-bad") == cls.ERROR_CATEGORY_VALIDATION
+
+
+async def test_a_rule_with_a_bad_regex_is_refused_at_submission(worker: Worker) -> None:
+    job = json_format.ParseDict(
+        {
+            "categorization": {
+                "method": "CATEGORIZATION_METHOD_RULES",
+                "rules": [
+                    {
+                        "category": "x",
+                        "conditions": [
+                            {
+                                "field": "RULE_FIELD_PAYEE",
+                                "operator": "RULE_OPERATOR_REGEX",
+                                "value": "(unclosed",
+                            }
+                        ],
+                    }
+                ],
+            }
+        },
+        env.JobPayload(),
+    )
+    with pytest.raises(InvalidArgumentError) as refused:
+        await worker.broker.manager.add_job(CATEGORIZATION, job)
+    assert [v.field for v in refused.value.violations] == [
+        "payload.categorization.rules[0].conditions[0].value"
+    ]

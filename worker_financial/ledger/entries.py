@@ -64,6 +64,21 @@ class TransactionRecord:
     fingerprint: str
     category: str | None
     created_at: datetime
+    # Who set the category ("manual", "rules", "ai") and whether it awaits a person's review.
+    category_method: str | None = None
+    needs_review: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAssignment:
+    """What a categorization run decided for one transaction: a category by `method` ("rules",
+    "ai", or "manual" for a person's label), or none and a review mark saying why."""
+
+    transaction_id: int
+    category: str | None
+    method: str | None
+    confidence: float | None = None
+    review_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -83,6 +86,7 @@ class LedgerTransaction(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "dedupe_key", name="uq_transactions_account_dedupe_key"),
         Index("ix_transactions_account_booking_date", "account_id", "booking_date"),
+        Index("ix_transactions_category", "category"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -102,6 +106,30 @@ class LedgerTransaction(Base):
     dedupe_key: Mapped[str] = mapped_column(String(300))
     category: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    # Who set `category` (migration 0003): "manual" (a person; never overwritten, what the model
+    # learns from), "rules" or "ai"; None while uncategorized.
+    category_method: Mapped[str | None] = mapped_column(String(16))
+    # The model's probability for its category (method "ai").
+    category_confidence: Mapped[float | None] = mapped_column(Float)
+    # No rule matched and the model was unsure (or untrained): a person should look, and why.
+    needs_review: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    review_reason: Mapped[str | None] = mapped_column(String(256))
+    categorized_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CategoryRuleRow(Base):
+    """One of the user's categorization rules kept in the ledger (migration 0003), in order.
+
+    The rule is its proto3 JSON (jobmesh.jobs.v1.CategoryRule): data anyone can read and no
+    code, and the contract's own shape, so a rule kept today reads the same after additive
+    changes to the message.
+    """
+
+    __tablename__ = "category_rules"
+
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spec: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
 
 
 class SyncCursor(Base):

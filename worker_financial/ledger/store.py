@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -29,15 +29,19 @@ from worker_financial.ledger import schema
 from worker_financial.ledger.database import create_engine
 from worker_financial.ledger.entries import (
     AccountRecord,
+    CategoryAssignment,
     NewAccount,
     NewTransaction,
     Recorded,
     TransactionRecord,
     fingerprint,
 )
-from worker_financial.ledger.models import Account, LedgerTransaction, SyncCursor
+from worker_financial.ledger.models import Account, CategoryRuleRow, LedgerTransaction, SyncCursor
 from worker_financial.ledger.money import to_units
 
+# Who may be overwritten by a categorization run: categories a rule or the model set (a person's
+# "manual" one, or one that came with no method, stays).
+RECOMPUTABLE: Final = ("rules", "ai")
 # Rows per INSERT: well under SQLite's bound-parameter limit (32766) at 14 columns a row.
 _BATCH: Final = 500
 
@@ -69,6 +73,8 @@ def _transaction_record(row: LedgerTransaction) -> TransactionRecord:
         fingerprint=row.fingerprint,
         category=row.category,
         created_at=row.created_at,
+        category_method=row.category_method,
+        needs_review=row.needs_review,
     )
 
 
@@ -255,3 +261,127 @@ class Ledger:
             await session.execute(statement)
             row = await session.get_one(SyncCursor, (account_id, provider), populate_existing=True)
             return row.last_booked_date
+
+    async def transactions_by_id(self, ids: Sequence[int]) -> list[TransactionRecord]:
+        """The transactions with these ids that the ledger holds (any account), in id order."""
+        await self.migrate()
+        found: list[TransactionRecord] = []
+        async with self._sessions() as session:
+            for start in range(0, len(ids), _BATCH):
+                rows = await session.scalars(
+                    select(LedgerTransaction)
+                    .where(LedgerTransaction.id.in_(ids[start : start + _BATCH]))
+                    .order_by(LedgerTransaction.id)
+                )
+                found.extend(_transaction_record(row) for row in rows)
+        return sorted(found, key=lambda record: record.id)
+
+    async def uncategorized(self, limit: int | None = None) -> list[TransactionRecord]:
+        """Transactions without a category (those left for review too), oldest id first."""
+        await self.migrate()
+        query = (
+            select(LedgerTransaction)
+            .where(LedgerTransaction.category.is_(None))
+            .order_by(LedgerTransaction.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        async with self._sessions() as session:
+            return [_transaction_record(row) for row in await session.scalars(query)]
+
+    async def labelled(self, limit: int) -> list[TransactionRecord]:
+        """Up to `limit` categorized transactions a model may learn from, newest first: those a
+        person categorized (or that came with a category), never those a categorization run wrote.
+        Learning from its own guesses would only entrench them, and learning from a run's writes at
+        all would make running the same job again decide differently."""
+        await self.migrate()
+        query = (
+            select(LedgerTransaction)
+            .where(
+                LedgerTransaction.category.is_not(None),
+                or_(
+                    LedgerTransaction.category_method.is_(None),
+                    LedgerTransaction.category_method.not_in(RECOMPUTABLE),
+                ),
+            )
+            .order_by(LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [_transaction_record(row) for row in await session.scalars(query)]
+
+    async def assign_categories(self, assignments: Sequence[CategoryAssignment]) -> None:
+        """Write what a categorization run decided.
+
+        Idempotent: writing the same decisions again leaves the same rows. A "manual" assignment
+        (a person's label) always applies. A rule's or the model's category, and a review mark
+        (an assignment without a category), apply only to a transaction whose category is unset or
+        was set by a rule or the model: a person's category is never overwritten. A review mark
+        never erases a category either: it sets `needs_review` and its reason, nothing else.
+        """
+        await self.migrate()
+        table = cast(Table, LedgerTransaction.__table__)
+        now = datetime.now(UTC)
+        by_id = table.c.id == bindparam("b_id")
+        # Spelled out rather than IN (...): an expanding IN cannot go into an executemany.
+        not_a_persons = or_(
+            table.c.category.is_(None), *(table.c.category_method == method for method in RECOMPUTABLE)
+        )
+        categorize = (
+            update(table)
+            .where(by_id)
+            .values(
+                category=bindparam("b_category"),
+                category_method=bindparam("b_method"),
+                category_confidence=bindparam("b_confidence"),
+                needs_review=False,
+                review_reason=None,
+                categorized_at=bindparam("b_at"),
+            )
+        )
+        review = (
+            update(table)
+            .where(by_id, not_a_persons)
+            .values(needs_review=True, review_reason=bindparam("b_reason"), categorized_at=bindparam("b_at"))
+        )
+        manual: list[dict[str, Any]] = []
+        automatic: list[dict[str, Any]] = []
+        marks: list[dict[str, Any]] = []
+        for a in assignments:
+            if a.category is None:
+                reason = (a.review_reason or "")[:256]
+                marks.append({"b_id": a.transaction_id, "b_reason": reason, "b_at": now})
+                continue
+            row = {
+                "b_id": a.transaction_id,
+                "b_category": a.category,
+                "b_method": a.method,
+                "b_confidence": a.confidence,
+                "b_at": now,
+            }
+            (manual if a.method == "manual" else automatic).append(row)
+        async with self._sessions.begin() as session:
+            connection = await session.connection()
+            groups = ((categorize, manual), (categorize.where(not_a_persons), automatic), (review, marks))
+            for statement, rows in groups:
+                for start in range(0, len(rows), _BATCH):
+                    await connection.execute(statement, rows[start : start + _BATCH])
+
+    async def replace_rules(self, specs: Sequence[str]) -> None:
+        """Keep these rules (each a CategoryRule's proto3 JSON), in order, instead of any kept before;
+        in one transaction, so a reader sees the old rules or the new ones, never a mix."""
+        await self.migrate()
+        now = datetime.now(UTC)
+        async with self._sessions.begin() as session:
+            await session.execute(delete(CategoryRuleRow))
+            session.add_all(
+                CategoryRuleRow(position=i, spec=spec, saved_at=now) for i, spec in enumerate(specs)
+            )
+
+    async def saved_rules(self) -> list[str]:
+        """The kept rules' proto3 JSON, in order (empty when none are kept)."""
+        await self.migrate()
+        async with self._sessions() as session:
+            return list(
+                await session.scalars(select(CategoryRuleRow.spec).order_by(CategoryRuleRow.position))
+            )

@@ -162,6 +162,27 @@ def _categorization() -> JobPayload:
             options=financial_jobs_pb2.CategorizationOptions(
                 ai_model="small-v2", confidence=0.8, user_categories=["rent", "food"]
             ),
+            rules=[
+                financial_jobs_pb2.CategoryRule(
+                    name="rent",
+                    category="rent",
+                    conditions=[
+                        financial_jobs_pb2.RuleCondition(
+                            field=financial_jobs_pb2.RULE_FIELD_PAYEE,
+                            operator=financial_jobs_pb2.RULE_OPERATOR_REGEX,
+                            value=r"^hausverwaltung\s+\w+",
+                        ),
+                        financial_jobs_pb2.RuleCondition(
+                            field=financial_jobs_pb2.RULE_FIELD_DESCRIPTION,
+                            operator=financial_jobs_pb2.RULE_OPERATOR_ONE_OF,
+                            values=["miete", "rent"],
+                        ),
+                    ],
+                    max_amount=amount("0"),
+                    min_amount=amount("-5000"),
+                ),
+                financial_jobs_pb2.CategoryRule(category="food", min_amount=amount("-40")),
+            ],
         )
     )
 
@@ -350,8 +371,33 @@ def deep_struct(path: str, levels: int = 33) -> Mutation:
     return mutate
 
 
-def case(queue: str, mutation: Mutation, *fields: str, id: str) -> Any:
-    return pytest.param(queue, mutation, list(fields), id=id)
+def case(queue: str, mutation: Mutation, *more: Mutation | str, id: str) -> Any:
+    """A bad-job case: `mutation` (and any further mutations before the fields), then the fields
+    named in the violations."""
+    mutations = [mutation, *(m for m in more if not isinstance(m, str))]
+    fields = [f for f in more if isinstance(f, str)]
+
+    def mutate(job: Message) -> None:
+        for each in mutations:
+            each(job)
+
+    return pytest.param(queue, mutate, fields, id=id)
+
+
+def _condition(**fields: Any) -> Mutation:
+    """A categorization job whose one rule has one condition: payee IS "x" but for `fields`."""
+    spec: dict[str, Any] = {
+        "field": financial_jobs_pb2.RULE_FIELD_PAYEE,
+        "operator": financial_jobs_pb2.RULE_OPERATOR_IS,
+        "value": "x",
+    }
+    spec.update(fields)
+    if "values" in fields or spec["operator"] == financial_jobs_pb2.RULE_OPERATOR_ONE_OF:
+        spec.pop("value")
+    rule = financial_jobs_pb2.CategoryRule(
+        category="c", conditions=[financial_jobs_pb2.RuleCondition(**spec)]
+    )
+    return put("rules", [rule])
 
 
 S, A, P, R = (
@@ -488,7 +534,58 @@ BAD_PAYLOADS = [
     ),
     case(G, big_struct("parameters.filters"), f"{RG}.parameters.filters", id="filters over 64 KiB"),
     # categorization
-    case(K, put("transaction_ids", []), f"{CA}.transaction_ids", id="transaction_ids empty"),
+    case(K, put("rules", []), id="no rules with method hybrid: fine"),
+    case(K, put("transaction_ids", []), id="no transaction_ids: the uncategorized ones"),
+    case(K, put("rules", [financial_jobs_pb2.CategoryRule()] * 1_001), f"{CA}.rules", id="rules over 1000"),
+    case(
+        K,
+        put("rules", [financial_jobs_pb2.CategoryRule(category="x")]),
+        f"{CA}.rules[0].conditions",
+        id="rule without test",
+    ),
+    case(
+        K,
+        put("rules", [financial_jobs_pb2.CategoryRule(min_amount=amount("1"))]),
+        f"{CA}.rules[0].category",
+        id="rule without category",
+    ),
+    case(
+        K,
+        put("rules", [financial_jobs_pb2.CategoryRule(category="x", min_amount=amount("x"))]),
+        f"{CA}.rules[0].min_amount",
+        id="rule amount bad",
+    ),
+    case(
+        K,
+        _condition(operator=financial_jobs_pb2.RULE_OPERATOR_REGEX, value="(unclosed"),
+        f"{CA}.rules[0].conditions[0].value",
+        id="regex invalid",
+    ),
+    case(
+        K,
+        _condition(operator=financial_jobs_pb2.RULE_OPERATOR_IS, value=" "),
+        f"{CA}.rules[0].conditions[0].value",
+        id="is without value",
+    ),
+    case(
+        K,
+        _condition(operator=financial_jobs_pb2.RULE_OPERATOR_ONE_OF),
+        f"{CA}.rules[0].conditions[0].values",
+        id="one_of without values",
+    ),
+    case(
+        K,
+        _condition(operator=financial_jobs_pb2.RULE_OPERATOR_ONE_OF, values=[""]),
+        f"{CA}.rules[0].conditions[0].values[0]",
+        id="one_of blank value",
+    ),
+    case(K, _condition(field=0), f"{CA}.rules[0].conditions[0].field", id="condition field unspecified"),
+    case(
+        K,
+        _condition(operator=0),
+        f"{CA}.rules[0].conditions[0].operator",
+        id="condition operator unspecified",
+    ),
     case(K, put("transaction_ids", ["t", " "]), f"{CA}.transaction_ids[1]", id="transaction_id blank"),
     case(K, put("transaction_ids", TOO_MANY), f"{CA}.transaction_ids", id="transaction_ids over 10000"),
     case(K, put("method", 0), f"{CA}.method", id="method unspecified"),

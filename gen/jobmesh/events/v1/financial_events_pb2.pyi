@@ -91,3 +91,21 @@ class ReportGenerationCompleted(_message.Message):
     transactions: int
     job_id: str
     def __init__(self, report_type: _Optional[str] = ..., format: _Optional[str] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., location: _Optional[str] = ..., transactions: _Optional[int] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class CategorizationCompleted(_message.Message):
+    __slots__ = ("job_id", "method", "transactions_processed", "categorized", "categorized_by_rules", "categorized_by_model", "left_for_review")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIZED_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIZED_BY_RULES_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIZED_BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FOR_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    method: str
+    transactions_processed: int
+    categorized: int
+    categorized_by_rules: int
+    categorized_by_model: int
+    left_for_review: int
+    def __init__(self, job_id: _Optional[str] = ..., method: _Optional[str] = ..., transactions_processed: _Optional[int] = ..., categorized: _Optional[int] = ..., categorized_by_rules: _Optional[int] = ..., categorized_by_model: _Optional[int] = ..., left_for_review: _Optional[int] = ...) -> None: ...

@@ -62,6 +62,20 @@ class CategorizationMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CATEGORIZATION_METHOD_AI: _ClassVar[CategorizationMethod]
     CATEGORIZATION_METHOD_RULES: _ClassVar[CategorizationMethod]
     CATEGORIZATION_METHOD_HYBRID: _ClassVar[CategorizationMethod]
+
+class RuleField(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RULE_FIELD_UNSPECIFIED: _ClassVar[RuleField]
+    RULE_FIELD_PAYEE: _ClassVar[RuleField]
+    RULE_FIELD_DESCRIPTION: _ClassVar[RuleField]
+
+class RuleOperator(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RULE_OPERATOR_UNSPECIFIED: _ClassVar[RuleOperator]
+    RULE_OPERATOR_IS: _ClassVar[RuleOperator]
+    RULE_OPERATOR_CONTAINS: _ClassVar[RuleOperator]
+    RULE_OPERATOR_REGEX: _ClassVar[RuleOperator]
+    RULE_OPERATOR_ONE_OF: _ClassVar[RuleOperator]
 SYNC_PROVIDER_UNSPECIFIED: SyncProvider
 SYNC_PROVIDER_GOCARDLESS: SyncProvider
 SYNC_PROVIDER_MANUAL: SyncProvider
@@ -92,6 +106,14 @@ CATEGORIZATION_METHOD_UNSPECIFIED: CategorizationMethod
 CATEGORIZATION_METHOD_AI: CategorizationMethod
 CATEGORIZATION_METHOD_RULES: CategorizationMethod
 CATEGORIZATION_METHOD_HYBRID: CategorizationMethod
+RULE_FIELD_UNSPECIFIED: RuleField
+RULE_FIELD_PAYEE: RuleField
+RULE_FIELD_DESCRIPTION: RuleField
+RULE_OPERATOR_UNSPECIFIED: RuleOperator
+RULE_OPERATOR_IS: RuleOperator
+RULE_OPERATOR_CONTAINS: RuleOperator
+RULE_OPERATOR_REGEX: RuleOperator
+RULE_OPERATOR_ONE_OF: RuleOperator
 
 class TransactionSyncJob(_message.Message):
     __slots__ = ("id", "timestamp", "account_id", "provider", "sync_type", "date_range", "manual")
@@ -204,15 +226,45 @@ class CategorizationOptions(_message.Message):
     def __init__(self, ai_model: _Optional[str] = ..., confidence: _Optional[float] = ..., user_categories: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CategorizationJob(_message.Message):
-    __slots__ = ("id", "timestamp", "transaction_ids", "method", "options")
+    __slots__ = ("id", "timestamp", "transaction_ids", "method", "options", "rules", "save_rules")
     ID_FIELD_NUMBER: _ClassVar[int]
     TIMESTAMP_FIELD_NUMBER: _ClassVar[int]
     TRANSACTION_IDS_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    SAVE_RULES_FIELD_NUMBER: _ClassVar[int]
     id: str
     timestamp: _timestamp_pb2.Timestamp
     transaction_ids: _containers.RepeatedScalarFieldContainer[str]
     method: CategorizationMethod
     options: CategorizationOptions
-    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., method: _Optional[_Union[CategorizationMethod, str]] = ..., options: _Optional[_Union[CategorizationOptions, _Mapping]] = ...) -> None: ...
+    rules: _containers.RepeatedCompositeFieldContainer[CategoryRule]
+    save_rules: bool
+    def __init__(self, id: _Optional[str] = ..., timestamp: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., transaction_ids: _Optional[_Iterable[str]] = ..., method: _Optional[_Union[CategorizationMethod, str]] = ..., options: _Optional[_Union[CategorizationOptions, _Mapping]] = ..., rules: _Optional[_Iterable[_Union[CategoryRule, _Mapping]]] = ..., save_rules: _Optional[bool] = ...) -> None: ...
+
+class RuleCondition(_message.Message):
+    __slots__ = ("field", "operator", "value", "values")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    field: RuleField
+    operator: RuleOperator
+    value: str
+    values: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, field: _Optional[_Union[RuleField, str]] = ..., operator: _Optional[_Union[RuleOperator, str]] = ..., value: _Optional[str] = ..., values: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CategoryRule(_message.Message):
+    __slots__ = ("name", "category", "conditions", "min_amount", "max_amount")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    CONDITIONS_FIELD_NUMBER: _ClassVar[int]
+    MIN_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    MAX_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    category: str
+    conditions: _containers.RepeatedCompositeFieldContainer[RuleCondition]
+    min_amount: _struct_pb2.Value
+    max_amount: _struct_pb2.Value
+    def __init__(self, name: _Optional[str] = ..., category: _Optional[str] = ..., conditions: _Optional[_Iterable[_Union[RuleCondition, _Mapping]]] = ..., min_amount: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ..., max_amount: _Optional[_Union[_struct_pb2.Value, _Mapping]] = ...) -> None: ...

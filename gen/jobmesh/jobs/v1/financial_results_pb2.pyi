@@ -133,3 +133,38 @@ class ReportGenerationResult(_message.Message):
     net: _containers.ScalarMap[str, str]
     account_ids: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, report_type: _Optional[_Union[_financial_jobs_pb2.ReportType, str]] = ..., format: _Optional[_Union[_financial_jobs_pb2.ReportFormat, str]] = ..., period_start: _Optional[str] = ..., period_end: _Optional[str] = ..., location: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., transactions: _Optional[int] = ..., income: _Optional[_Mapping[str, str]] = ..., expenses: _Optional[_Mapping[str, str]] = ..., net: _Optional[_Mapping[str, str]] = ..., account_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CategorizationResult(_message.Message):
+    __slots__ = ("method", "transactions_processed", "categorized_by_rules", "categorized_by_model", "left_for_review", "kept_manual", "training_transactions", "model_categories", "model_unavailable", "categories", "rules_used", "rules_from_ledger")
+    class CategoriesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    TRANSACTIONS_PROCESSED_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIZED_BY_RULES_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIZED_BY_MODEL_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FOR_REVIEW_FIELD_NUMBER: _ClassVar[int]
+    KEPT_MANUAL_FIELD_NUMBER: _ClassVar[int]
+    TRAINING_TRANSACTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_UNAVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    RULES_USED_FIELD_NUMBER: _ClassVar[int]
+    RULES_FROM_LEDGER_FIELD_NUMBER: _ClassVar[int]
+    method: _financial_jobs_pb2.CategorizationMethod
+    transactions_processed: int
+    categorized_by_rules: int
+    categorized_by_model: int
+    left_for_review: int
+    kept_manual: int
+    training_transactions: int
+    model_categories: int
+    model_unavailable: str
+    categories: _containers.ScalarMap[str, int]
+    rules_used: int
+    rules_from_ledger: bool
+    def __init__(self, method: _Optional[_Union[_financial_jobs_pb2.CategorizationMethod, str]] = ..., transactions_processed: _Optional[int] = ..., categorized_by_rules: _Optional[int] = ..., categorized_by_model: _Optional[int] = ..., left_for_review: _Optional[int] = ..., kept_manual: _Optional[int] = ..., training_transactions: _Optional[int] = ..., model_categories: _Optional[int] = ..., model_unavailable: _Optional[str] = ..., categories: _Optional[_Mapping[str, int]] = ..., rules_used: _Optional[int] = ..., rules_from_ledger: _Optional[bool] = ...) -> None: ...

@@ -4,8 +4,8 @@ A reconciliation is one row per job id, its unmatched transactions rows of
 `reconciliation_items`; a generated report is one row per job id naming its
 file. Money columns are BIGINT ten-thousandths (ledger/money.py); times are UTC.
 
-Revision ID: v0003
-Revises: v0001
+Revision ID: 0002
+Revises: 0001
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "v0003"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None

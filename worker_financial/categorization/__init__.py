@@ -1,0 +1,1 @@
+"""Categorization: user rules, a local model trained on the ledger, and the two together (hybrid)."""
