@@ -1,7 +1,9 @@
 """worker-financial's transaction-sync end to end: jobs through the real queue, run by the real
 task in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
 stays with the job, `transaction_sync_completed` goes out on `financial:events` in the seed's
-shape, and a job this worker cannot do fails once, named, and is not retried."""
+shape, and a job this worker cannot do fails once, named, and is not retried. GoCardless jobs go to
+a local GoCardless-shaped server: a 429 is retried after its reset; a failed job reaches dlq-svc
+(a real process) filed under the category its error deserves."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
+from bench.bank_servers import FakeGoCardless
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from jobmesh.queue.v1 import queue_pb2
@@ -24,6 +27,8 @@ from queue_system.errors import InvalidArgumentError
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings
 from tests.queue_system.conftest import wait_until
+from tests.worker_financial.conftest import sync_settings_for
+from tests.worker_financial.sync.banks import march_account
 from tests.worker_financial.sync.statements import OFX_SGML
 from worker_financial.ledger.store import Ledger
 from worker_financial.tasks import register_tasks
@@ -65,12 +70,15 @@ class Worker:
 
 @pytest.fixture
 async def worker(
-    make_settings: Callable[..., Settings], redis_client: aioredis.Redis, ledger: Ledger
+    make_settings: Callable[..., Settings],
+    redis_client: aioredis.Redis,
+    ledger: Ledger,
+    gocardless_server: FakeGoCardless,
 ) -> AsyncIterator[Worker]:
     events = redis_client.pubsub()
     await events.subscribe(FINANCIAL_EVENTS_CHANNEL)  # before any job runs: pub/sub keeps nothing
     broker = JobBroker(make_settings(), service="worker-financial", queues=FINANCIAL_QUEUES)
-    register_tasks(broker, ledger)
+    providers = register_tasks(broker, ledger, sync_settings_for(gocardless_server))
     await broker.startup()
     receiver = JobReceiver(broker)
     await receiver.start()
@@ -79,6 +87,7 @@ async def worker(
     finally:
         await receiver.stop(1)
         await broker.shutdown()
+        await providers.aclose()
         await events.aclose()  # type: ignore[no-untyped-call]
 
 
@@ -112,18 +121,38 @@ async def test_an_ofx_sync_twice_reports_its_new_transactions_then_none(
     assert await ledger.count_transactions(account_id) == 4
 
 
-async def test_a_provider_not_built_yet_fails_once_as_bad_input(worker: Worker, account_id: str) -> None:
-    payload = {
+def gocardless_payload(account_id: str) -> dict[str, Any]:
+    return {
         "id": "sync_gc",
         "accountId": account_id,
         "provider": "SYNC_PROVIDER_GOCARDLESS",
-        "syncType": "SYNC_TYPE_INCREMENTAL",
+        "syncType": "SYNC_TYPE_FULL",
     }
-    info = await worker.finish("sync-gc", payload, attempts=3)
+
+
+async def test_an_account_the_bank_does_not_know_fails_once_as_bad_input(
+    worker: Worker, account_id: str
+) -> None:
+    info = await worker.finish("sync-gc", gocardless_payload(account_id), attempts=3)
     assert info.state == env.JOB_STATE_FAILED
     assert info.attempts_made == 1  # not retried: the same input fails the same way
-    assert [e.error_type for e in info.errors] == ["ProviderNotBuiltError"]
-    assert "provider gocardless is not built yet" in info.failed_reason
+    assert [e.error_type for e in info.errors] == ["UnknownAccountError"]
+    assert f"gocardless has no account '{account_id}'" in info.failed_reason
+
+
+async def test_a_429_is_retried_after_its_reset_and_then_imports(
+    worker: Worker, gocardless_server: FakeGoCardless, ledger: Ledger, account_id: str
+) -> None:
+    gocardless_server.accounts[account_id] = march_account()
+    gocardless_server.throttle_next(1, reset_s=1)  # the first account data call (details) gets 429
+    info = await worker.finish("sync-429", gocardless_payload(account_id), attempts=3)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    assert info.attempts_made == 2
+    assert [e.error_type for e in info.errors] == ["RateLimitedError"]
+    assert "HTTP 429" in info.errors[0].message and "RetryAfterError" in info.errors[0].error_bases
+    event = await worker.event("transaction_sync_completed", "sync-429")
+    assert (event["data"]["transactionsProcessed"], event["data"]["newTransactions"]) == (5, 5)
+    assert await ledger.count_transactions(account_id) == 5
 
 
 async def test_a_manual_sync_without_its_statement_is_refused_at_submission(worker: Worker) -> None:

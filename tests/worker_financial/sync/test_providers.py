@@ -1,25 +1,47 @@
-"""What a transaction-sync refuses: providers not built yet and incomplete jobs fail as input
-errors (ValueErrors: never retried) that name what is missing, and touch no ledger row."""
+"""What a transaction-sync refuses: a network provider the worker has no settings for fails as not
+configured (never retried), incomplete jobs fail as input errors (ValueErrors: never retried) that
+name what is missing; neither touches a ledger row."""
 
 from __future__ import annotations
 
 import pytest
+import redis.asyncio as aioredis
 
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from tests.worker_financial.sync.statements import OFX_SGML
 from tests.worker_financial.sync.test_ofx_import import manual_sync
 from worker_financial.ledger.store import Ledger
-from worker_financial.sync.errors import ProviderNotBuiltError, SyncInputError
+from worker_financial.sync.errors import ProviderNotConfiguredError, SyncInputError
+from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.sync.transaction_sync import sync_transactions
 
 
-@pytest.mark.parametrize("provider", [fj.SYNC_PROVIDER_GOCARDLESS, fj.SYNC_PROVIDER_API])
-async def test_a_provider_not_built_yet_fails_saying_so(
-    ledger: Ledger, account_id: str, provider: int
+@pytest.mark.parametrize(
+    ("provider", "variable"),
+    [
+        (fj.SYNC_PROVIDER_GOCARDLESS, "GOCARDLESS_SECRET_KEY"),
+        (fj.SYNC_PROVIDER_API, "FINANCIAL_API_BASE_URL"),
+    ],
+)
+async def test_a_provider_without_its_settings_fails_naming_them(
+    *,
+    ledger: Ledger,
+    account_id: str,
+    provider: int,
+    variable: str,
+    redis_client: aioredis.Redis,
+    queue_prefix: str,
 ) -> None:
     job = fj.TransactionSyncJob(account_id=account_id, provider=provider, sync_type=fj.SYNC_TYPE_INCREMENTAL)  # type: ignore[arg-type]
-    with pytest.raises(ProviderNotBuiltError, match="is not built yet"):
-        await sync_transactions(job, ledger)
+    unset = Providers(SyncSettings(), redis_client, queue_prefix)
+    try:
+        with pytest.raises(ProviderNotConfiguredError, match=variable) as refused:
+            await sync_transactions(job, ledger, unset)
+    finally:
+        await unset.aclose()
+    assert refused.value.retryable is False
+    with pytest.raises(ProviderNotConfiguredError, match=r"no .* provider configured"):
+        await sync_transactions(job, ledger)  # a worker with no providers at all
     assert await ledger.account(account_id) is None
 
 
