@@ -13,11 +13,15 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import grpc
 import pytest
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 
 from bench.bank_servers import FakeGoCardless
+from jobmesh.dlq.v1 import classification_pb2 as cpb
+from jobmesh.dlq.v1 import dead_letter_service_pb2 as dlq_pb
+from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as dlq_grpc
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from jobmesh.queue.v1 import queue_pb2
@@ -26,7 +30,9 @@ from queue_system.catalog import FINANCIAL_EVENTS_CHANNEL, FINANCIAL_QUEUES, TRA
 from queue_system.errors import InvalidArgumentError
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings
+from queue_system.validation.jobs import CheckedJobs, JobRequest
 from tests.queue_system.conftest import wait_until
+from tests.service_processes import SPECS, ServiceProcess, wait_for
 from tests.worker_financial.conftest import sync_settings_for
 from tests.worker_financial.sync.banks import march_account
 from tests.worker_financial.sync.statements import OFX_SGML
@@ -44,11 +50,19 @@ class Worker:
         self.events = events
         self.seen: list[dict[str, Any]] = []
 
-    async def finish(self, job_id: str, payload: dict[str, Any], attempts: int = 1) -> queue_pb2.JobInfo:
-        """Enqueue a transaction-sync and wait until it completes or fails for good."""
+    async def finish(
+        self, job_id: str, payload: dict[str, Any], attempts: int = 1, *, unchecked: bool = False
+    ) -> queue_pb2.JobInfo:
+        """Enqueue a transaction-sync and wait until it completes or fails for good. `unchecked`
+        adds it as a producer that skips the submission check would (the worker must still refuse
+        what that check would have)."""
         manager = self.broker.manager
         job = json_format.ParseDict({"transactionSync": payload}, env.JobPayload())
-        await manager.add_job(TRANSACTION_SYNC, job, env.JobOptions(job_id=job_id, attempts=attempts))
+        options = env.JobOptions(job_id=job_id, attempts=attempts)
+        if unchecked:
+            await manager.producer.add(CheckedJobs((JobRequest(TRANSACTION_SYNC, job, options, None, ""),)))
+        else:
+            await manager.add_job(TRANSACTION_SYNC, job, options)
 
         async def done() -> bool:
             info = await manager.get_job(TRANSACTION_SYNC, job_id)
@@ -169,3 +183,54 @@ async def test_a_manual_sync_without_its_statement_is_refused_at_submission(work
     with pytest.raises(InvalidArgumentError) as refused:
         await worker.broker.manager.add_job(TRANSACTION_SYNC, job)
     assert [v.field for v in refused.value.violations] == ["payload.transaction_sync.manual"]
+
+
+async def dead_letters_of(address: str, count: int) -> dict[str, Any]:
+    """Job id -> dead letter, once dlq-svc holds `count` of them."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = dlq_grpc.DeadLetterServiceStub(channel)
+
+        async def all_in() -> bool:
+            stats = await stub.GetDeadLetterStats(dlq_pb.GetDeadLetterStatsRequest())
+            return bool(stats.stats.total >= count)
+
+        await wait_until(all_in, within=90.0, every=0.2)
+        page = await stub.ListDeadLetters(dlq_pb.ListDeadLettersRequest(page_size=100))
+        return {d.failed_job.job_id: d for d in page.dead_letters}
+
+
+async def test_failed_syncs_reach_dlq_svc_filed_as_validation_or_rate_limit(
+    worker: Worker, gocardless_server: FakeGoCardless, redis_url: str, queue_prefix: str, account_id: str
+) -> None:
+    dlq = ServiceProcess(
+        SPECS["dlq_svc"],
+        redis_url,
+        {"QUEUE_PREFIX": queue_prefix, "DLQ_RETRY_DELAY": "1h", "JOBMESH_RECLAIM_MS": "1000"},
+    ).start()
+    try:
+        await asyncio.to_thread(wait_for, [dlq], "SERVING", 60.0)
+        unknown = await worker.finish("dlq-unknown", gocardless_payload(account_id), attempts=3)
+        inverted = {
+            **gocardless_payload(account_id),
+            "syncType": "SYNC_TYPE_SPECIFIC",
+            "dateRange": {"from": "2024-03-31T00:00:00Z", "to": "2024-03-01T00:00:00Z"},
+        }
+        backwards = await worker.finish("dlq-inverted", inverted, attempts=3, unchecked=True)
+        limited_account = f"{account_id}_limited"
+        gocardless_server.accounts[limited_account] = march_account()
+        gocardless_server.throttle_next(2, reset_s=1)
+        limited = await worker.finish("dlq-429", gocardless_payload(limited_account), attempts=2)
+        assert [i.attempts_made for i in (unknown, backwards, limited)] == [1, 1, 2]
+        letters = await dead_letters_of(dlq.address, 3)
+    finally:
+        dlq.close()
+    filed = {
+        job_id: (cpb.ErrorCategory.Name(d.category), [e.error_type for e in d.failed_job.errors])
+        for job_id, d in letters.items()
+    }
+    assert filed == {
+        "dlq-unknown": ("ERROR_CATEGORY_VALIDATION", ["UnknownAccountError"]),
+        "dlq-inverted": ("ERROR_CATEGORY_VALIDATION", ["SyncInputError"]),
+        "dlq-429": ("ERROR_CATEGORY_RATE_LIMIT", ["RateLimitedError", "RateLimitedError"]),
+    }
+    assert gocardless_server.calls("/transactions/") == 0  # the inverted range never reached the bank
