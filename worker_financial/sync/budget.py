@@ -56,14 +56,11 @@ class CallBudget:
             )
 
     async def give_back(self, account: str, scope: str) -> None:
-        """Return a call the bank did not count (it failed)."""
+        """Return a call the bank did not count (it failed). Should the window have ended meanwhile,
+        DECR has made a fresh key without a TTL: it goes, rather than count forever."""
         key = self._key(account, scope)
-        async with self._client.pipeline(transaction=True) as pipe:
-            pipe.decr(key)
-            pipe.get(key)
-            _, left = await pipe.execute()
-        if left is not None and int(left) < 0:
-            await self._client.set(key, 0, xx=True, keepttl=True)
+        if int(await self._client.decr(key)) < 0:
+            await self._client.delete(key)
 
     async def exhaust(self, account: str, scope: str, reset_s: float) -> None:
         """The bank says no call is left until `reset_s` seconds from now: none is, here too."""

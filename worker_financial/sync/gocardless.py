@@ -184,7 +184,8 @@ class GoCardlessProvider:
         self, settings: GoCardlessSettings, budget: CallBudget, http: httpx.AsyncClient | None = None
     ) -> None:
         self._settings = settings
-        self._budget = budget
+        # The account's bank allowance (shared in Redis by every worker process).
+        self.budget = budget
         self._http = http or httpx.AsyncClient(
             base_url=settings.base_url.rstrip("/"),
             timeout=settings.timeout_s,
@@ -251,7 +252,7 @@ class GoCardlessProvider:
         allowance when `scope` names a bank-limited endpoint; its JSON reply."""
         counted = (account, scope) if account is not None and scope is not None else None
         if counted:
-            await self._budget.spend(*counted)
+            await self.budget.spend(*counted)
         try:
             token = await self._access_token()
             reply = await self._http.request(
@@ -264,15 +265,15 @@ class GoCardlessProvider:
                 )
         except BaseException:
             if counted:
-                await self._budget.give_back(*counted)
+                await self.budget.give_back(*counted)
             raise
         if counted:
             # GoCardless counts successful calls only; when it says none is left, none is here either.
             spent = account_limit_spent(reply.headers)
             if spent is not None:
-                await self._budget.exhaust(*counted, spent)
+                await self.budget.exhaust(*counted, spent)
             elif not reply.is_success:
-                await self._budget.give_back(*counted)
+                await self.budget.give_back(*counted)
         refuse(reply, NAME, account)
         return json_of(reply, NAME)
 

@@ -286,3 +286,32 @@ async def test_a_linked_requisition_opens_its_accounts_once(
     ]
     assert again == opened
     assert {a.id for a in await ledger.linked_accounts()} >= {account_id, second}
+
+
+async def test_a_failed_call_is_given_back_to_the_allowance(
+    gocardless_server: FakeGoCardless, providers: Providers, ledger: Ledger, account_id: str
+) -> None:
+    gocardless_server.accounts[account_id] = march_account()
+    await sync_transactions(gocardless_sync(account_id), ledger, providers)
+    provider = providers.get("gocardless")
+    assert isinstance(provider, GoCardlessProvider)
+    budget = provider.budget
+    assert (await budget.used(account_id, "details"), await budget.used(account_id, "transactions")) == (1, 1)
+    gocardless_server.throttle_next(1, reset_s=1)
+    with pytest.raises(RateLimitedError):
+        await sync_transactions(gocardless_sync(account_id), ledger, providers)
+    assert await budget.used(account_id, "transactions") == 1  # the refused call did not count
+    await budget.give_back(f"{account_id}_none", "transactions")  # a window that has ended
+    assert await budget.used(f"{account_id}_none", "transactions") == 0
+
+
+async def test_an_incremental_range_already_synced_past_asks_the_bank_nothing(
+    gocardless_server: FakeGoCardless, providers: Providers, ledger: Ledger, account_id: str
+) -> None:
+    gocardless_server.accounts[account_id] = march_account()
+    await sync_transactions(gocardless_sync(account_id), ledger, providers)  # cursor: 2024-03-04
+    # from max(2024-03-04 - 3 days, 2024-02-01) = 2024-03-01 to 2024-02-10: nothing to ask
+    stale = gocardless_sync(account_id, fj.SYNC_TYPE_INCREMENTAL, "2024-02-01", "2024-02-10")
+    result = await sync_transactions(stale, ledger, providers)
+    assert (result.transactions_processed, result.new_transactions) == (0, 0)
+    assert gocardless_server.calls("/transactions/") == 1
