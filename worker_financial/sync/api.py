@@ -33,7 +33,7 @@ import httpx
 
 from worker_financial.ledger.entries import NewTransaction
 from worker_financial.sync.errors import ProviderError, ProviderNotConfiguredError
-from worker_financial.sync.http import decimal_of, json_of, refuse
+from worker_financial.sync.http import decimal_of, json_of, path_segment, refuse
 from worker_financial.sync.provider import ProviderAccount, ReportedBalance
 
 NAME: Final = "api"
@@ -113,7 +113,7 @@ class ApiProvider:
         return body
 
     async def account(self, external_id: str) -> ProviderAccount:
-        body = await self._get(f"/accounts/{external_id}", external_id)
+        body = await self._get(f"/accounts/{path_segment(external_id)}", external_id)
         currency = str(body.get("currency") or "").upper()
         if len(currency) != 3:
             raise ProviderError(f"HTTP 200 from api /accounts/{external_id}: no currency")
@@ -128,7 +128,7 @@ class ApiProvider:
         if date_to is not None:
             params["to"] = date_to.isoformat()
         out: list[NewTransaction] = []
-        path = f"/accounts/{external_id}/transactions"
+        path = f"/accounts/{path_segment(external_id)}/transactions"
         for _ in range(MAX_PAGES):
             body = await self._get(path, external_id, params)
             items = body.get("transactions")
@@ -147,7 +147,7 @@ class ApiProvider:
         raise ProviderError(f"HTTP 200 from api {path}: more than {MAX_PAGES} pages")
 
     async def reported_balance(self, external_id: str) -> ReportedBalance:
-        body = await self._get(f"/accounts/{external_id}/balance", external_id)
+        body = await self._get(f"/accounts/{path_segment(external_id)}/balance", external_id)
         try:
             return ReportedBalance(
                 amount=decimal_of(body.get("amount"), "amount"),
@@ -156,4 +156,4 @@ class ApiProvider:
                 kind=str(body.get("type") or ""),
             )
         except (KeyError, ValueError) as exc:
-            raise ProviderError(f"HTTP 200 from api /accounts/{external_id}/balance: {exc}") from None
+            raise ProviderError(f"HTTP 200 from api, balance of {external_id}: {exc}") from None

@@ -36,7 +36,7 @@ import httpx
 from worker_financial.ledger.entries import NewTransaction
 from worker_financial.sync.budget import CallBudget
 from worker_financial.sync.errors import ProviderError, ProviderNotConfiguredError
-from worker_financial.sync.http import account_limit_spent, decimal_of, json_of, refuse
+from worker_financial.sync.http import account_limit_spent, decimal_of, json_of, path_segment, refuse
 from worker_financial.sync.provider import ProviderAccount, ReportedBalance
 
 NAME: Final = "gocardless"
@@ -288,15 +288,15 @@ class GoCardlessProvider:
         return _requisition(body)
 
     async def requisition(self, requisition_id: str) -> Requisition:
-        return _requisition(await self._call("GET", f"/api/v2/requisitions/{requisition_id}/"))
+        return _requisition(await self._call("GET", f"/api/v2/requisitions/{path_segment(requisition_id)}/"))
 
     # -- accounts ----------------------------------------------------------------------------------
     async def account(self, external_id: str) -> ProviderAccount:
         """The account's currency and name (GET accounts/{id}/ to know it exists, which costs no
         bank call, then accounts/{id}/details/, which does)."""
-        await self._call("GET", f"/api/v2/accounts/{external_id}/", account=external_id)
+        await self._call("GET", _account_path(external_id), account=external_id)
         body = await self._call(
-            "GET", f"/api/v2/accounts/{external_id}/details/", account=external_id, scope="details"
+            "GET", _account_path(external_id, "details"), account=external_id, scope="details"
         )
         details = body.get("account") if isinstance(body, dict) else None
         if not isinstance(details, dict) or not details.get("currency"):
@@ -314,7 +314,7 @@ class GoCardlessProvider:
             params["date_to"] = date_to.isoformat()
         body = await self._call(
             "GET",
-            f"/api/v2/accounts/{external_id}/transactions/",
+            _account_path(external_id, "transactions"),
             account=external_id,
             scope="transactions",
             params=params,
@@ -324,7 +324,7 @@ class GoCardlessProvider:
     async def reported_balance(self, external_id: str) -> ReportedBalance:
         """The account's balance by the first kind of _BALANCE_PREFERENCE the bank reports."""
         body = await self._call(
-            "GET", f"/api/v2/accounts/{external_id}/balances/", account=external_id, scope="balances"
+            "GET", _account_path(external_id, "balances"), account=external_id, scope="balances"
         )
         balances = body.get("balances") if isinstance(body, dict) else None
         if not isinstance(balances, list) or not balances:
@@ -346,6 +346,11 @@ class GoCardlessProvider:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ProviderError(f"HTTP 200 from gocardless: a balance cannot be read: {exc}") from None
+
+
+def _account_path(account_id: str, endpoint: str = "") -> str:
+    """/api/v2/accounts/{id}/ (metadata) or /api/v2/accounts/{id}/{endpoint}/."""
+    return f"/api/v2/accounts/{path_segment(account_id)}/" + (f"{endpoint}/" if endpoint else "")
 
 
 def _requisition(body: Any) -> Requisition:

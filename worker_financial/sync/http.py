@@ -16,6 +16,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
+from urllib.parse import quote
 
 import httpx
 
@@ -132,3 +133,11 @@ def decimal_of(value: object, what: str) -> Decimal:
     if not amount.is_finite():
         raise ValueError(f"{what} is not an amount: {value!r}")
     return amount
+
+
+def path_segment(value: str) -> str:
+    """An id as one URL path segment, so a job's account id can only ever name an account: quoted
+    whole ("a/b" -> "a%2Fb"), and refused when it is empty or a dot segment."""
+    if value in ("", ".", ".."):
+        raise SyncInputError(f"{value!r} cannot be an account or requisition id")
+    return quote(value, safe="")

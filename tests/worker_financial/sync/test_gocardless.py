@@ -315,3 +315,14 @@ async def test_an_incremental_range_already_synced_past_asks_the_bank_nothing(
     result = await sync_transactions(stale, ledger, providers)
     assert (result.transactions_processed, result.new_transactions) == (0, 0)
     assert gocardless_server.calls("/transactions/") == 1
+
+
+@pytest.mark.parametrize("sneaky", ["../requisitions", "..", "x/../../token/new"])
+async def test_an_account_id_names_one_account_and_nothing_else(
+    gocardless_server: FakeGoCardless, providers: Providers, ledger: Ledger, sneaky: str
+) -> None:
+    with pytest.raises(SyncInputError):  # UnknownAccountError (404) or refused before asking
+        await sync_transactions(gocardless_sync(sneaky), ledger, providers)
+    reached = [r.path for r in gocardless_server.requests if "/accounts/" in r.path]
+    assert all(p.startswith("/api/v2/accounts/") and p.count("/") == 5 for p in reached), reached
+    assert gocardless_server.calls("/requisitions") == 0
