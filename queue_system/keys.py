@@ -500,3 +500,19 @@ class PaperExchangeKeys:
         """Hash of the order placed with `client_order_id` on one venue (fields in PaperOrderField):
         its existence is what makes a repeated create_order return the first order."""
         return f"{self.base}:order:{exchange}:{client_order_id}"
+
+
+# --- worker-financial's calls to banks (worker_financial/sync/budget.py) ------------------------
+
+# How long a bank's per-account call allowance lasts once its first call is made: GoCardless
+# Bank Account Data lets a bank allow as few as 4 calls a day per account and endpoint.
+BANK_CALL_WINDOW_MS: Final = 24 * 3600 * 1000
+
+
+def bank_calls_key(prefix: str, provider: str, account: str, scope: str) -> str:
+    """String counter of the calls made to `provider` for one account and endpoint `scope`
+    (transactions, balances, details) in the current window: set to 0 with BANK_CALL_WINDOW_MS
+    by the window's first call, counted up before each call, given back when the bank did not
+    count the call, and set to the limit (until the bank's reset) when the bank says none is left.
+    One hash tag per provider and account."""
+    return f"{prefix}:{{bank:{provider}:{account}}}:calls:{scope}"

@@ -9,15 +9,20 @@ under JOBMESH_DATA_DIR/reports.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from queue_system.broker import JobBroker
 from queue_system.catalog import FINANCIAL_QUEUES
+from queue_system.settings import ConfigError
 from service_kit.server import ServedService, ServiceContext, run_service
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
+from worker_financial.sync import providers
+from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.tasks import register_tasks
 
 log = logging.getLogger(__name__)
@@ -25,7 +30,7 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"
 
 
-def build(context: ServiceContext) -> Sequence[ServedService]:
+def build(context: ServiceContext, sync: SyncSettings | None = None) -> Sequence[ServedService]:
     settings = context.settings
     ledger = Ledger(async_url(settings.database_url, settings.data_dir))
 
@@ -40,18 +45,30 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
             return
         log.info("ledger ready (%s, schema %s): %s", ledger.dialect, await ledger.revision(), where)
 
+    sync = sync if sync is not None else providers.load()
+    opened: list[Providers] = []
+
+    def register(broker: JobBroker) -> None:
+        opened.append(
+            register_tasks(broker, ledger, reports_dir=(settings.data_dir / REPORTS).absolute(), sync=sync)
+        )
+
+    async def close_providers() -> None:
+        for each in opened:
+            await each.aclose()
+
     context.on_startup(open_ledger)
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
-    return build_worker(
-        context,
-        WorkerRole(
-            queues=FINANCIAL_QUEUES,
-            register_tasks=lambda broker: register_tasks(
-                broker, ledger, reports_dir=(settings.data_dir / REPORTS).absolute()
-            ),
-        ),
-    )
+    context.on_shutdown(close_providers)
+    return build_worker(context, WorkerRole(queues=FINANCIAL_QUEUES, register_tasks=register))
 
 
 def main() -> None:
-    run_service("worker_financial", build)
+    """Read the providers' variables first (GOCARDLESS_*, FINANCIAL_API_*: sync/providers.py): a bad
+    one stops start-up with one line naming it, as the service's other variables do."""
+    try:
+        sync = providers.load()
+    except ConfigError as exc:
+        print(f"worker-financial: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    run_service("worker_financial", lambda context: build(context, sync))

@@ -4,11 +4,10 @@ Each task runs its processor against the ledger, announces its outcome on
 `financial:events` (events.py) and returns its result message, which the
 queue keeps with the job:
 
-- transaction-sync (sync/): the `manual` provider so far;
+- transaction-sync (sync/): providers manual, gocardless and api;
 - account-reconciliation (reconciliation/): the account against the job's
-  target balance, or the provider's reported balance through the
-  `reported_balance` callable the service gives (none yet: then a job without
-  a target cannot run);
+  target balance, or the balance its provider reports
+  (reconciliation/provider_balance.py);
 - report-generation (reports/): a report file under `reports_dir`;
 - categorization (categorization/): user rules, a model trained on the
   ledger, or both.
@@ -16,7 +15,9 @@ queue keeps with the job:
 A job whose input is wrong (SyncInputError, ReconciliationInputError,
 ReportInputError, CategorizationInputError: all ValueErrors) is never
 retried (`throws=`): the same input fails the same way, and its dead letter
-says why (the DLQ files it under validation).
+says why (the DLQ files it under validation). A provider's 429, or the
+account's daily bank allowance spent, is a RateLimitedError: retried after the
+wait it names while the job has attempts left.
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ from queue_system.events import event_json
 from worker_financial import events
 from worker_financial.categorization.categorize import METHODS, categorize_job
 from worker_financial.ledger.store import Ledger
+from worker_financial.reconciliation.provider_balance import provider_balances
 from worker_financial.reconciliation.reconcile import ReportedBalance, reconcile
 from worker_financial.reports.generate import generate_report
+from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.sync.transaction_sync import sync_transactions
 
 SERVICE = "worker-financial"
@@ -54,18 +57,23 @@ def register_tasks(
     ledger: Ledger,
     *,
     reports_dir: Path,
+    sync: SyncSettings | None = None,
     reported_balance: ReportedBalance | None = None,
-) -> None:
+) -> Providers:
     """Declare worker-financial's tasks on `broker`, keeping the books in `ledger`, writing reports
-    under `reports_dir` and asking `reported_balance` for a provider's balance."""
+    under `reports_dir`, with the network providers `sync` configures (default: none configured),
+    asking `reported_balance` (default: those providers) for an account's balance. Returns the
+    providers: the caller closes them (`aclose`) at shutdown."""
     client = broker.manager.client
+    providers = Providers(sync or SyncSettings(), client, broker.manager.settings.queue_prefix)
+    balances = reported_balance if reported_balance is not None else provider_balances(providers)
 
     async def announce(name: str, data: Message) -> None:
         await client.publish(FINANCIAL_EVENTS_CHANNEL, event_json(SERVICE, name, data, with_zeros=True))
 
     @broker.task(queue=TRANSACTION_SYNC, throws=BAD_INPUT)
     async def transaction_sync(job: fj.TransactionSyncJob, ctx: JobContext) -> fr.TransactionSyncResult:
-        result = await sync_transactions(job, ledger)
+        result = await sync_transactions(job, ledger, providers)
         await announce("transaction_sync_completed", events.transaction_sync_completed(result, ctx.job_id))
         return result
 
@@ -73,7 +81,7 @@ def register_tasks(
     async def account_reconciliation(
         job: fj.AccountReconciliationJob, ctx: JobContext
     ) -> fr.AccountReconciliationResult:
-        result = await reconcile(job, ctx.job_id, ledger, reported_balance)
+        result = await reconcile(job, ctx.job_id, ledger, balances)
         await announce(
             "account_reconciliation_completed", events.account_reconciliation_completed(result, ctx.job_id)
         )
@@ -95,3 +103,5 @@ def register_tasks(
         data = events.categorization_completed(result, METHODS[job.method], ctx.job_id)
         await announce("categorization_completed", data)
         return result
+
+    return providers

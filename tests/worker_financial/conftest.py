@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import redis.asyncio as aioredis
 
+from bench.bank_servers import FakeGoCardless
 from tests.worker_financial.postgres_server import (
     HOW_TO_ENABLE,
     admin_url_from_env,
@@ -25,6 +27,8 @@ from tests.worker_financial.postgres_server import (
     session_database,
 )
 from worker_financial.ledger.store import Ledger
+from worker_financial.sync.gocardless import GoCardlessSettings
+from worker_financial.sync.providers import Providers, SyncSettings
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +66,33 @@ async def ledger(ledger_url: str) -> AsyncIterator[Ledger]:
 def account_id() -> str:
     """An account id no other test uses (tests share the session's PostgreSQL database)."""
     return f"acc_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def gocardless_server() -> AsyncIterator[FakeGoCardless]:
+    """A GoCardless-shaped server of this test's own, on a free port (no accounts yet)."""
+    async with FakeGoCardless() as server:
+        yield server
+
+
+def sync_settings_for(server: FakeGoCardless, daily_calls: int = 4) -> SyncSettings:
+    return SyncSettings(
+        gocardless=GoCardlessSettings(
+            secret_id=server.secret_id,
+            secret_key=server.secret_key,
+            base_url=server.base_url,
+            daily_calls=daily_calls,
+        )
+    )
+
+
+@pytest.fixture
+async def providers(
+    gocardless_server: FakeGoCardless, redis_client: aioredis.Redis, queue_prefix: str
+) -> AsyncIterator[Providers]:
+    """The network providers, GoCardless pointed at the local server, call budgets in the test's keys."""
+    opened = Providers(sync_settings_for(gocardless_server), redis_client, queue_prefix)
+    try:
+        yield opened
+    finally:
+        await opened.aclose()

@@ -2,7 +2,9 @@
 in-process (JobBroker + JobReceiver), against the ledger on SQLite and PostgreSQL. The result
 stays with the job, each task's event goes out on `financial:events` in the seed's shape, and a
 job this worker cannot do fails once, named, is not retried, and its dead letter classifies as
-validation (dlq_svc's own classifier reading the queue's dead-letter stream)."""
+validation (dlq_svc's own classifier reading the queue's dead-letter stream).
+GoCardless jobs go to a local GoCardless-shaped server: a 429 is retried after its reset; a
+failed sync reaches dlq-svc (a real process) filed under the category its error deserves."""
 
 from __future__ import annotations
 
@@ -15,13 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 import redis.asyncio as aioredis
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from bench.bank_servers import FakeGoCardless
 from dlq_svc.classification import classify
 from jobmesh.dlq.v1 import classification_pb2 as cls
+from jobmesh.dlq.v1 import dead_letter_service_pb2 as dlq_pb
+from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as dlq_grpc
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from jobmesh.jobs.v1 import financial_results_pb2 as fr
@@ -44,7 +50,10 @@ from queue_system.queue import NewJob
 from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings, queue_env_stem
 from tests.queue_system.conftest import wait_until
+from tests.service_processes import SPECS, ServiceProcess, wait_for
 from tests.worker_financial.categorization.labelled import labelled_set
+from tests.worker_financial.conftest import sync_settings_for
+from tests.worker_financial.sync.banks import march_account
 from tests.worker_financial.sync.statements import OFX_SGML
 from worker_financial.ledger.entries import CategoryAssignment, NewAccount, NewTransaction
 from worker_financial.ledger.store import Ledger
@@ -123,14 +132,20 @@ class Worker:
 
 @pytest.fixture
 async def worker(
-    make_settings: Callable[..., Settings], redis_client: aioredis.Redis, ledger: Ledger, tmp_path: Path
+    make_settings: Callable[..., Settings],
+    redis_client: aioredis.Redis,
+    ledger: Ledger,
+    gocardless_server: FakeGoCardless,
+    tmp_path: Path,
 ) -> AsyncIterator[Worker]:
     events = redis_client.pubsub()
     await events.subscribe(FINANCIAL_EVENTS_CHANNEL)  # before any job runs: pub/sub keeps nothing
     # No rate limits: the seed's (3 reports, 5 reconciliations per 5 minutes) would make tests wait.
     settings = make_settings(**{f"{queue_env_stem(q)}_RATE_LIMIT": "none" for q in FINANCIAL_QUEUES})
     broker = JobBroker(settings, service="worker-financial", queues=FINANCIAL_QUEUES)
-    register_tasks(broker, ledger, reports_dir=tmp_path / "reports")
+    providers = register_tasks(
+        broker, ledger, reports_dir=tmp_path / "reports", sync=sync_settings_for(gocardless_server)
+    )
     await broker.startup()
     receiver = JobReceiver(broker)
     await receiver.start()
@@ -139,6 +154,7 @@ async def worker(
     finally:
         await receiver.stop(1)
         await broker.shutdown()
+        await providers.aclose()
         await events.aclose()  # type: ignore[no-untyped-call]
 
 
@@ -172,18 +188,38 @@ async def test_an_ofx_sync_twice_reports_its_new_transactions_then_none(
     assert await ledger.count_transactions(account_id) == 4
 
 
-async def test_a_provider_not_built_yet_fails_once_as_bad_input(worker: Worker, account_id: str) -> None:
-    payload = {
+def gocardless_payload(account_id: str) -> dict[str, Any]:
+    return {
         "id": "sync_gc",
         "accountId": account_id,
         "provider": "SYNC_PROVIDER_GOCARDLESS",
-        "syncType": "SYNC_TYPE_INCREMENTAL",
+        "syncType": "SYNC_TYPE_FULL",
     }
-    info = await worker.finish("sync-gc", payload, attempts=3)
+
+
+async def test_an_account_the_bank_does_not_know_fails_once_as_bad_input(
+    worker: Worker, account_id: str
+) -> None:
+    info = await worker.finish("sync-gc", gocardless_payload(account_id), attempts=3)
     assert info.state == env.JOB_STATE_FAILED
     assert info.attempts_made == 1  # not retried: the same input fails the same way
-    assert [e.error_type for e in info.errors] == ["ProviderNotBuiltError"]
-    assert "provider gocardless is not built yet" in info.failed_reason
+    assert [e.error_type for e in info.errors] == ["UnknownAccountError"]
+    assert f"gocardless has no account '{account_id}'" in info.failed_reason
+
+
+async def test_a_429_is_retried_after_its_reset_and_then_imports(
+    worker: Worker, gocardless_server: FakeGoCardless, ledger: Ledger, account_id: str
+) -> None:
+    gocardless_server.accounts[account_id] = march_account()
+    gocardless_server.throttle_next(1, reset_s=1)  # the first account data call (details) gets 429
+    info = await worker.finish("sync-429", gocardless_payload(account_id), attempts=3)
+    assert info.state == env.JOB_STATE_COMPLETED, info.failed_reason
+    assert info.attempts_made == 2
+    assert [e.error_type for e in info.errors] == ["RateLimitedError"]
+    assert "HTTP 429" in info.errors[0].message and "RetryAfterError" in info.errors[0].error_bases
+    event = await worker.event("transaction_sync_completed", "sync-429")
+    assert (event["data"]["transactionsProcessed"], event["data"]["newTransactions"]) == (5, 5)
+    assert await ledger.count_transactions(account_id) == 5
 
 
 async def test_a_manual_sync_without_its_statement_is_refused_at_submission(worker: Worker) -> None:
@@ -450,3 +486,58 @@ async def test_a_rule_with_a_bad_regex_is_refused_at_submission(worker: Worker) 
     assert [v.field for v in refused.value.violations] == [
         "payload.categorization.rules[0].conditions[0].value"
     ]
+
+
+async def dead_letters_of(address: str, count: int) -> dict[str, Any]:
+    """Job id -> dead letter, once dlq-svc holds `count` of them."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        stub = dlq_grpc.DeadLetterServiceStub(channel)
+
+        async def all_in() -> bool:
+            stats = await stub.GetDeadLetterStats(dlq_pb.GetDeadLetterStatsRequest())
+            return bool(stats.stats.total >= count)
+
+        await wait_until(all_in, within=90.0, every=0.2)
+        page = await stub.ListDeadLetters(dlq_pb.ListDeadLettersRequest(page_size=100))
+        return {d.failed_job.job_id: d for d in page.dead_letters}
+
+
+async def test_failed_syncs_reach_dlq_svc_filed_as_validation_or_rate_limit(
+    worker: Worker, gocardless_server: FakeGoCardless, redis_url: str, queue_prefix: str, account_id: str
+) -> None:
+    dlq = ServiceProcess(
+        SPECS["dlq_svc"],
+        redis_url,
+        {"QUEUE_PREFIX": queue_prefix, "DLQ_RETRY_DELAY": "1h", "JOBMESH_RECLAIM_MS": "1000"},
+    ).start()
+    try:
+        await asyncio.to_thread(wait_for, [dlq], "SERVING", 60.0)
+        unknown = await worker.finish("dlq-unknown", gocardless_payload(account_id), attempts=3)
+        inverted = {
+            **gocardless_payload(account_id),
+            "syncType": "SYNC_TYPE_SPECIFIC",
+            "dateRange": {"from": "2024-03-31T00:00:00Z", "to": "2024-03-01T00:00:00Z"},
+        }
+        backwards = await worker.finish_unchecked(
+            TRANSACTION_SYNC,
+            "dlq-inverted",
+            json_format.ParseDict({"transactionSync": inverted}, env.JobPayload()),
+        )
+        limited_account = f"{account_id}_limited"
+        gocardless_server.accounts[limited_account] = march_account()
+        gocardless_server.throttle_next(2, reset_s=1)
+        limited = await worker.finish("dlq-429", gocardless_payload(limited_account), attempts=2)
+        assert [i.attempts_made for i in (unknown, backwards, limited)] == [1, 1, 2]
+        letters = await dead_letters_of(dlq.address, 3)
+    finally:
+        dlq.close()
+    filed = {
+        job_id: (cls.ErrorCategory.Name(d.category), [e.error_type for e in d.failed_job.errors])
+        for job_id, d in letters.items()
+    }
+    assert filed == {
+        "dlq-unknown": ("ERROR_CATEGORY_VALIDATION", ["UnknownAccountError"]),
+        "dlq-inverted": ("ERROR_CATEGORY_VALIDATION", ["SyncInputError"]),
+        "dlq-429": ("ERROR_CATEGORY_RATE_LIMIT", ["RateLimitedError", "RateLimitedError"]),
+    }
+    assert gocardless_server.calls("/transactions/") == 0  # the inverted range never reached the bank

@@ -44,6 +44,8 @@ from worker_financial.ledger.money import to_units
 RECOMPUTABLE: Final = ("rules", "ai")
 # Rows per INSERT: well under SQLite's bound-parameter limit (32766) at 14 columns a row.
 _BATCH: Final = 500
+# Providers that fetch an account's transactions over the network ("linked" accounts).
+LINKED_PROVIDERS: Final = ("gocardless", "api")
 
 
 def _account_record(row: Account) -> AccountRecord:
@@ -194,20 +196,66 @@ class Ledger:
         fingerprint) is skipped. Returns how many were given and how many were new."""
         await self.migrate()
         rows = transaction_rows(account_id, entries)
-        new = 0
         async with self._sessions.begin() as session:
-            # One statement, compiled once, run over every row (SQLAlchemy's "insertmanyvalues"
-            # sends them in multi-row batches): a statement per batch with the rows inlined as
-            # VALUES made the compiler, not the database, the import's cost.
-            table = LedgerTransaction.__table__
-            statement = (
-                self.insert(table)
-                .on_conflict_do_nothing(index_elements=["account_id", "dedupe_key"])
-                .returning(table.c.id)
-            )
-            for start in range(0, len(rows), _BATCH):
-                new += len((await session.execute(statement, rows[start : start + _BATCH])).all())
+            new = await self._insert_rows(session, rows)
         return Recorded(processed=len(entries), new=new)
+
+    async def record_synced(
+        self, account_id: str, entries: Sequence[NewTransaction], since: date | None, until: date | None
+    ) -> Recorded:
+        """Record what a provider reported for [since, until] (None: unbounded), pending included.
+
+        A pending transaction is the bank's provisional word: it usually has no id,
+        and once booked it comes back with one (and often another date), so the
+        ledger would hold it twice. So the account's pending rows dated within the
+        window that the provider no longer lists as pending are removed, in the
+        same database transaction that adds the new rows: a pending item that got
+        booked is replaced by its booked self, one still pending is kept as it was
+        (not counted as new), and a pending item the bank dropped goes.
+        """
+        await self.migrate()
+        rows = transaction_rows(account_id, entries)
+        still_pending = [row["dedupe_key"] for row in rows if not row["booked"]]
+        gone = delete(LedgerTransaction).where(
+            LedgerTransaction.account_id == account_id, LedgerTransaction.booked.is_(False)
+        )
+        if since is not None:
+            gone = gone.where(LedgerTransaction.booking_date >= since)
+        if until is not None:
+            gone = gone.where(LedgerTransaction.booking_date <= until)
+        if still_pending:
+            gone = gone.where(LedgerTransaction.dedupe_key.not_in(still_pending))
+        async with self._sessions.begin() as session:
+            await session.execute(gone)
+            new = await self._insert_rows(session, rows)
+        return Recorded(processed=len(entries), new=new)
+
+    async def _insert_rows(self, session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+        """INSERT the rows that are not there yet (by account and dedupe key); how many were new."""
+        # One statement, compiled once, run over every row (SQLAlchemy's "insertmanyvalues" sends
+        # them in multi-row batches): a statement per batch with the rows inlined as VALUES made
+        # the compiler, not the database, an import's cost.
+        table = LedgerTransaction.__table__
+        statement = (
+            self.insert(table)
+            .on_conflict_do_nothing(index_elements=["account_id", "dedupe_key"])
+            .returning(table.c.id)
+        )
+        new = 0
+        for start in range(0, len(rows), _BATCH):
+            new += len((await session.execute(statement, rows[start : start + _BATCH])).all())
+        return new
+
+    async def linked_accounts(self) -> list[AccountRecord]:
+        """The accounts a provider over the network keeps (gocardless, api), by id: what the daily
+        schedule sends one incremental sync for each of. Manual accounts are left out: nothing
+        can fetch their statements."""
+        await self.migrate()
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Account).where(Account.provider.in_(LINKED_PROVIDERS)).order_by(Account.id)
+            )
+            return [_account_record(row) for row in rows]
 
     async def transactions(self, account_id: str) -> list[TransactionRecord]:
         """The account's transactions, oldest booking date first (then in the order they came)."""

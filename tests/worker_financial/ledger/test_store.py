@@ -111,3 +111,26 @@ def test_without_database_url_the_ledger_is_a_file_in_the_data_directory(tmp_pat
     assert async_url(None, data) == f"sqlite+aiosqlite:///{data / 'ledger.db'}"
     assert async_url("postgres://u:p@db:5432/books", data) == "postgresql+psycopg://u:p@db:5432/books"
     assert async_url("sqlite:////var/x.db", data) == "sqlite+aiosqlite:////var/x.db"
+
+
+async def test_linked_accounts_are_the_ones_a_network_provider_keeps(ledger: Ledger, account_id: str) -> None:
+    for suffix, provider in (("m", "manual"), ("g", "gocardless"), ("a", "api")):
+        await ledger.open_account(NewAccount(f"{account_id}_{suffix}", "x", "EUR", provider))
+    mine = [a.id for a in await ledger.linked_accounts() if a.id.startswith(account_id)]
+    assert mine == [f"{account_id}_a", f"{account_id}_g"]  # by id; the manual one left out
+
+
+async def test_a_synced_window_replaces_the_pending_rows_the_provider_no_longer_lists(
+    ledger: Ledger, account_id: str
+) -> None:
+    await ledger.open_account(NewAccount(account_id, "Giro", "EUR", "gocardless"))
+    pending = NewTransaction(date(2024, 3, 5), Decimal("-20.00"), "EUR", "Fuel", booked=False)
+    old_pending = NewTransaction(date(2024, 2, 1), Decimal("-1.00"), "EUR", "Old", booked=False)
+    first = await ledger.record_synced(account_id, [coffee(1, fitid="c1"), pending], None, None)
+    await ledger.record(account_id, [old_pending])  # outside the next window: left alone
+    still = await ledger.record_synced(account_id, [coffee(1, fitid="c1"), pending], date(2024, 3, 1), None)
+    booked = NewTransaction(date(2024, 3, 6), Decimal("-20.00"), "EUR", "Fuel", provider_transaction_id="f5")
+    later = await ledger.record_synced(account_id, [coffee(1, fitid="c1"), booked], date(2024, 3, 1), None)
+    assert [(r.processed, r.new) for r in (first, still, later)] == [(2, 2), (2, 0), (2, 1)]
+    rows = [(t.payee, t.booked, t.booking_date.day) for t in await ledger.transactions(account_id)]
+    assert rows == [("Old", False, 1), ("Café Central", True, 1), ("Fuel", True, 6)]
