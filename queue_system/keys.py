@@ -500,3 +500,44 @@ class PaperExchangeKeys:
         """Hash of the order placed with `client_order_id` on one venue (fields in PaperOrderField):
         its existence is what makes a repeated create_order return the first order."""
         return f"{self.base}:order:{exchange}:{client_order_id}"
+
+
+# --- cron schedules (queue_system/scheduler.py) --------------------------------------------------
+
+# Runs (fired, skipped, missed, triggered) each schedule keeps for ListSchedules, newest first.
+SCHEDULE_RUNS_KEPT: Final = 20
+# How late a slot may still fire after it was missed (the worker was down): the default catch-up
+# window. A missed slot older than this is counted as missed and never runs.
+DEFAULT_CATCHUP_WINDOW_S: Final = 3600
+
+
+class ScheduleField:
+    """Fields of a schedule's hash (`ScheduleKeys.schedule(name)`), shared by every replica."""
+
+    CURSOR: Final = "cursor"  # ms epoch (UTC) of the newest slot decided (fired, skipped, missed, paused)
+    PAUSED: Final = "paused"  # "1" while paused (absent: running)
+    NOTE: Final = "note"  # the note of the latest pause or resume
+    FIRED: Final = "fired"  # slots that sent their jobs
+    SKIPPED: Final = "skipped"  # slots skipped by the overlap policy (a run still going)
+    MISSED: Final = "missed"  # slots older than the catch-up window when a scheduler first saw them
+    PAUSED_SLOTS: Final = "paused_slots"  # slots that passed while the schedule was paused
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleKeys:
+    """The keys of the cron schedules. One hash tag, `{schedules}`: a slot's decision moves its
+    schedule's cursor, counts and runs in one script, in one Cluster slot."""
+
+    prefix: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{{schedules}}"
+
+    def schedule(self, name: str) -> str:
+        """Hash of one schedule's shared state (fields in ScheduleField); kept for good."""
+        return f"{self.base}:schedule:{name}"
+
+    def runs(self, name: str) -> str:
+        """List of its latest runs, newest first (JSON records, SCHEDULE_RUNS_KEPT of them)."""
+        return f"{self.base}:runs:{name}"
