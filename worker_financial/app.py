@@ -2,7 +2,8 @@
 
 The ledger is opened here from the service settings (DATABASE_URL, else an
 SQLite file in JOBMESH_DATA_DIR), migrated to the newest schema before the
-worker takes its first job, and closed at shutdown.
+worker takes its first job, and closed at shutdown. Every process also runs
+the seed's four cron schedules (schedules.py) in JOBMESH_SCHEDULE_TZ.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from service_kit.server import ServedService, ServiceContext, run_service
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
+from worker_financial.schedules import financial_scheduler
 from worker_financial.tasks import register_tasks
 
 log = logging.getLogger(__name__)
@@ -41,7 +43,13 @@ def build(context: ServiceContext) -> Sequence[ServedService]:
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
     return build_worker(
         context,
-        WorkerRole(queues=FINANCIAL_QUEUES, register_tasks=lambda broker: register_tasks(broker, ledger)),
+        WorkerRole(
+            queues=FINANCIAL_QUEUES,
+            register_tasks=lambda broker: register_tasks(broker, ledger),
+            schedules=lambda broker: financial_scheduler(
+                broker, ledger, settings.schedule_timezone, settings.schedule_catchup_ms / 1000
+            ),
+        ),
     )
 
 

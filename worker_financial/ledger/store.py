@@ -38,6 +38,8 @@ from worker_financial.ledger.entries import (
 from worker_financial.ledger.models import Account, LedgerTransaction, SyncCursor
 from worker_financial.ledger.money import to_units
 
+# The provider of accounts whose statements are imported by hand: nothing to pull from.
+MANUAL_PROVIDER: Final = "manual"
 # Rows per INSERT: well under SQLite's bound-parameter limit (32766) at 14 columns a row.
 _BATCH: Final = 500
 
@@ -176,6 +178,27 @@ class Ledger:
         async with self._sessions() as session:
             row = await session.get(Account, account_id)
             return None if row is None else _account_record(row)
+
+    async def linked_accounts(self) -> list[AccountRecord]:
+        """Accounts a provider keeps (every provider but `manual`), by id: what the scheduled
+        daily sync and weekly reconciliation go through."""
+        await self.migrate()
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Account).where(Account.provider != MANUAL_PROVIDER).order_by(Account.id)
+            )
+            return [_account_record(row) for row in rows]
+
+    async def uncategorized_transaction_ids(self) -> list[int]:
+        """Ids of the transactions without a category, oldest first: the hourly categorization's work."""
+        await self.migrate()
+        async with self._sessions() as session:
+            ids = await session.scalars(
+                select(LedgerTransaction.id)
+                .where(LedgerTransaction.category.is_(None))
+                .order_by(LedgerTransaction.id)
+            )
+            return list(ids)
 
     async def record(self, account_id: str, entries: Sequence[NewTransaction]) -> Recorded:
         """Add `entries` to the account; what the ledger has already (by provider id, else by
