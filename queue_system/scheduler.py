@@ -43,7 +43,6 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from google.protobuf.message import Message as ProtoMessage
-from redis.exceptions import RedisError
 from taskiq.abc.schedule_source import ScheduleSource
 from taskiq.kicker import AsyncKicker
 from taskiq.scheduler.scheduled_task import ScheduledTask
@@ -271,12 +270,12 @@ class Scheduler:
         return schedule
 
     async def run(self) -> None:
-        """Tick for the process's life; a tick that fails (Redis away) is tried again next time."""
-        await self.load()
+        """Tick for the process's life (after `load`); a tick that fails (Redis away, a planner's
+        database away) is tried again next time: the slot stays undecided until then."""
         while True:
             try:
                 await self.tick()
-            except (RedisError, OSError) as exc:
+            except Exception as exc:  # one tick's failure must not end the schedules for good
                 log.warning("schedules: tick failed, trying again: %s: %s", type(exc).__name__, exc)
             await asyncio.sleep(self.tick_s)
 
