@@ -541,3 +541,9 @@ class ScheduleKeys:
     def runs(self, name: str) -> str:
         """List of its latest runs, newest first (JSON records, SCHEDULE_RUNS_KEPT of them)."""
         return f"{self.base}:runs:{name}"
+
+    @property
+    def added(self) -> str:
+        """Prefix of taskiq-redis's ListRedisScheduleSource keys: schedules added at run time
+        (`<added>:cron` list of their ids, `<added>:data:<id>` each ScheduledTask as JSON)."""
+        return f"{self.base}:added"

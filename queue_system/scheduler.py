@@ -1,8 +1,10 @@
 """Cron schedules that fire each slot exactly once, however many replicas run them.
 
 Schedules are declared the taskiq way, as `ScheduledTask`s from taskiq `ScheduleSource`s
-(`LabelScheduleSource` reads the `schedule=[{"cron": ..., "schedule_id": ...}]` label of tasks;
-any other source, such as taskiq-redis's, works the same). What fires them is not taskiq's
+(`LabelScheduleSource` reads the `schedule=[{"cron": ..., "schedule_id": ...}]` label of tasks);
+schedules added at run time live in taskiq-redis's `ListRedisScheduleSource` (`added_schedules`),
+whose ScheduledTask's one argument is the job's `JobPayload` as proto3 JSON, and are picked up
+within RELOAD_EVERY_S. What fires them is not taskiq's
 scheduler loop: it polls `pycron.is_now` each minute on each process, so two replicas send a slot
 twice, a DST change fires a repeated hour twice, and a slot missed while down is gone without a
 trace. This one keeps each schedule's state in Redis (keys.ScheduleKeys), shared by every replica
@@ -42,10 +44,13 @@ from importlib.resources import files
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from google.protobuf import json_format
 from google.protobuf.message import Message as ProtoMessage
 from taskiq.abc.schedule_source import ScheduleSource
 from taskiq.kicker import AsyncKicker
 from taskiq.scheduler.scheduled_task import ScheduledTask
+from taskiq.serializers import JSONSerializer
+from taskiq_redis import ListRedisScheduleSource
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from queue_system.broker import JobBroker
@@ -57,9 +62,12 @@ from queue_system.keys import (
     ScheduleField,
     ScheduleKeys,
 )
+from queue_system.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# How often the sources are read again, so a schedule added at run time starts firing.
+RELOAD_EVERY_S: Final = 10.0
 # A job id part kept as it is when it is this short and key-safe; otherwise its hash stands in.
 _PLAIN_ID_PART: Final = 64
 _UNFINISHED: Final = frozenset(
@@ -184,13 +192,48 @@ def slot_job_id(schedule: str, slot: datetime, key: str) -> str:
     return f"{base}.{id_part(key)}" if key else base
 
 
-def _send_message(task: ScheduledTask) -> Planner:
-    """A schedule without a planner of its own sends its ScheduledTask's one argument."""
+def _job_message(arg: object) -> ProtoMessage:
+    """A ScheduledTask's argument as a job message: a message as it is; a dict (what a JSON
+    schedule source gives back) as the proto3 JSON of a JobPayload, e.g. {"categorization": {...}}."""
+    if isinstance(arg, ProtoMessage):
+        return arg
+    if not isinstance(arg, dict):
+        raise ValueError(f"a scheduled job's argument is a JobPayload as JSON, got {type(arg).__name__}")
+    payload = json_format.ParseDict(arg, env.JobPayload())
+    kind = payload.WhichOneof("kind")
+    if kind is None:
+        raise ValueError("a scheduled job's argument names no job (a JobPayload with one kind set)")
+    message: ProtoMessage = getattr(payload, kind)
+    return message
+
+
+def _send_args(task: ScheduledTask) -> Planner:
+    """A schedule without a planner of its own sends its ScheduledTask's arguments, a job each."""
+    messages = [_job_message(arg) for arg in task.args]
 
     async def plan(slot: datetime) -> Sequence[Planned]:
-        return [Planned(message) for message in task.args if isinstance(message, ProtoMessage)]
+        return [Planned(m, str(i) if len(messages) > 1 else "") for i, m in enumerate(messages)]
 
     return plan
+
+
+class AddedSchedules(ListRedisScheduleSource):
+    """taskiq-redis's ListRedisScheduleSource, closing its connections at shutdown (it never does)."""
+
+    async def shutdown(self) -> None:
+        await self._connection_pool.disconnect()
+        await super().shutdown()
+
+
+def added_schedules(settings: Settings) -> AddedSchedules:
+    """taskiq-redis's schedule source for schedules added at run time (`add_schedule`), as JSON
+    (never pickle) under keys.ScheduleKeys.added, shared by every replica."""
+    return AddedSchedules(
+        settings.redis_url,
+        prefix=ScheduleKeys(settings.queue_prefix).added,
+        serializer=JSONSerializer(),
+        skip_past_schedules=True,
+    )
 
 
 def schedule_of(task: ScheduledTask, planners: Mapping[str, Planner], default_zone: ZoneInfo) -> Schedule:
@@ -212,7 +255,7 @@ def schedule_of(task: ScheduledTask, planners: Mapping[str, Planner], default_zo
         zone=zone,
         task_name=task.task_name,
         labels=labels,
-        plan=planners.get(task.schedule_id) or _send_message(task),
+        plan=planners.get(task.schedule_id) or _send_args(task),
         overlap=overlap,
         catchup=timedelta(seconds=catchup_s),
     )
@@ -239,6 +282,7 @@ class Scheduler:
         self.tick_s = tick_s
         self.keys = ScheduleKeys(broker.settings.queue_prefix)
         self.schedules: dict[str, Schedule] = {}
+        self._started = False
         self._decide = broker.manager.client.register_script(
             (files("queue_system") / "lua" / "schedule_decide.lua").read_text()
         )
@@ -248,18 +292,30 @@ class Scheduler:
         return self.broker.manager.client
 
     async def load(self) -> None:
-        """Read every source's schedules (names must be unique across sources)."""
+        """Read every source's schedules (a name two sources give is refused; a source that gives
+        one name twice, as taskiq-redis's does after two adds, means its latest)."""
+        if not self._started:
+            for source in self.sources:
+                await source.startup()
+            self._started = True
         found: dict[str, Schedule] = {}
         for source in self.sources:
-            await source.startup()
+            mine: dict[str, Schedule] = {}
             for task in await source.get_schedules():
                 if task.cron is None:
                     continue
-                schedule = schedule_of(task, self.planners, self.zone)
-                if schedule.name in found:
-                    raise ValueError(f"two schedules are named {schedule.name!r}")
-                found[schedule.name] = schedule
+                try:
+                    mine[task.schedule_id] = schedule_of(task, self.planners, self.zone)
+                except (ValueError, json_format.ParseError) as exc:
+                    log.warning("schedule %s left out: %s", task.schedule_id, exc)
+            if clash := mine.keys() & found.keys():
+                raise ValueError(f"two sources name schedule(s) {', '.join(sorted(clash))}")
+            found.update(mine)
         self.schedules = found
+
+    async def shutdown(self) -> None:
+        for source in self.sources:
+            await source.shutdown()
 
     def get(self, name: str) -> Schedule:
         if not name:
@@ -272,11 +328,20 @@ class Scheduler:
     async def run(self) -> None:
         """Tick for the process's life (after `load`); a tick that fails (Redis away, a planner's
         database away) is tried again next time: the slot stays undecided until then."""
+        loop = asyncio.get_running_loop()
+        loaded = loop.time()
         while True:
-            try:
-                await self.tick()
-            except Exception as exc:  # one tick's failure must not end the schedules for good
-                log.warning("schedules: tick failed, trying again: %s: %s", type(exc).__name__, exc)
+            if loop.time() - loaded >= RELOAD_EVERY_S:
+                loaded = loop.time()
+                try:
+                    await self.load()
+                except Exception as exc:  # keep the schedules read last time
+                    log.warning("schedules: reading the sources failed: %r", exc)
+            for schedule in list(self.schedules.values()):
+                try:
+                    await self._advance(schedule)
+                except Exception as exc:  # one schedule's failure must not hold the others
+                    log.warning("schedule %s: tick failed, trying again: %r", schedule.name, exc)
             await asyncio.sleep(self.tick_s)
 
     async def tick(self) -> None:

@@ -68,6 +68,8 @@ def build_worker(context: ServiceContext, role: WorkerRole) -> Sequence[ServedSe
         context.run_in_background(scheduler.run)
     context.on_stopping(receiver.stop)
     context.on_shutdown(broker.shutdown)
+    if scheduler is not None:
+        context.on_shutdown(scheduler.shutdown)
     servicer = WorkerServicer(name, role.queues, broker.manager, lambda: receiver.running, schedules)
     return [
         served(

@@ -13,7 +13,8 @@ The seed names the crons, not their payloads; these are ours (README, "Schedules
 Every process of the service runs the scheduler (queue_system.scheduler); the replicas decide each
 slot once between them, and each job's id is `<schedule>.<slot, UTC>.<account or part>`, so a
 slot's fan-out is exactly once as well. Schedules are declared the taskiq way, as `ScheduledTask`s
-of a ScheduleSource; their zone is JOBMESH_SCHEDULE_TZ (default UTC).
+of a ScheduleSource; their zone is JOBMESH_SCHEDULE_TZ (default UTC). Schedules added at run time
+(taskiq-redis's source, queue_system.scheduler.added_schedules) run beside them.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from jobmesh.jobs.v1 import common_pb2
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from queue_system.broker import JobBroker
 from queue_system.catalog import ACCOUNT_RECONCILIATION, CATEGORIZATION, REPORT_GENERATION, TRANSACTION_SYNC
-from queue_system.scheduler import Planned, Planner, Scheduler
+from queue_system.scheduler import Planned, Planner, Scheduler, added_schedules
 from worker_financial.ledger.store import Ledger
 
 log = logging.getLogger(__name__)
@@ -167,4 +168,5 @@ def planners(ledger: Ledger, zone: ZoneInfo) -> dict[str, Planner]:
 def financial_scheduler(broker: JobBroker, ledger: Ledger, zone: str, catchup_s: float) -> Scheduler:
     """The scheduler every worker-financial process runs."""
     tz = ZoneInfo(zone)
-    return Scheduler(broker, [FinancialSchedules(zone, catchup_s)], planners=planners(ledger, tz), zone=tz)
+    sources = [FinancialSchedules(zone, catchup_s), added_schedules(broker.settings)]
+    return Scheduler(broker, sources, planners=planners(ledger, tz), zone=tz)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio as aioredis
 from taskiq.schedule_sources import LabelScheduleSource
+from taskiq.scheduler.scheduled_task import ScheduledTask
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fin
@@ -22,7 +23,7 @@ from queue_system.context import JobContext
 from queue_system.errors import InvalidArgumentError, NotFoundError
 from queue_system.keys import EntryField, QueueKeys, ScheduleField
 from queue_system.receiver import JobReceiver
-from queue_system.scheduler import Outcome, Planned, Scheduler, slot_job_id
+from queue_system.scheduler import Outcome, Planned, Scheduler, added_schedules, slot_job_id
 from queue_system.settings import Settings
 from tests.queue_system.conftest import wait_until
 
@@ -265,3 +266,37 @@ async def test_trigger_sends_now_with_its_own_job_id_and_unknown_names_are_refus
     with pytest.raises(InvalidArgumentError):
         await s.pause("", "")
     assert ZoneInfo("UTC") == s.get("s").zone
+
+
+async def test_a_schedule_added_at_run_time_through_taskiq_redis_fires_its_job(
+    brokers: list[JobBroker],
+) -> None:
+    source = added_schedules(brokers[0].settings)
+    clock = Clock(utc(2026, 5, 1, 5, 30))
+    s = Scheduler(brokers[0], [LabelScheduleSource(brokers[0]), source], clock=clock)
+    try:
+        await s.load()
+        assert s.schedules == {}
+        job = {"categorization": {"transactionIds": ["t9"], "method": "CATEGORIZATION_METHOD_RULES"}}
+        await source.add_schedule(
+            ScheduledTask(
+                task_name=CATEGORIZATION,
+                labels={"queue": CATEGORIZATION},
+                args=[job],
+                kwargs={},
+                schedule_id="nightly",
+                cron="0 2 * * *",
+                cron_offset="Europe/London",
+            )
+        )
+        await s.load()  # what the running scheduler does every RELOAD_EVERY_S
+        assert s.get("nightly").zone == ZoneInfo("Europe/London")
+        await s.tick()
+        clock.now = utc(2026, 5, 2, 1, 0, 5)  # 02:00 BST
+        await s.tick()
+        sent = await brokers[0].manager.get_job(
+            CATEGORIZATION, slot_job_id("nightly", utc(2026, 5, 2, 1), "")
+        )
+        assert list(sent.job.payload.categorization.transaction_ids) == ["t9"]
+    finally:
+        await s.shutdown()

@@ -39,7 +39,7 @@ def workers(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     for svc in services.values():
         svc.start()
     try:
-        wait_for(services.values(), "SERVING")
+        wait_for(services.values(), "SERVING", timeout=90)  # three imports at once on a busy machine
         yield services
     finally:
         stop_all(services.values())

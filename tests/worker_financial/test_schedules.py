@@ -74,6 +74,20 @@ async def test_each_slot_sends_the_jobs_the_readme_names(broker: JobBroker, ledg
     clock = Clock(datetime(2027, 3, 1, 5, 30, tzinfo=UTC))
     scheduler: Scheduler = financial_scheduler(broker, ledger, "Europe/London", 4 * 3600)
     scheduler.clock = clock
+    try:
+        await check_the_slots(broker, scheduler, clock, (gc, api, manual), uncategorized)
+    finally:
+        await scheduler.shutdown()
+
+
+async def check_the_slots(
+    broker: JobBroker,
+    scheduler: Scheduler,
+    clock: Clock,
+    accounts: tuple[str, str, str],
+    uncategorized: set[str],
+) -> None:
+    gc, api, manual = accounts
     await scheduler.load()
     await scheduler.tick()  # the schedules start
     clock.now = datetime(2027, 3, 1, 9, 0, 30, tzinfo=UTC)
