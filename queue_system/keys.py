@@ -521,6 +521,9 @@ class ScheduleField:
     SKIPPED: Final = "skipped"  # slots skipped by the overlap policy (a run still going)
     MISSED: Final = "missed"  # slots older than the catch-up window when a scheduler first saw them
     PAUSED_SLOTS: Final = "paused_slots"  # slots that passed while the schedule was paused
+    LAST_FIRED: Final = "last_fired"  # ms epoch of the newest slot that fired
+    LAST_FIRED_AT: Final = "last_fired_at"  # ms epoch a scheduler decided it
+    SENT: Final = "sent"  # ms epoch of the newest fired slot whose jobs were all sent
 
 
 @dataclass(frozen=True, slots=True)

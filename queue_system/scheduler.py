@@ -24,8 +24,10 @@ and by WorkerService:
 - **Pause and resume** with a note: slots that pass while paused are counted, never run.
 - A schedule's first scheduler ever starts it at "now": slots from before it existed are not owed.
 
-A slot's decision is written before its jobs are sent; a scheduler that dies between the two
-loses that slot's jobs (its run record names them), never sends them twice.
+A slot's decision is written before its jobs are sent, and the sending is noted after: a fired slot
+whose jobs are not noted as sent RESEND_AFTER_S after its decision (its scheduler died, or lost
+Redis past its ride-out) is sent again by whichever replica ticks next, under the same job ids,
+while it is within the catch-up window.
 The clock is injected (`clock`), so tests move time across DST changes and outages.
 """
 
@@ -56,6 +58,7 @@ from jobmesh.jobs.v1 import envelope_pb2 as env
 from queue_system.broker import JobBroker
 from queue_system.cron import next_slots, slot_tag, slots_between, valid_cron
 from queue_system.errors import FieldViolation, InvalidArgumentError, NotFoundError
+from queue_system.failpoints import failpoint
 from queue_system.keys import (
     DEFAULT_CATCHUP_WINDOW_S,
     SCHEDULE_RUNS_KEPT,
@@ -66,6 +69,10 @@ from queue_system.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# A fired slot whose sending was not noted this long after its decision is sent again (its
+# scheduler died mid-send). Longer than an add rides out a Redis outage by default
+# (JOBMESH_RIDE_OUT_MS, 10 s), so a live scheduler is not overtaken while it waits.
+RESEND_AFTER_S: Final = 60.0
 # How often the sources are read again, so a schedule added at run time starts firing.
 RELOAD_EVERY_S: Final = 10.0
 # A job id part kept as it is when it is this short and key-safe; otherwise its hash stands in.
@@ -283,9 +290,9 @@ class Scheduler:
         self.keys = ScheduleKeys(broker.settings.queue_prefix)
         self.schedules: dict[str, Schedule] = {}
         self._started = False
-        self._decide = broker.manager.client.register_script(
-            (files("queue_system") / "lua" / "schedule_decide.lua").read_text()
-        )
+        lua = files("queue_system") / "lua"
+        self._decide = broker.manager.client.register_script((lua / "schedule_decide.lua").read_text())
+        self._sent = broker.manager.client.register_script((lua / "schedule_sent.lua").read_text())
 
     @property
     def client(self) -> Any:
@@ -357,6 +364,7 @@ class Scheduler:
         if raw is None:
             await self.client.hsetnx(key, ScheduleField.CURSOR, str(_ms(now)))
             return
+        await self._send_owed(s, state, now)
         paused = state.get(ScheduleField.PAUSED) == "1"
         slots = slots_between(s.cron, s.zone, _at(int(raw)), now)
         late = [slot for slot in slots if slot < now - s.catchup]
@@ -400,6 +408,10 @@ class Scheduler:
                 count,
                 SCHEDULE_RUNS_KEPT,
                 ScheduleField.CURSOR,
+                ScheduleField.FIRED,
+                ScheduleField.LAST_FIRED,
+                ScheduleField.LAST_FIRED_AT,
+                _ms(self.clock()),
                 *(r.to_json() for r in runs),
             ],
         )
@@ -411,9 +423,26 @@ class Scheduler:
         run = Run(slot, now, Outcome.FIRED, tuple(job_id for job_id, _ in jobs))
         if not await self._decided(s, cursor, slot, ScheduleField.FIRED, runs=[run]):
             return False
+        await failpoint("schedule.before-send")
         await self._send(s, jobs)
+        await self._sent(keys=[self.keys.schedule(s.name)], args=[ScheduleField.SENT, _ms(slot)])
         log.info("schedule %s: slot %s sent %d job(s)", s.name, slot.isoformat(), len(jobs))
         return True
+
+    async def _send_owed(self, s: Schedule, state: Mapping[str, str], now: datetime) -> None:
+        """Send the newest fired slot's jobs again if its scheduler never noted them sent."""
+        fired = int(state.get(ScheduleField.LAST_FIRED, 0))
+        if fired <= int(state.get(ScheduleField.SENT, 0)):
+            return
+        slot = _at(fired)
+        if slot < now - s.catchup:
+            return  # too late to run now: as a missed slot would be
+        if now - _at(int(state.get(ScheduleField.LAST_FIRED_AT, fired))) < timedelta(seconds=RESEND_AFTER_S):
+            return  # its scheduler may still be sending
+        jobs = [(slot_job_id(s.name, slot, p.key), p.message) for p in await s.plan(slot)]
+        log.warning("schedule %s: slot %s was decided but not sent; sending it", s.name, slot.isoformat())
+        await self._send(s, jobs)
+        await self._sent(keys=[self.keys.schedule(s.name)], args=[ScheduleField.SENT, fired])
 
     async def _send(self, s: Schedule, jobs: Sequence[tuple[str, ProtoMessage]]) -> None:
         """Send through taskiq's kicker, as taskiq's scheduler does (middlewares run)."""

@@ -5,6 +5,7 @@ scheduler down for two slots catches up within the window and counts what it mis
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,11 +18,12 @@ from taskiq.scheduler.scheduled_task import ScheduledTask
 
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fin
+from queue_system import failpoints
 from queue_system.broker import JobBroker
 from queue_system.catalog import CATEGORIZATION
 from queue_system.context import JobContext
 from queue_system.errors import InvalidArgumentError, NotFoundError
-from queue_system.keys import EntryField, QueueKeys, ScheduleField
+from queue_system.keys import EntryField, QueueKeys, ScheduleField, ScheduleKeys
 from queue_system.receiver import JobReceiver
 from queue_system.scheduler import Outcome, Planned, Scheduler, added_schedules, slot_job_id
 from queue_system.settings import Settings
@@ -300,3 +302,46 @@ async def test_a_schedule_added_at_run_time_through_taskiq_redis_fires_its_job(
         assert list(sent.job.payload.categorization.transaction_ids) == ["t9"]
     finally:
         await s.shutdown()
+
+
+async def test_a_slot_whose_scheduler_died_before_sending_is_sent_by_another_replica(
+    brokers: list[JobBroker],
+    redis_client: aioredis.Redis,
+    queue_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for b in brokers:
+        declare(b, [{"cron": "0 * * * *", "schedule_id": "s", "labels": {"overlap": "allow_all"}}])
+    clock = Clock(utc(2026, 5, 1, 5, 30))
+    a, b = [await scheduler(x, clock) for x in brokers]
+    await a.tick()
+    six = slot_job_id("s", utc(2026, 5, 1, 6), "")
+    monkeypatch.setenv(failpoints.VARIABLE, "schedule.before-send=600")
+    failpoints.configured.cache_clear()
+    try:
+        clock.now = utc(2026, 5, 1, 6, 0, 5)
+        dying = asyncio.create_task(a.tick())
+        key = ScheduleKeys(queue_prefix).schedule("s")
+
+        async def decided() -> bool:
+            return await redis_client.hget(key, ScheduleField.LAST_FIRED) is not None
+
+        await wait_until(decided, within=30)
+        dying.cancel()  # the process dies after deciding 06:00, before sending its job
+        with contextlib.suppress(asyncio.CancelledError):
+            await dying
+    finally:
+        monkeypatch.delenv(failpoints.VARIABLE)
+        failpoints.configured.cache_clear()
+
+    clock.now = utc(2026, 5, 1, 6, 0, 30)
+    await b.tick()  # too soon to tell a dead scheduler from a slow one
+    with pytest.raises(NotFoundError):
+        await brokers[1].manager.get_job(CATEGORIZATION, six)
+    clock.now = utc(2026, 5, 1, 6, 2)
+    await b.tick()
+    await b.tick()
+    assert (await brokers[1].manager.get_job(CATEGORIZATION, six)).state == env.JOB_STATE_WAITING
+    assert await duplicates(redis_client, queue_prefix) == 0
+    state = await b.state(b.get("s"))
+    assert state.counts[ScheduleField.FIRED] == 1
