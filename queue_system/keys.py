@@ -516,3 +516,53 @@ def bank_calls_key(prefix: str, provider: str, account: str, scope: str) -> str:
     count the call, and set to the limit (until the bank's reset) when the bank says none is left.
     One hash tag per provider and account."""
     return f"{prefix}:{{bank:{provider}:{account}}}:calls:{scope}"
+
+
+# --- cron schedules (queue_system/scheduler.py) --------------------------------------------------
+
+# Runs (fired, skipped, missed, triggered) each schedule keeps for ListSchedules, newest first.
+SCHEDULE_RUNS_KEPT: Final = 20
+# How late a slot may still fire after it was missed (the worker was down): the default catch-up
+# window. A missed slot older than this is counted as missed and never runs.
+DEFAULT_CATCHUP_WINDOW_S: Final = 3600
+
+
+class ScheduleField:
+    """Fields of a schedule's hash (`ScheduleKeys.schedule(name)`), shared by every replica."""
+
+    CURSOR: Final = "cursor"  # ms epoch (UTC) of the newest slot decided (fired, skipped, missed, paused)
+    PAUSED: Final = "paused"  # "1" while paused (absent: running)
+    NOTE: Final = "note"  # the note of the latest pause or resume
+    FIRED: Final = "fired"  # slots that sent their jobs
+    SKIPPED: Final = "skipped"  # slots skipped by the overlap policy (a run still going)
+    MISSED: Final = "missed"  # slots older than the catch-up window when a scheduler first saw them
+    PAUSED_SLOTS: Final = "paused_slots"  # slots that passed while the schedule was paused
+    LAST_FIRED: Final = "last_fired"  # ms epoch of the newest slot that fired
+    LAST_FIRED_AT: Final = "last_fired_at"  # ms epoch a scheduler decided it
+    SENT: Final = "sent"  # ms epoch of the newest fired slot whose jobs were all sent
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleKeys:
+    """The keys of the cron schedules. One hash tag, `{schedules}`: a slot's decision moves its
+    schedule's cursor, counts and runs in one script, in one Cluster slot."""
+
+    prefix: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:{{schedules}}"
+
+    def schedule(self, name: str) -> str:
+        """Hash of one schedule's shared state (fields in ScheduleField); kept for good."""
+        return f"{self.base}:schedule:{name}"
+
+    def runs(self, name: str) -> str:
+        """List of its latest runs, newest first (JSON records, SCHEDULE_RUNS_KEPT of them)."""
+        return f"{self.base}:runs:{name}"
+
+    @property
+    def added(self) -> str:
+        """Prefix of taskiq-redis's ListRedisScheduleSource keys: schedules added at run time
+        (`<added>:cron` list of their ids, `<added>:data:<id>` each ScheduledTask as JSON)."""
+        return f"{self.base}:added"

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_system import settings as runtime
-from queue_system.settings import ConfigError, positive_int, reader, redact_url
+from queue_system.keys import DEFAULT_CATCHUP_WINDOW_S
+from queue_system.settings import ConfigError, parse_duration_ms, positive_int, reader, redact_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,10 @@ class ServiceSettings:
     # file `ledger.db` in `data_dir` (JOBMESH_DATA_DIR).
     database_url: str | None = None
     data_dir: Path = field(default_factory=lambda: default_data_dir(os.environ.get("XDG_DATA_HOME")))
+    # Cron schedules (worker-financial's): the IANA zone their crons read in (JOBMESH_SCHEDULE_TZ),
+    # and how late a slot missed while no worker ran may still fire (JOBMESH_SCHEDULE_CATCHUP).
+    schedule_timezone: str = "UTC"
+    schedule_catchup_ms: int = DEFAULT_CATCHUP_WINDOW_S * 1000
 
     @property
     def database_url_redacted(self) -> str | None:
@@ -140,4 +146,21 @@ def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
         worker_concurrency=concurrency,
         database_url=_database_url(raw) if (raw := get("DATABASE_URL")) is not None else None,
         data_dir=data_dir,
+        schedule_timezone=_zone(raw) if (raw := get("JOBMESH_SCHEDULE_TZ")) is not None else "UTC",
+        schedule_catchup_ms=(
+            parse_duration_ms("JOBMESH_SCHEDULE_CATCHUP", raw)
+            if (raw := get("JOBMESH_SCHEDULE_CATCHUP")) is not None
+            else DEFAULT_CATCHUP_WINDOW_S * 1000
+        ),
     )
+
+
+def _zone(raw: str) -> str:
+    """An IANA zone name zoneinfo knows (the schedules' crons are read in it)."""
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "JOBMESH_SCHEDULE_TZ", "an IANA time zone such as UTC or Europe/London", raw
+        ) from None
+    return raw

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from jobmesh.worker.v1 import worker_service_pb2, worker_service_pb2_grpc
 from queue_system.broker import JobBroker
 from queue_system.receiver import JobReceiver
+from queue_system.scheduler import Scheduler
+from service_kit.schedule_book import SchedulerBook
 from service_kit.server import ServedService, ServiceContext, served
 from service_kit.worker_servicer import Schedules, WorkerServicer
 
@@ -33,9 +35,10 @@ class WorkerRole:
     queues: Sequence[str]
     # Declares the service's taskiq tasks on the broker (`@broker.task(queue=...)`).
     register_tasks: Callable[[JobBroker], None] = _no_tasks
-    # The service's cron schedules (WorkerService.ListSchedules/TriggerSchedule);
-    # without them those RPCs answer UNIMPLEMENTED.
-    schedules: Callable[[JobBroker], Schedules] | None = None
+    # The service's cron schedules: a Scheduler, which every process of the service runs (its
+    # replicas decide each slot once between them), or any `Schedules` WorkerService can show.
+    # Without them WorkerService lists no schedule.
+    schedules: Callable[[JobBroker], Scheduler | Schedules] | None = None
 
 
 def build_worker(context: ServiceContext, role: WorkerRole) -> Sequence[ServedService]:
@@ -49,15 +52,24 @@ def build_worker(context: ServiceContext, role: WorkerRole) -> Sequence[ServedSe
     role.register_tasks(broker)
     receiver = JobReceiver(broker, concurrency=context.settings.worker_concurrency.get(context.spec.module))
 
+    made = role.schedules(broker) if role.schedules is not None else None
+    scheduler = made if isinstance(made, Scheduler) else None
+    schedules = SchedulerBook(made) if isinstance(made, Scheduler) else made
+
     async def start() -> None:
         await broker.startup()
         await receiver.start()
+        if scheduler is not None:
+            await scheduler.load()
 
     context.on_startup(start)
     context.run_in_background(broker.manager.track_queue_depth)
+    if scheduler is not None:
+        context.run_in_background(scheduler.run)
     context.on_stopping(receiver.stop)
     context.on_shutdown(broker.shutdown)
-    schedules = role.schedules(broker) if role.schedules is not None else None
+    if scheduler is not None:
+        context.on_shutdown(scheduler.shutdown)
     servicer = WorkerServicer(name, role.queues, broker.manager, lambda: receiver.running, schedules)
     return [
         served(

@@ -2,27 +2,28 @@
 
 Both workers expose the same control surface over different queues, so one
 servicer takes the worker's queue list. Queue status and global pause/resume
-are the queue core's; the cron schedules (ListSchedules, TriggerSchedule) are
-whatever `Schedules` the worker service brings (worker_service.WorkerRole),
-and answer UNIMPLEMENTED for a service that has none yet.
+are the queue core's; the cron schedules (ListSchedules, TriggerSchedule,
+PauseSchedule, ResumeSchedule) are whatever `Schedules` the worker service
+brings (worker_service.WorkerRole); a worker with none lists none and knows
+no schedule name (NOT_FOUND).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import grpc
 
 from jobmesh.queue.v1 import queue_pb2
 from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
-from queue_system.errors import FieldViolation, InvalidArgumentError, NotImplementedYetError
+from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.manager import QueueManager
 from queue_system.reads import MAX_PAGE
 from service_kit.idempotency import Idempotent
+from service_kit.schedule_book import NoSchedules
 
-SCHEDULES: str = "the cron schedules (worker-financial's schedules issue)"
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -33,13 +34,25 @@ class Schedules(Protocol):
         """One page of schedules and the next page's token ('' at the end)."""
         ...
 
-    async def trigger(self, name: str, request_id: str) -> tuple[str, str]:
-        """Enqueue schedule `name`'s job now: (job id, queue). NotFoundError for an unknown name."""
+    async def trigger(self, name: str, request_id: str) -> tuple[Sequence[str], str]:
+        """Enqueue schedule `name`'s jobs now: (job ids, queue). NotFoundError for an unknown name."""
+        ...
+
+    async def pause(self, name: str, note: str) -> pb.Schedule:
+        """Pause schedule `name` for every replica; NotFoundError for an unknown name."""
+        ...
+
+    async def resume(self, name: str, note: str) -> pb.Schedule:
+        """Resume schedule `name`; NotFoundError for an unknown name."""
         ...
 
 
-def _missing(rpc: str, what: str) -> NoReturn:
-    raise NotImplementedYetError(f"WorkerService.{rpc}: {what} is not built yet")
+def _checked_name(name: str) -> None:
+    """A schedule RPC names its schedule (its bound, and the note's, is service_kit.bounds')."""
+    if not name:
+        raise InvalidArgumentError(
+            [FieldViolation("name", "required: the schedule's name (ListSchedules names them)")]
+        )
 
 
 class WorkerServicer(pb_grpc.WorkerServiceServicer):
@@ -54,7 +67,7 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         schedules: Schedules | None = None,
     ) -> None:
         self.name = name
-        self.schedules = schedules
+        self.schedules: Schedules = schedules if schedules is not None else NoSchedules()
         self.queues = tuple(queues)
         self.manager = manager
         self.running = running
@@ -118,8 +131,6 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         return answer
 
     async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Ctx) -> pb.ListSchedulesResponse:
-        if self.schedules is None:
-            _missing("ListSchedules", SCHEDULES)
         if not 0 <= request.page_size <= MAX_PAGE:
             raise InvalidArgumentError(
                 [FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}")]
@@ -130,14 +141,29 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
     async def TriggerSchedule(
         self, request: pb.TriggerScheduleRequest, context: Ctx
     ) -> pb.TriggerScheduleResponse:
-        if self.schedules is None:
-            _missing("TriggerSchedule", SCHEDULES)
-        if not request.name:
-            raise InvalidArgumentError([FieldViolation("name", "required")])
-        schedules = self.schedules
+        _checked_name(request.name)
 
         async def trigger() -> pb.TriggerScheduleResponse:
-            job_id, queue = await schedules.trigger(request.name, request.request_id)
-            return pb.TriggerScheduleResponse(job_id=job_id, queue=queue)
+            job_ids, queue = await self.schedules.trigger(request.name, request.request_id)
+            first = job_ids[0] if job_ids else ""
+            return pb.TriggerScheduleResponse(job_id=first, queue=queue, job_ids=job_ids)
 
         return await self._once("TriggerSchedule", request.request_id, pb.TriggerScheduleResponse, trigger)
+
+    async def PauseSchedule(self, request: pb.PauseScheduleRequest, context: Ctx) -> pb.PauseScheduleResponse:
+        _checked_name(request.name)
+
+        async def pause() -> pb.PauseScheduleResponse:
+            return pb.PauseScheduleResponse(schedule=await self.schedules.pause(request.name, request.note))
+
+        return await self._once("PauseSchedule", request.request_id, pb.PauseScheduleResponse, pause)
+
+    async def ResumeSchedule(
+        self, request: pb.ResumeScheduleRequest, context: Ctx
+    ) -> pb.ResumeScheduleResponse:
+        _checked_name(request.name)
+
+        async def resume() -> pb.ResumeScheduleResponse:
+            return pb.ResumeScheduleResponse(schedule=await self.schedules.resume(request.name, request.note))
+
+        return await self._once("ResumeSchedule", request.request_id, pb.ResumeScheduleResponse, resume)

@@ -3,7 +3,8 @@
 The ledger is opened here from the service settings (DATABASE_URL, else an
 SQLite file in JOBMESH_DATA_DIR), migrated to the newest schema before the
 worker takes its first job, and closed at shutdown. Reports are written
-under JOBMESH_DATA_DIR/reports.
+under JOBMESH_DATA_DIR/reports. Every process also runs the seed's four cron
+schedules (schedules.py) in JOBMESH_SCHEDULE_TZ.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from service_kit.server import ServedService, ServiceContext, run_service
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
+from worker_financial.schedules import financial_scheduler
 from worker_financial.sync import providers
 from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.tasks import register_tasks
@@ -60,7 +62,16 @@ def build(context: ServiceContext, sync: SyncSettings | None = None) -> Sequence
     context.on_startup(open_ledger)
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
     context.on_shutdown(close_providers)
-    return build_worker(context, WorkerRole(queues=FINANCIAL_QUEUES, register_tasks=register))
+    return build_worker(
+        context,
+        WorkerRole(
+            queues=FINANCIAL_QUEUES,
+            register_tasks=register,
+            schedules=lambda broker: financial_scheduler(
+                broker, ledger, settings.schedule_timezone, settings.schedule_catchup_ms / 1000
+            ),
+        ),
+    )
 
 
 def main() -> None:

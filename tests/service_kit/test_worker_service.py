@@ -43,11 +43,17 @@ class Book:
     async def page(self, page_size: int, page_token: str) -> tuple[list[pb.Schedule], str]:
         return [self.schedule], ""
 
-    async def trigger(self, name: str, request_id: str) -> tuple[str, str]:
+    async def trigger(self, name: str, request_id: str) -> tuple[list[str], str]:
         if name != self.schedule.name:
             raise NotFoundError("schedule", name)
         added = await self.broker.manager.add_job(self.schedule.queue, self.schedule.payload)
-        return added.job_id, added.queue
+        return [added.job_id], added.queue
+
+    async def pause(self, name: str, note: str) -> pb.Schedule:
+        raise NotFoundError("schedule", name)
+
+    async def resume(self, name: str, note: str) -> pb.Schedule:
+        raise NotFoundError("schedule", name)
 
 
 @pytest.fixture
@@ -107,4 +113,3 @@ async def test_a_role_brings_its_tasks_and_schedules_to_the_shared_servicer(
 
 async def _ran(ran: list[Any], n: int) -> bool:
     return len(ran) >= n
-

@@ -191,6 +191,17 @@ class Ledger:
             row = await session.get(Account, account_id)
             return None if row is None else _account_record(row)
 
+    async def uncategorized_transaction_ids(self) -> list[int]:
+        """Ids of the transactions without a category, oldest first: the hourly categorization's work."""
+        await self.migrate()
+        async with self._sessions() as session:
+            ids = await session.scalars(
+                select(LedgerTransaction.id)
+                .where(LedgerTransaction.category.is_(None))
+                .order_by(LedgerTransaction.id)
+            )
+            return list(ids)
+
     async def record(self, account_id: str, entries: Sequence[NewTransaction]) -> Recorded:
         """Add `entries` to the account; what the ledger has already (by provider id, else by
         fingerprint) is skipped. Returns how many were given and how many were new."""

@@ -39,6 +39,7 @@ class ReconciliationType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     RECONCILIATION_TYPE_DAILY: _ClassVar[ReconciliationType]
     RECONCILIATION_TYPE_MONTHLY: _ClassVar[ReconciliationType]
     RECONCILIATION_TYPE_MANUAL: _ClassVar[ReconciliationType]
+    RECONCILIATION_TYPE_WEEKLY: _ClassVar[ReconciliationType]
 
 class ReportType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -92,6 +93,7 @@ RECONCILIATION_TYPE_UNSPECIFIED: ReconciliationType
 RECONCILIATION_TYPE_DAILY: ReconciliationType
 RECONCILIATION_TYPE_MONTHLY: ReconciliationType
 RECONCILIATION_TYPE_MANUAL: ReconciliationType
+RECONCILIATION_TYPE_WEEKLY: ReconciliationType
 REPORT_TYPE_UNSPECIFIED: ReportType
 REPORT_TYPE_MONTHLY_SUMMARY: ReportType
 REPORT_TYPE_TAX_REPORT: ReportType

@@ -61,6 +61,16 @@ class WorkerServiceStub:
                 request_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleRequest.SerializeToString,
                 response_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleResponse.FromString,
                 _registered_method=True)
+        self.PauseSchedule = channel.unary_unary(
+                '/jobmesh.worker.v1.WorkerService/PauseSchedule',
+                request_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleRequest.SerializeToString,
+                response_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleResponse.FromString,
+                _registered_method=True)
+        self.ResumeSchedule = channel.unary_unary(
+                '/jobmesh.worker.v1.WorkerService/ResumeSchedule',
+                request_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleRequest.SerializeToString,
+                response_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServiceServicer:
@@ -102,6 +112,21 @@ class WorkerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PauseSchedule(self, request, context):
+        """Stop a schedule's slots from firing, on every replica, until it is resumed. Slots that pass
+        while it is paused never run (not even on resume).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ResumeSchedule(self, request, context):
+        """Let a paused schedule fire again from its next slot.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -129,6 +154,16 @@ def add_WorkerServiceServicer_to_server(servicer, server):
                     servicer.TriggerSchedule,
                     request_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleRequest.FromString,
                     response_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleResponse.SerializeToString,
+            ),
+            'PauseSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.PauseSchedule,
+                    request_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleRequest.FromString,
+                    response_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleResponse.SerializeToString,
+            ),
+            'ResumeSchedule': grpc.unary_unary_rpc_method_handler(
+                    servicer.ResumeSchedule,
+                    request_deserializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleRequest.FromString,
+                    response_serializer=jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +303,60 @@ class WorkerService:
             '/jobmesh.worker.v1.WorkerService/TriggerSchedule',
             jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleRequest.SerializeToString,
             jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.TriggerScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PauseSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobmesh.worker.v1.WorkerService/PauseSchedule',
+            jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleRequest.SerializeToString,
+            jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.PauseScheduleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ResumeSchedule(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobmesh.worker.v1.WorkerService/ResumeSchedule',
+            jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleRequest.SerializeToString,
+            jobmesh_dot_worker_dot_v1_dot_worker__service__pb2.ResumeScheduleResponse.FromString,
             options,
             channel_credentials,
             insecure,
