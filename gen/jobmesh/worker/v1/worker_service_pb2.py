@@ -23,39 +23,50 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 from jobmesh.jobs.v1 import envelope_pb2 as jobmesh_dot_jobs_dot_v1_dot_envelope__pb2
 from jobmesh.queue.v1 import queue_pb2 as jobmesh_dot_queue_dot_v1_dot_queue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/worker/v1/worker_service.proto\x12\x11jobmesh.worker.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1cjobmesh/queue/v1/queue.proto\"\x17\n\x15GetQueueStatusRequest\"g\n\x16GetQueueStatusResponse\x12\x0e\n\x06worker\x18\x01 \x01(\t\x12,\n\x06queues\x18\x02 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12\x0f\n\x07running\x18\x03 \x01(\r\"8\n\x12PauseQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"C\n\x13PauseQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"9\n\x13ResumeQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"D\n\x14ResumeQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"\xfd\x01\n\x08Schedule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12,\n\x07payload\x18\x05 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.JobPayload\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12/\n\x0bnext_run_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blast_job_id\x18\t \x01(\t\"=\n\x14ListSchedulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x15ListSchedulesResponse\x12.\n\tschedules\x18\x01 \x03(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x16TriggerScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"8\n\x17TriggerScheduleResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t2\x83\x04\n\rWorkerService\x12\x65\n\x0eGetQueueStatus\x12(.jobmesh.worker.v1.GetQueueStatusRequest\x1a).jobmesh.worker.v1.GetQueueStatusResponse\x12\\\n\x0bPauseQueues\x12%.jobmesh.worker.v1.PauseQueuesRequest\x1a&.jobmesh.worker.v1.PauseQueuesResponse\x12_\n\x0cResumeQueues\x12&.jobmesh.worker.v1.ResumeQueuesRequest\x1a\'.jobmesh.worker.v1.ResumeQueuesResponse\x12\x62\n\rListSchedules\x12\'.jobmesh.worker.v1.ListSchedulesRequest\x1a(.jobmesh.worker.v1.ListSchedulesResponse\x12h\n\x0fTriggerSchedule\x12).jobmesh.worker.v1.TriggerScheduleRequest\x1a*.jobmesh.worker.v1.TriggerScheduleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/worker/v1/worker_service.proto\x12\x11jobmesh.worker.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1cjobmesh/queue/v1/queue.proto\"\x17\n\x15GetQueueStatusRequest\"g\n\x16GetQueueStatusResponse\x12\x0e\n\x06worker\x18\x01 \x01(\t\x12,\n\x06queues\x18\x02 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12\x0f\n\x07running\x18\x03 \x01(\r\"8\n\x12PauseQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"C\n\x13PauseQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"9\n\x13ResumeQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"D\n\x14ResumeQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"\xfd\x01\n\x08Schedule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12,\n\x07payload\x18\x05 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.JobPayload\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12/\n\x0bnext_run_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blast_job_id\x18\t \x01(\t\"=\n\x14ListSchedulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x15ListSchedulesResponse\x12.\n\tschedules\x18\x01 \x03(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x16TriggerScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"8\n\x17TriggerScheduleResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t2\xa1\x04\n\rWorkerService\x12k\n\x0eGetQueueStatus\x12(.jobmesh.worker.v1.GetQueueStatusRequest\x1a).jobmesh.worker.v1.GetQueueStatusResponse\"\x04\x88\xb5\x18\x01\x12\x62\n\x0bPauseQueues\x12%.jobmesh.worker.v1.PauseQueuesRequest\x1a&.jobmesh.worker.v1.PauseQueuesResponse\"\x04\x88\xb5\x18\x02\x12\x65\n\x0cResumeQueues\x12&.jobmesh.worker.v1.ResumeQueuesRequest\x1a\'.jobmesh.worker.v1.ResumeQueuesResponse\"\x04\x88\xb5\x18\x02\x12h\n\rListSchedules\x12\'.jobmesh.worker.v1.ListSchedulesRequest\x1a(.jobmesh.worker.v1.ListSchedulesResponse\"\x04\x88\xb5\x18\x01\x12n\n\x0fTriggerSchedule\x12).jobmesh.worker.v1.TriggerScheduleRequest\x1a*.jobmesh.worker.v1.TriggerScheduleResponse\"\x04\x88\xb5\x18\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.worker.v1.worker_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=156
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=179
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=181
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=284
-  _globals['_PAUSEQUEUESREQUEST']._serialized_start=286
-  _globals['_PAUSEQUEUESREQUEST']._serialized_end=342
-  _globals['_PAUSEQUEUESRESPONSE']._serialized_start=344
-  _globals['_PAUSEQUEUESRESPONSE']._serialized_end=411
-  _globals['_RESUMEQUEUESREQUEST']._serialized_start=413
-  _globals['_RESUMEQUEUESREQUEST']._serialized_end=470
-  _globals['_RESUMEQUEUESRESPONSE']._serialized_start=472
-  _globals['_RESUMEQUEUESRESPONSE']._serialized_end=540
-  _globals['_SCHEDULE']._serialized_start=543
-  _globals['_SCHEDULE']._serialized_end=796
-  _globals['_LISTSCHEDULESREQUEST']._serialized_start=798
-  _globals['_LISTSCHEDULESREQUEST']._serialized_end=859
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=861
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=957
-  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_start=959
-  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_end=1017
-  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_start=1019
-  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_end=1075
-  _globals['_WORKERSERVICE']._serialized_start=1078
-  _globals['_WORKERSERVICE']._serialized_end=1593
+  _globals['_WORKERSERVICE'].methods_by_name['GetQueueStatus']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['GetQueueStatus']._serialized_options = b'\210\265\030\001'
+  _globals['_WORKERSERVICE'].methods_by_name['PauseQueues']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['PauseQueues']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeQueues']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeQueues']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['ListSchedules']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ListSchedules']._serialized_options = b'\210\265\030\001'
+  _globals['_WORKERSERVICE'].methods_by_name['TriggerSchedule']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['TriggerSchedule']._serialized_options = b'\210\265\030\002'
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=184
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=207
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=209
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=312
+  _globals['_PAUSEQUEUESREQUEST']._serialized_start=314
+  _globals['_PAUSEQUEUESREQUEST']._serialized_end=370
+  _globals['_PAUSEQUEUESRESPONSE']._serialized_start=372
+  _globals['_PAUSEQUEUESRESPONSE']._serialized_end=439
+  _globals['_RESUMEQUEUESREQUEST']._serialized_start=441
+  _globals['_RESUMEQUEUESREQUEST']._serialized_end=498
+  _globals['_RESUMEQUEUESRESPONSE']._serialized_start=500
+  _globals['_RESUMEQUEUESRESPONSE']._serialized_end=568
+  _globals['_SCHEDULE']._serialized_start=571
+  _globals['_SCHEDULE']._serialized_end=824
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=826
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=887
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=889
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=985
+  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_start=987
+  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_end=1045
+  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_start=1047
+  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_end=1103
+  _globals['_WORKERSERVICE']._serialized_start=1106
+  _globals['_WORKERSERVICE']._serialized_end=1651
 # @@protoc_insertion_point(module_scope)
