@@ -40,8 +40,9 @@ from service_kit.settings import SERVICE_BY_MODULE, Security, ServiceSettings, S
 
 log = logging.getLogger(__name__)
 
-# The audit trail's own Redis connections (one write per state-changing call).
-AUDIT_CONNECTIONS: Final = 8
+# The audit trail's own Redis connections: one write per state-changing call, each awaited before
+# the call answers, so as many as calls in flight are worth having.
+AUDIT_CONNECTIONS: Final = 32
 
 # In-flight RPCs get at most this long once shutdown starts; watch streams never end
 # on their own, so the grace is short and bounded by JOBMESH_SHUTDOWN_GRACE_MS.
