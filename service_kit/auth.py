@@ -38,6 +38,7 @@ only the token's name is.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hashlib
 import logging
 import secrets
@@ -92,6 +93,16 @@ UNAUTHENTICATED_MESSAGE: Final = (
 # its encoding is larger than REQUEST_BYTES_MAX: a 10,000-job batch is named, not printed).
 REQUEST_CHARS_MAX: Final = 1000
 REQUEST_BYTES_MAX: Final = 16 * 1024
+
+
+# The caller of the RPC being served (its audit name), for servicers that record who acted in
+# their own records (TradingService puts it in a strategy's history). None without auth.
+_CALLER: Final[contextvars.ContextVar[str | None]] = contextvars.ContextVar("jobmesh_caller", default=None)
+
+
+def current_caller() -> str | None:
+    """The authenticated caller of the RPC being served, or None when the service runs without auth."""
+    return _CALLER.get()
 
 
 def new_token() -> str:
@@ -368,18 +379,28 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
         async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
             try:
-                self.authorize(self.authenticate(token, context), method, needed)
+                caller = self.authenticate(token, context)
+                self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
-            return await call()
+            acting = _CALLER.set(caller.name)
+            try:
+                return await call()
+            finally:
+                _CALLER.reset(acting)
 
         async def stream(call: Callable[[], Any], context: Context) -> Any:
             try:
-                self.authorize(self.authenticate(token, context), method, needed)
+                caller = self.authenticate(token, context)
+                self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
-            async for item in call():
-                yield item
+            acting = _CALLER.set(caller.name)
+            try:
+                async for item in call():
+                    yield item
+            finally:
+                _CALLER.reset(acting)
 
         return wrap_handler(handler, unary, stream)
 
@@ -411,12 +432,15 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 status = to_grpc_status(exc, method)
                 await self.audit.record(entry(caller, request, status.code.name, context, start))
                 await context.abort(status.code, status.details, status.trailing_metadata)
+            acting = _CALLER.set(caller.name if caller is not None else None)
             try:
                 result = inner(request, context)
                 response = await result if asyncio.iscoroutine(result) else result
             except BaseException as exc:
                 self.audit.record_later(entry(caller, request, final_code(context, exc), context, start))
                 raise
+            finally:
+                _CALLER.reset(acting)
             await self.audit.record(entry(caller, request, final_code(context, None), context, start))
             return response
 

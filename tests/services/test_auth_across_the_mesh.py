@@ -26,6 +26,8 @@ import pytest
 import redis
 
 from jobmesh.auth.v1 import auth_pb2
+from jobmesh.trading.v1 import trading_service_pb2 as tpb
+from jobmesh.trading.v1 import trading_service_pb2_grpc as tpb_grpc
 from mesh.dev_tls import ensure_dev_pki
 from service_kit.auth import ROLE_NAMES, credential_line, new_token, required_roles
 from tests.service_kit.wire import SERVICES, Answer, path
@@ -235,3 +237,22 @@ def test_no_token_or_password_appears_in_logs_events_metrics_redis_or_errors(mes
     for secret in mesh.secrets:
         leaks = [where for where, text in texts.items() if secret in text]
         assert leaks == [], f"a secret appears in: {leaks}"
+
+
+def test_a_strategys_history_names_who_deployed_and_who_stopped_it(mesh: SecuredMesh) -> None:
+    stub = tpb_grpc.TradingServiceStub(mesh.services["trading_svc"].channel)
+    deployed = stub.DeployStrategy(
+        tpb.DeployStrategyRequest(strategy_name="test", exchange="binance", symbol="BTC/USD"),
+        metadata=(("authorization", f"Bearer {TOKENS['trader']}"),), timeout=10,
+    ).strategy
+    stub.StopStrategy(
+        tpb.StopStrategyRequest(strategy_id=deployed.strategy_id, reason="end of day"),
+        metadata=(("authorization", f"Bearer {TOKENS['ops-trader']}"),), timeout=10,
+    )
+    history = stub.GetStrategyHistory(
+        tpb.GetStrategyHistoryRequest(strategy_id=deployed.strategy_id),
+        metadata=(("authorization", f"Bearer {TOKENS['viewer']}"),), timeout=10,
+    )
+    reasons = [t.reason for t in history.transitions]
+    assert reasons[0] == "deployed by trader-bot"
+    assert "end of day (by ops-trader-bot)" in reasons
