@@ -21,7 +21,9 @@ a servicer runs:
    RetryInfo saying when to call again.
 4. **Audit.** Every call of a state-changing RPC, refusals included, is written
    with who, what, when, its request id and its outcome to the capped audit
-   stream (`keys.audit_stream`) and as `rpc_audited` on `system:events`.
+   stream (`keys.audit_stream`) and as `rpc_audited` on `system:events`, before
+   the caller gets its answer. Every state-changing RPC of the contract is
+   unary; a streaming one would be authorized and limited, but not audited.
 
 Why SHA-256 and not a password KDF (argon2, scrypt) for tokens: the tokens are
 256-bit random strings this module makes (`new_token`), so a stolen hash file
