@@ -4,6 +4,7 @@
                     [--latency-jobs 200] [--rounds 3] [--skip-bullmq] [--skip-redis-benchmark]
                     [--grpc] [--profile]
     python -m bench trading [--quick] ...   trading_svc over gRPC (see bench/trading.py)
+    python -m bench auth [--quick] ...      RPC/s with and without authentication (see bench/auth.py)
 
 It copies the structure of `../shared/bench/bullmq/bullmq_bench.js` (one
 process: bulk enqueue with no worker, drain with one worker, then single adds

@@ -149,6 +149,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bench.trading import main as trading_main  # noqa: PLC0415 (grpc only there)
 
         return trading_main(args[1:])
+    if args[:1] == ["auth"]:  # `python -m bench auth`: the cost of authentication per unary RPC
+        os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+        from bench.auth import main as auth_main  # noqa: PLC0415 (grpc only there)
+
+        return auth_main(args[1:])
     if args[:1] == ["dlq"]:  # `python -m bench dlq ...`: dlq-svc capturing, classifying, alerting
         os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
         from bench.dlq import main as dlq_main  # noqa: PLC0415 (grpc only there)

@@ -20,20 +20,28 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Final, TextIO
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from mesh.dev_tls import DevPki, ensure_dev_pki
 from mesh.redis_server import RedisProcess
 from queue_system.settings import ConfigError, redact_url
+from service_kit.auth import credential_line, new_token
 from service_kit.settings import SERVICES, ServiceSettings, ServiceSpec, load
 
 # How often the supervisor looks at its children and their health.
 POLL_S: Final = 0.2
 # Beyond a service's own shutdown grace, how long it may take before SIGKILL.
 KILL_MARGIN_S: Final = 10.0
+
+
+# Name of the development admin token (in the audit trail) and of the dev client certificate.
+DEV_TOKEN_NAME: Final = "dev-token"
+DEV_CERT_NAME: Final = "dev-admin"
 
 
 class MeshError(RuntimeError):
@@ -78,6 +86,42 @@ class Mesh:
         self.redis: RedisProcess | None = None
         self.children: list[Child] = []
         self.stop_requested = threading.Event()
+        self.pki: DevPki | None = None
+        self.mtls = False
+
+    def use_dev_tls(self, directory: Path, mtls: bool) -> None:
+        """TLS from a development PKI in `directory`, and a bearer token required: an admin token
+        kept in `directory` (made once), unless JOBMESH_AUTH_TOKENS_FILE names credentials already."""
+        self.pki = pki = ensure_dev_pki(directory)
+        self.mtls = mtls
+        self.env["JOBMESH_TLS_CERT_FILE"] = str(pki.server_cert)
+        self.env["JOBMESH_TLS_KEY_FILE"] = str(pki.server_key)
+        if mtls:
+            self.env["JOBMESH_TLS_CLIENT_CA_FILE"] = str(pki.ca)
+        token_file, credentials = directory / "admin.token", directory / "credentials"
+        if not token_file.is_file() or not credentials.is_file():
+            token = new_token()
+            token_file.write_text(token + "\n")
+            os.chmod(token_file, 0o600)
+            credentials.write_text(
+                "# made by jobmesh up --dev-tls: name roles credential\n"
+                f"{credential_line(DEV_TOKEN_NAME, ['admin'], token)}\n"
+                f"{DEV_CERT_NAME} admin mtls\n"
+            )
+        self.env.setdefault("JOBMESH_AUTH_TOKENS_FILE", str(credentials))
+
+    def grpcurl_help(self, address: str) -> list[str]:
+        """How grpcurl reaches the development mesh (the token is read from its file, never printed)."""
+        assert self.pki is not None
+        token = self.pki.directory / "admin.token"
+        cert = f" -cert {self.pki.client_cert} -key {self.pki.client_key}" if self.mtls else ""
+        host, _, port = address.rpartition(":")
+        target = f"localhost:{port}" if host in ("127.0.0.1", "localhost") else address
+        return [
+            f"grpcurl -cacert {self.pki.ca}{cert} -H \"authorization: Bearer $(cat {token})\" {target} list",
+            f"grpcurl -cacert {self.pki.ca}{cert} -H \"authorization: Bearer $(cat {token})\" "
+            f"{target} jobmesh.trading.v1.TradingService/GetSystemStatus",
+        ]
 
     def say(self, line: str) -> None:
         print(f"jobmesh: {line}", file=self.out, flush=True)
@@ -98,8 +142,24 @@ class Mesh:
         self.env["REDIS_URL"] = self.redis.url
         self.say(f"Redis {self.redis.url} (private redis-server, stops with the mesh)")
 
+    def channel_credentials(self) -> grpc.ChannelCredentials | None:
+        """How the supervisor's health checks reach TLS services: trusting the development CA (or
+        JOBMESH_TLS_CLIENT_CA_FILE, or the system's roots), with the dev client certificate under mTLS."""
+        if not self.env.get("JOBMESH_TLS_CERT_FILE"):
+            return None
+        ca = self.env.get("JOBMESH_TLS_CLIENT_CA_FILE")
+        root = Path(ca).read_bytes() if ca else None
+        if self.pki is not None:
+            root = self.pki.ca.read_bytes()
+        if self.pki is not None and self.mtls:
+            return grpc.ssl_channel_credentials(
+                root, self.pki.client_key.read_bytes(), self.pki.client_cert.read_bytes()
+            )
+        return grpc.ssl_channel_credentials(root)
+
     def start_services(self) -> None:
         host = _connect_host(self.settings.bind_host)
+        credentials = self.channel_credentials()
         self.say("starting " + ", ".join(s.name for s in SERVICES))
         for spec in SERVICES:
             proc = subprocess.Popen(
@@ -107,7 +167,11 @@ class Mesh:
             )
             address = f"{host}:{self.settings.grpc_ports[spec.module]}"
             metrics_url = f"http://{host}:{self.settings.metrics_ports[spec.module]}/metrics"
-            self.children.append(Child(spec, proc, address, metrics_url, grpc.insecure_channel(address)))
+            channel = (
+                grpc.secure_channel(address, credentials) if credentials is not None
+                else grpc.insecure_channel(address)
+            )
+            self.children.append(Child(spec, proc, address, metrics_url, channel))
 
     def dead_child(self) -> Child | None:
         return next((c for c in self.children if c.proc.poll() is not None), None)
@@ -140,6 +204,10 @@ class Mesh:
         width = max(len(c.spec.name) for c in self.children)
         for c in self.children:
             self.say(f"{c.spec.name:<{width}}  grpc {c.address}  metrics {c.metrics_url}  (pid {c.proc.pid})")
+        if self.pki is not None:
+            self.say(f"TLS with the development CA {self.pki.ca}; grpcurl, e.g.:")
+            for line in self.grpcurl_help(self.children[0].address):
+                self.say(f"  {line}")
         self.say(f"all {len(self.children)} services SERVING; Ctrl-C stops the mesh")
 
     def watch(self) -> None:
@@ -172,15 +240,29 @@ class Mesh:
         return clean
 
 
-def up(timeout_s: float = 30.0, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
-    """Run the mesh until Ctrl-C/SIGTERM. Exit code: 0 clean, 1 failure, 2 bad configuration."""
+def up(
+    timeout_s: float = 30.0,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+    dev_tls: Path | None = None,
+    mtls: bool = False,
+) -> int:
+    """Run the mesh until Ctrl-C/SIGTERM. Exit code: 0 clean, 1 failure, 2 bad configuration.
+
+    `dev_tls`: serve over TLS from a development PKI in that directory (Path() for the default,
+    $JOBMESH_DATA_DIR/dev-tls), with a bearer token required; `mtls` also requires client certificates.
+    """
     env = dict(os.environ)
     try:
         settings = load(env)
+        mesh = Mesh(settings, env, out, err)
+        if dev_tls is not None:
+            directory = dev_tls if str(dev_tls) not in ("", ".") else settings.data_dir / "dev-tls"
+            mesh.use_dev_tls(directory, mtls)
+            settings = mesh.settings = load(mesh.env)
     except ConfigError as exc:
         print(f"jobmesh: {exc}", file=err)
         return 2
-    mesh = Mesh(settings, env, out, err)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         if not mesh.stop_requested.is_set():

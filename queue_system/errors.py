@@ -105,3 +105,34 @@ class RetryAfterError(JobmeshError):
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UnauthenticatedError(JobmeshError):
+    """The call carries no credential the service accepts (no token, an unknown token, or no
+    client certificate it knows). The message is the same for all of them, so a caller
+    cannot probe which tokens exist."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(JobmeshError):
+    """The caller is known but lacks the role the RPC needs; `required_role` names it
+    (e.g. "operator"), so the caller knows what to ask an administrator for."""
+
+    reason = "PERMISSION_DENIED"
+
+    def __init__(self, message: str, required_role: str) -> None:
+        super().__init__(message)
+        self.required_role = required_role
+
+
+class RateLimitedError(JobmeshError):
+    """The caller made more calls than its limit allows; it may call again after
+    `retry_after_s` seconds (RESOURCE_EXHAUSTED with RetryInfo on the wire)."""
+
+    reason = "RATE_LIMITED"
+
+    def __init__(self, message: str, retry_after_s: float, subject: str) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+        self.subject = subject

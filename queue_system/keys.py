@@ -419,6 +419,34 @@ def idempotency_key(prefix: str, scope: str, request_id: str) -> str:
     return f"{prefix}:idem:{scope}:{request_id}"
 
 
+# --- the audit trail (service_kit/auth.py) ------------------------------------------------------
+
+# Entries kept in the audit stream (XADD MAXLEN ~): about a week of a busy operator's mutating
+# calls; older entries are trimmed, the system:events copies are the long-term record.
+AUDIT_MAXLEN: Final = 100_000
+
+
+class AuditField:
+    """Fields of one audit stream entry (`audit_stream`): plain strings, so `redis-cli XRANGE`
+    shows them as they are. The entry id is when the call ended (ms epoch)."""
+
+    CALLER: Final = "caller"  # token name, "cert:<subject>" for an mTLS caller, "" if unauthenticated
+    METHOD: Final = "method"  # full method name, "/jobmesh.queue.v1.QueueService/DrainQueue"
+    REQUEST_ID: Final = "request_id"  # the request's request_id ("" when it has none)
+    CODE: Final = "code"  # the gRPC status code name the caller got: OK, PERMISSION_DENIED, ...
+    REQUEST: Final = "request"  # the request as proto3 JSON, cut at 1000 characters
+    SERVICE: Final = "service"  # the jobmesh service that served it (trading-svc, ...)
+    PEER: Final = "peer"  # the caller's address as gRPC saw it
+    DURATION_MS: Final = "duration_ms"  # how long the call took
+
+
+def audit_stream(prefix: str) -> str:
+    """Capped stream (AUDIT_MAXLEN) of every call of a state-changing RPC on any service, refusals
+    included (fields in AuditField): who did what, when, and how it ended. Read it with
+    `XRANGE <prefix>:audit - +` or `XREVRANGE <prefix>:audit + - COUNT 20`."""
+    return f"{prefix}:audit"
+
+
 # --- the paper exchange (worker_trading/paper_exchange.py) --------------------------------------
 
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Final
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from queue_system.catalog import ALL_QUEUES, WORKER_CONFIGS, QueueConfig, RateLimit
 
@@ -148,6 +148,41 @@ def _redis_url(raw: str) -> str:
     return raw.strip()
 
 
+# REDIS_TLS_* variable -> the redis-py connection argument it sets (through the URL's query, which
+# every client built from the URL passes on: the queue clients, health, taskiq's result backend).
+REDIS_TLS_FILES: Final = {
+    "REDIS_TLS_CA_FILE": "ssl_ca_certs",
+    "REDIS_TLS_CERT_FILE": "ssl_certfile",
+    "REDIS_TLS_KEY_FILE": "ssl_keyfile",
+}
+
+
+def with_redis_tls(url: str, get: Callable[[str], str | None]) -> str:
+    """`url` with the REDIS_TLS_* files added as redis-py query arguments.
+
+    Why the URL and not client arguments: every Redis client of jobmesh (and taskiq's) is
+    built from REDIS_URL alone, so a rediss:// URL that carries its CA and client
+    certificate reaches all of them, and a URL an operator writes by hand
+    (`rediss://host:6380/0?ssl_ca_certs=/etc/ca.pem`) works the same way.
+    """
+    chosen = {var: raw for var in REDIS_TLS_FILES if (raw := get(var)) is not None}
+    if not chosen:
+        return url
+    if urlsplit(url).scheme != "rediss":
+        var = next(iter(chosen))
+        raise ConfigError(var, "to be set only with a rediss:// REDIS_URL", chosen[var])
+    for var, path in chosen.items():
+        if not os.path.isfile(path):
+            raise ConfigError(var, "a readable PEM file", path)
+    if ("REDIS_TLS_CERT_FILE" in chosen) != ("REDIS_TLS_KEY_FILE" in chosen):
+        var = "REDIS_TLS_KEY_FILE" if "REDIS_TLS_CERT_FILE" in chosen else "REDIS_TLS_CERT_FILE"
+        raise ConfigError(var, "to be set with its pair (a client certificate needs its key)", "")
+    parts = urlsplit(url)
+    query = [parts.query] if parts.query else []
+    query += [urlencode({REDIS_TLS_FILES[var]: path}) for var, path in chosen.items()]
+    return urlunsplit(parts._replace(query="&".join(query)))
+
+
 def _rate_limit(variable: str, raw: str) -> RateLimit | None:
     """'none' or '<max>/<duration>', e.g. 10/60s."""
     value = raw.strip().lower()
@@ -181,7 +216,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
 
     kw: dict[str, object] = {}
     if (raw := get("REDIS_URL")) is not None:
-        kw["redis_url"] = _redis_url(raw)
+        kw["redis_url"] = with_redis_tls(_redis_url(raw), get)
     if (raw := get("QUEUE_PREFIX")) is not None:
         if not _PREFIX.match(raw):
             raise ConfigError("QUEUE_PREFIX", "letters, digits, '_', '.', '-' (at most 64)", raw)

@@ -17,6 +17,7 @@ INVALID_ARGUMENT like any other bad request, on every service and RPC.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -35,6 +36,9 @@ from queue_system.errors import (
     JobmeshError,
     NotFoundError,
     NotImplementedYetError,
+    PermissionDeniedError,
+    RateLimitedError,
+    UnauthenticatedError,
     UnavailableError,
     UnrecoverableError,
 )
@@ -106,11 +110,23 @@ def _no_detail(_: JobmeshError) -> list[Message]:
     return []
 
 
+def _rate_limited(exc: RateLimitedError) -> list[Message]:
+    """RetryInfo says when the next call is allowed (rounded up to whole milliseconds, so a
+    client that waits exactly that long is admitted); QuotaFailure names the limit."""
+    delay = duration_pb2.Duration()
+    delay.FromMilliseconds(max(1, math.ceil(exc.retry_after_s * 1000)))
+    violation = error_details_pb2.QuotaFailure.Violation(subject=exc.subject, description=str(exc))
+    quota = error_details_pb2.QuotaFailure(violations=[violation])
+    return [error_details_pb2.RetryInfo(retry_delay=delay), quota]
+
+
 def _metadata(exc: JobmeshError) -> dict[str, str]:
     if isinstance(exc, InvalidArgumentError):
         return {"violations": str(len(exc.violations))}
     if isinstance(exc, NotFoundError):
         return {"resource_type": exc.resource_type, "resource_name": exc.name}
+    if isinstance(exc, PermissionDeniedError):
+        return {"required_role": exc.required_role}
     if isinstance(exc, FailedPreconditionError):
         return {k: v for k, v in (("violation_type", exc.violation_type), ("subject", exc.subject)) if v}
     return {}
@@ -131,6 +147,9 @@ RULES: Final[Mapping[type[JobmeshError], Rule]] = {
     FailedPreconditionError: Rule(grpc.StatusCode.FAILED_PRECONDITION, _precondition_failure),
     UnavailableError: Rule(grpc.StatusCode.UNAVAILABLE, _retry_info),
     NotImplementedYetError: Rule(grpc.StatusCode.UNIMPLEMENTED, _no_detail),
+    UnauthenticatedError: Rule(grpc.StatusCode.UNAUTHENTICATED, _no_detail),
+    PermissionDeniedError: Rule(grpc.StatusCode.PERMISSION_DENIED, _no_detail),
+    RateLimitedError: Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, _rate_limited),
     # A job handler's verdict that leaked to an RPC is a server-side failure.
     UnrecoverableError: Rule(grpc.StatusCode.INTERNAL, _no_detail),
     JobmeshError: Rule(grpc.StatusCode.INTERNAL, _no_detail),

@@ -34,7 +34,7 @@ MSG_SENT: Final = Counter(
 )
 
 
-def _final_code(context: Context, error: BaseException | None) -> str:
+def final_code(context: Context, error: BaseException | None) -> str:
     """The code the client gets: the one set on the context, else what the error implies."""
     code = context.code()
     if isinstance(code, grpc.StatusCode):
@@ -62,7 +62,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
         def finish(context: Context, start: float, error: BaseException | None) -> None:
             HANDLING_SECONDS.labels(*labels).observe(time.perf_counter() - start)
-            HANDLED.labels(*labels, _final_code(context, error)).inc()
+            HANDLED.labels(*labels, final_code(context, error)).inc()
 
         async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
             STARTED.labels(*labels).inc()

@@ -30,13 +30,19 @@ from grpc_reflection.v1alpha import reflection
 from prometheus_client import disable_created_metrics, start_http_server
 
 from queue_system import failpoints
+from queue_system.connection import connect
 from queue_system.settings import ConfigError
+from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, required_roles
 from service_kit.health import RedisHealth
 from service_kit.rich_errors import ErrorInterceptor
 from service_kit.rpc_metrics import MetricsInterceptor
-from service_kit.settings import SERVICE_BY_MODULE, ServiceSettings, ServiceSpec, load
+from service_kit.settings import SERVICE_BY_MODULE, Security, ServiceSettings, ServiceSpec, is_loopback, load
 
 log = logging.getLogger(__name__)
+
+# The audit trail's own Redis connections: one write per state-changing call, each awaited before
+# the call answers, so as many as calls in flight are worth having.
+AUDIT_CONNECTIONS: Final = 32
 
 # In-flight RPCs get at most this long once shutdown starts; watch streams never end
 # on their own, so the grace is short and bounded by JOBMESH_SHUTDOWN_GRACE_MS.
@@ -126,6 +132,7 @@ class Service:
         self._health: RedisHealth | None = None
         self._server: grpc.aio.Server | None = None
         self._metrics_http: tuple[WSGIServer, threading.Thread] | None = None
+        self._audit: AuditLog | None = None
         self._stopped = False
 
     @property
@@ -143,7 +150,7 @@ class Service:
         redis = self.settings.runtime
         self._health = RedisHealth(redis.redis_url, redis.redis_url_redacted, [s.name for s in self.served])
         self._server = server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(), ErrorInterceptor()],
+            interceptors=[MetricsInterceptor(), *self._auth_interceptors(), ErrorInterceptor()],
             # Without this, grpc lets a second process bind the same port (SO_REUSEPORT).
             options=[("grpc.so_reuseport", 0)],
         )
@@ -155,10 +162,15 @@ class Service:
 
         host = self.settings.bind_host
         wanted = self.settings.grpc_ports[self.spec.module]
+        security = self.settings.security
         try:
-            self.grpc_port = server.add_insecure_port(f"{host}:{wanted}")
+            if security.tls is not None:
+                self.grpc_port = server.add_secure_port(f"{host}:{wanted}", server_credentials(security))
+            else:
+                self.grpc_port = server.add_insecure_port(f"{host}:{wanted}")
         except RuntimeError as exc:
             raise StartError(f"cannot listen for gRPC on {host}:{wanted} (port in use?)") from exc
+        self._warn_if_exposed()
         self._start_metrics_http()
         await server.start()
         log.info(
@@ -168,6 +180,38 @@ class Service:
         )
         for hook in self.context.startup_hooks:
             await hook()
+
+    def _auth_interceptors(self) -> list[grpc.aio.ServerInterceptor]:  # type: ignore[type-arg]
+        """The auth interceptor when credentials are configured; none without (loopback only)."""
+        security = self.settings.security
+        if not security.authenticating:
+            return []
+        runtime = self.settings.runtime
+        client = connect(runtime.redis_url, max_connections=AUDIT_CONNECTIONS)
+        self._audit = AuditLog(client, runtime.queue_prefix, self.spec.name)
+        return [
+            AuthInterceptor(
+                security.credentials,
+                required_roles(s.name for s in self.served),
+                CallerLimits(security.rate_count, security.rate_period_ms / 1000),
+                self._audit,
+            )
+        ]
+
+    def _warn_if_exposed(self) -> None:
+        """Say loudly what an operator opted into: no authentication, or tokens in plaintext."""
+        security = self.settings.security
+        host = self.settings.bind_host
+        if not security.authenticating and security.allow_unauthenticated:
+            log.warning(
+                "%s listens on %s WITHOUT AUTHENTICATION (JOBMESH_ALLOW_UNAUTHENTICATED): anyone who "
+                "reaches the port may drain queues and stop strategies", self.spec.name, host,
+            )
+        elif security.authenticating and security.tls is None and not is_loopback(host):
+            log.warning(
+                "%s takes bearer tokens on %s WITHOUT TLS: tokens cross the network in plaintext; "
+                "set JOBMESH_TLS_CERT_FILE and JOBMESH_TLS_KEY_FILE", self.spec.name, host,
+            )
 
     def _start_metrics_http(self) -> None:
         wanted = self.settings.metrics_ports[self.spec.module]
@@ -205,12 +249,29 @@ class Service:
                 await hook()
             except Exception:
                 log.exception("%s: a shutdown hook failed", self.spec.name)
+        if self._audit is not None:
+            await self._audit.flush()
+            await self._audit.client.aclose()
         if self._metrics_http is not None:
             http, thread = self._metrics_http
             http.shutdown()
             http.server_close()
             thread.join(5)
         log.info("%s stopped", self.spec.name)
+
+
+def server_credentials(security: Security) -> grpc.ServerCredentials:
+    """TLS with the service's certificate; with a client CA, mTLS: every client must present a
+    certificate of that CA (gRPC either requires client certificates or does not ask for them),
+    and its common name may then stand for a token (`<name> <roles> mtls` entries)."""
+    tls = security.tls
+    assert tls is not None
+    client_ca = tls.client_ca.read_bytes() if tls.client_ca is not None else None
+    return grpc.ssl_server_credentials(
+        [(tls.key.read_bytes(), tls.cert.read_bytes())],
+        root_certificates=client_ca,
+        require_client_auth=client_ca is not None,
+    )
 
 
 async def serve_until_signalled(service: Service) -> None:

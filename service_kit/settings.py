@@ -9,8 +9,9 @@ the runtime's rule: every variable is read once at start-up, and a bad value rai
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
@@ -20,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from queue_system import settings as runtime
 from queue_system.keys import DEFAULT_CATCHUP_WINDOW_S
 from queue_system.settings import ConfigError, parse_duration_ms, positive_int, reader, redact_url
+from service_kit.auth import Caller, Credentials, parse_credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +59,60 @@ def default_data_dir(xdg_data_home: str | None = None) -> Path:
     return Path(xdg_data_home or Path.home() / ".local" / "share") / "jobmesh"
 
 
+# Where a service listens when JOBMESH_BIND_HOST is unset: loopback only, safe without credentials.
+DEFAULT_BIND_HOST: Final = "127.0.0.1"
+# State-changing calls one caller may make per process: a burst of this many, refilled over the period.
+DEFAULT_CALLER_RATE: Final = (50, 1000)
+TRUE_WORDS: Final = ("1", "true", "yes")
+
+
+@dataclass(frozen=True, slots=True)
+class TlsFiles:
+    """PEM files of a service's TLS: its certificate chain and key, and (for mTLS) the CA its
+    clients' certificates must chain to."""
+
+    cert: Path
+    key: Path
+    client_ca: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Security:
+    """Who may call a service and how: credentials, TLS, the per-caller rate, the bind opt-out.
+
+    With no credentials the services run without authentication, which `load` allows only
+    on a loopback address unless JOBMESH_ALLOW_UNAUTHENTICATED says otherwise.
+    """
+
+    credentials: Credentials = field(default_factory=lambda: Credentials({}, {}))
+    tls: TlsFiles | None = None
+    # per caller: `rate_count` state-changing calls per `rate_period_ms`
+    rate_count: int = DEFAULT_CALLER_RATE[0]
+    rate_period_ms: int = DEFAULT_CALLER_RATE[1]
+    allow_unauthenticated: bool = False
+
+    @property
+    def authenticating(self) -> bool:
+        return bool(self.credentials)
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost (with or without [brackets])."""
+    bare = host.strip().strip("[]")
+    if bare.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(bare).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceSettings:
     """Everything a jobmesh service process is configured with."""
 
     runtime: runtime.Settings = field(default_factory=runtime.Settings)
-    bind_host: str = "[::]"
+    bind_host: str = DEFAULT_BIND_HOST
     grpc_ports: Mapping[str, int] = field(default_factory=lambda: {s.module: s.grpc_port for s in SERVICES})
     metrics_ports: Mapping[str, int] = field(
         default_factory=lambda: {s.module: s.metrics_port for s in SERVICES}
@@ -78,6 +128,7 @@ class ServiceSettings:
     # and how late a slot missed while no worker ran may still fire (JOBMESH_SCHEDULE_CATCHUP).
     schedule_timezone: str = "UTC"
     schedule_catchup_ms: int = DEFAULT_CATCHUP_WINDOW_S * 1000
+    security: Security = field(default_factory=Security)
 
     @property
     def database_url_redacted(self) -> str | None:
@@ -114,6 +165,67 @@ def _database_url(raw: str) -> str:
     return value
 
 
+def _pem_file(variable: str, raw: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ConfigError(variable, "a readable PEM file", raw)
+    return path
+
+
+def _credentials(get: Callable[[str], str | None]) -> Credentials:
+    """JOBMESH_AUTH_TOKENS_FILE's entries plus JOBMESH_AUTH_TOKENS's (see auth.parse_credentials)."""
+    tokens: dict[str, Caller] = {}
+    certificates: dict[str, Caller] = {}
+    if (raw := get("JOBMESH_AUTH_TOKENS_FILE")) is not None:
+        path = Path(raw).expanduser()
+        try:
+            text = path.read_text()
+        except OSError:
+            raise ConfigError("JOBMESH_AUTH_TOKENS_FILE", "a readable credentials file", raw) from None
+        found = parse_credentials(text, "JOBMESH_AUTH_TOKENS_FILE")
+        tokens.update(found.tokens)
+        certificates.update(found.certificates)
+    if (raw := get("JOBMESH_AUTH_TOKENS")) is not None:
+        found = parse_credentials(raw, "JOBMESH_AUTH_TOKENS")
+        tokens.update(found.tokens)
+        certificates.update(found.certificates)
+    return Credentials(tokens, certificates)
+
+
+def load_security(get: Callable[[str], str | None], bind_host: str) -> Security:
+    """The security variables, checked together: a non-loopback bind needs credentials
+    (JOBMESH_AUTH_TOKENS_FILE, JOBMESH_AUTH_TOKENS) or the explicit opt-out
+    JOBMESH_ALLOW_UNAUTHENTICATED=true; TLS needs both its certificate and key."""
+    credentials = _credentials(get)
+    tls: TlsFiles | None = None
+    cert, key = get("JOBMESH_TLS_CERT_FILE"), get("JOBMESH_TLS_KEY_FILE")
+    client_ca = get("JOBMESH_TLS_CLIENT_CA_FILE")
+    if cert is not None or key is not None or client_ca is not None:
+        if cert is None or key is None:
+            missing = "JOBMESH_TLS_CERT_FILE" if cert is None else "JOBMESH_TLS_KEY_FILE"
+            raise ConfigError(missing, "a PEM file (TLS needs a certificate and its key)", "")
+        tls = TlsFiles(
+            _pem_file("JOBMESH_TLS_CERT_FILE", cert),
+            _pem_file("JOBMESH_TLS_KEY_FILE", key),
+            _pem_file("JOBMESH_TLS_CLIENT_CA_FILE", client_ca) if client_ca is not None else None,
+        )
+    rate_count, rate_period_ms = DEFAULT_CALLER_RATE
+    if (raw := get("JOBMESH_AUTH_RATE_LIMIT")) is not None:
+        count, _, period = raw.strip().partition("/")
+        if not count.isdigit() or int(count) < 1 or not period:
+            raise ConfigError("JOBMESH_AUTH_RATE_LIMIT", "<calls>/<duration> like 50/1s", raw)
+        rate_count, rate_period_ms = int(count), parse_duration_ms("JOBMESH_AUTH_RATE_LIMIT", period)
+    allow = (get("JOBMESH_ALLOW_UNAUTHENTICATED") or "").strip().lower() in TRUE_WORDS
+    if not credentials and not allow and not is_loopback(bind_host):
+        raise ConfigError(
+            "JOBMESH_BIND_HOST",
+            "a loopback address (127.0.0.1, [::1], localhost) while no credentials are set "
+            "(JOBMESH_AUTH_TOKENS_FILE or JOBMESH_AUTH_TOKENS), or JOBMESH_ALLOW_UNAUTHENTICATED=true",
+            bind_host,
+        )
+    return Security(credentials, tls, rate_count, rate_period_ms, allow)
+
+
 def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
     """Build ServiceSettings from an environment mapping (os.environ by default)."""
     get = reader(env)
@@ -137,9 +249,10 @@ def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
         if (raw := get("JOBMESH_DATA_DIR")) is not None
         else default_data_dir(get("XDG_DATA_HOME"))
     )
+    bind_host = get("JOBMESH_BIND_HOST") or DEFAULT_BIND_HOST
     return ServiceSettings(
         runtime=runtime.load(env),
-        bind_host=get("JOBMESH_BIND_HOST") or "[::]",
+        bind_host=bind_host,
         grpc_ports=grpc_ports,
         metrics_ports=metrics_ports,
         log_level=log_level,
@@ -152,6 +265,7 @@ def load(env: Mapping[str, str] | None = None) -> ServiceSettings:
             if (raw := get("JOBMESH_SCHEDULE_CATCHUP")) is not None
             else DEFAULT_CATCHUP_WINDOW_S * 1000
         ),
+        security=load_security(get, bind_host),
     )
 
 

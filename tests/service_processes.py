@@ -116,6 +116,8 @@ class ServiceProcess:
     metrics_port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # TLS to the service (JOBMESH_TLS_* in extra_env); None: plaintext
+    credentials: grpc.ChannelCredentials | None = None
     _channel: grpc.Channel | None = None
 
     @property
@@ -129,7 +131,10 @@ class ServiceProcess:
     @property
     def channel(self) -> grpc.Channel:
         if self._channel is None:
-            self._channel = grpc.insecure_channel(self.address)
+            self._channel = (
+                grpc.secure_channel(self.address, self.credentials) if self.credentials is not None
+                else grpc.insecure_channel(self.address)
+            )
         return self._channel
 
     def env(self) -> dict[str, str]:

@@ -281,10 +281,11 @@ class StrategyRunner:
         self.machine = machine or StrategyMachine()
 
     # -- deploying -----------------------------------------------------------
-    async def deploy(self, draft: spb.Strategy, request_id: str = "") -> spb.Strategy:
+    async def deploy(self, draft: spb.Strategy, request_id: str = "", by: str = "") -> spb.Strategy:
         """Store `draft` (name, exchange, symbol, parameters, limits: checked by the caller) and
         start it: IDLE -> ANALYZING, with its analysis jobs enqueued. A repeated request_id
-        answers the strategy the first call deployed."""
+        answers the strategy the first call deployed. `by` names who deployed it (the first
+        transition's reason says so), when the service knows its callers."""
         s = spb.Strategy()
         s.CopyFrom(draft)
         s.strategy_id = new_strategy_id()
@@ -293,7 +294,7 @@ class StrategyRunner:
         s.metadata.update({"strategyName": s.strategy_name, "ordersPlaced": 0, "totalProfit": "0"})
         s.deployed_at.GetCurrentTime()
         s.updated_at.CopyFrom(s.deployed_at)
-        first = self._transition(fsm.IDLE, fsm.ANALYZE, "deployed", s)
+        first = self._transition(fsm.IDLE, fsm.ANALYZE, f"deployed by {by}" if by else "deployed", s)
         jobs = jobs_for(s)
         events = [
             event_json("strategy_deployed", spb.StrategyDeployed(strategy=s)),

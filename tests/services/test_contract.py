@@ -31,6 +31,9 @@ def _normalized(fd: descriptor_pb2.FileDescriptorProto) -> descriptor_pb2.FileDe
     """Drop json_name where it is protoc's default (--descriptor_set_out adds it, generated code omits it)."""
     copy = descriptor_pb2.FileDescriptorProto()
     copy.CopyFrom(fd)
+    for f in copy.extension:  # file-level extensions (the auth method option)
+        if f.json_name == _json_name(f.name):
+            f.ClearField("json_name")
     stack = list(copy.message_type)
     while stack:
         msg = stack.pop()

@@ -20,6 +20,7 @@ from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
 from queue_system.stream_hub import StreamHub
 from queue_system.streams import Follow
+from service_kit.auth import current_caller
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
 from trading_svc import deploys, fsm
@@ -28,6 +29,13 @@ from trading_svc.store import Filters
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 RECENT_HISTORY: Final = 20
+
+
+def _by(reason: str) -> str:
+    """`reason`, naming the caller when the service authenticates: a strategy's history then says
+    who stopped it, beside the audit stream."""
+    caller = current_caller()
+    return f"{reason} (by {caller})" if caller else reason
 
 
 def _required(value: str, field: str) -> None:
@@ -66,7 +74,8 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
         draft = deploys.draft(request)
 
         async def deploy() -> pb.DeployStrategyResponse:
-            return pb.DeployStrategyResponse(strategy=await self.runner.deploy(draft, request.request_id))
+            deployed = await self.runner.deploy(draft, request.request_id, by=current_caller() or "")
+            return pb.DeployStrategyResponse(strategy=deployed)
 
         return await self._once("DeployStrategy", request.request_id, pb.DeployStrategyResponse, deploy)
 
@@ -74,7 +83,8 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
         _required(request.strategy_id, "strategy_id")
 
         async def stop() -> pb.StopStrategyResponse:
-            stopped = await self.runner.stop(request.strategy_id, request.reason or "stop requested")
+            reason = _by(request.reason or "stop requested")
+            stopped = await self.runner.stop(request.strategy_id, reason)
             return pb.StopStrategyResponse(strategy=stopped.strategy)
 
         return await self._once("StopStrategy", request.request_id, pb.StopStrategyResponse, stop)
@@ -160,7 +170,7 @@ class TradingServicer(pb_grpc.TradingServiceServicer):
 
         async def stop_all() -> pb.EmergencyStopAllResponse:
             return pb.EmergencyStopAllResponse(
-                stopped_strategy_ids=await self.runner.emergency_stop_all(request.reason)
+                stopped_strategy_ids=await self.runner.emergency_stop_all(_by(request.reason))
             )
 
         return await self._once("EmergencyStopAll", request.request_id, pb.EmergencyStopAllResponse, stop_all)

@@ -23,48 +23,63 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 from jobmesh.dlq.v1 import alert_pb2 as jobmesh_dot_dlq_dot_v1_dot_alert__pb2
 from jobmesh.dlq.v1 import classification_pb2 as jobmesh_dot_dlq_dot_v1_dot_classification__pb2
 from jobmesh.dlq.v1 import dead_letter_pb2 as jobmesh_dot_dlq_dot_v1_dot_dead__letter__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/dlq/v1/dead_letter_service.proto\x12\x0ejobmesh.dlq.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1ajobmesh/dlq/v1/alert.proto\x1a#jobmesh/dlq/v1/classification.proto\x1a jobmesh/dlq/v1/dead_letter.proto\"\x1b\n\x19GetDeadLetterStatsRequest\"L\n\x1aGetDeadLetterStatsResponse\x12.\n\x05stats\x18\x01 \x01(\x0b\x32\x1f.jobmesh.dlq.v1.DeadLetterStats\"\xf3\x01\n\x16ListDeadLettersRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12+\n\x08min_risk\x18\x03 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .jobmesh.dlq.v1.DeadLetterStatus\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x07 \x01(\t\"d\n\x17ListDeadLettersResponse\x12\x30\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\".\n\x14GetDeadLetterRequest\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\t\"H\n\x15GetDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"n\n\x16RetryDeadLetterRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x02 \x01(\t\x12(\n\x05\x64\x65lay\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"J\n\x17RetryDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"V\n\x18\x44iscardDeadLetterRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"L\n\x19\x44iscardDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"\x92\x01\n\x19RedriveDeadLettersRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x12\n\nper_second\x18\x05 \x01(\r\"G\n\x1aRedriveDeadLettersResponse\x12\x10\n\x08redriven\x18\x01 \x01(\x04\x12\x17\n\x0f\x64\x65\x61\x64_letter_ids\x18\x02 \x03(\t\"[\n\x12WatchAlertsRequest\x12/\n\x0cmin_severity\x18\x01 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\x95\x01\n\x13WatchAlertsResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x31\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1d.jobmesh.dlq.v1.AlertSnapshotH\x00\x12-\n\x05\x61lert\x18\x03 \x01(\x0b\x32\x1c.jobmesh.dlq.v1.PatternAlertH\x00\x42\x06\n\x04kind\"t\n\rAlertSnapshot\x12\x33\n\ractive_alerts\x18\x01 \x03(\x0b\x32\x1c.jobmesh.dlq.v1.PatternAlert\x12.\n\x05stats\x18\x02 \x01(\x0b\x32\x1f.jobmesh.dlq.v1.DeadLetterStats2\xd7\x05\n\x11\x44\x65\x61\x64LetterService\x12k\n\x12GetDeadLetterStats\x12).jobmesh.dlq.v1.GetDeadLetterStatsRequest\x1a*.jobmesh.dlq.v1.GetDeadLetterStatsResponse\x12\x62\n\x0fListDeadLetters\x12&.jobmesh.dlq.v1.ListDeadLettersRequest\x1a\'.jobmesh.dlq.v1.ListDeadLettersResponse\x12\\\n\rGetDeadLetter\x12$.jobmesh.dlq.v1.GetDeadLetterRequest\x1a%.jobmesh.dlq.v1.GetDeadLetterResponse\x12\x62\n\x0fRetryDeadLetter\x12&.jobmesh.dlq.v1.RetryDeadLetterRequest\x1a\'.jobmesh.dlq.v1.RetryDeadLetterResponse\x12h\n\x11\x44iscardDeadLetter\x12(.jobmesh.dlq.v1.DiscardDeadLetterRequest\x1a).jobmesh.dlq.v1.DiscardDeadLetterResponse\x12k\n\x12RedriveDeadLetters\x12).jobmesh.dlq.v1.RedriveDeadLettersRequest\x1a*.jobmesh.dlq.v1.RedriveDeadLettersResponse\x12X\n\x0bWatchAlerts\x12\".jobmesh.dlq.v1.WatchAlertsRequest\x1a#.jobmesh.dlq.v1.WatchAlertsResponse0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/dlq/v1/dead_letter_service.proto\x12\x0ejobmesh.dlq.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a\x1ajobmesh/dlq/v1/alert.proto\x1a#jobmesh/dlq/v1/classification.proto\x1a jobmesh/dlq/v1/dead_letter.proto\"\x1b\n\x19GetDeadLetterStatsRequest\"L\n\x1aGetDeadLetterStatsResponse\x12.\n\x05stats\x18\x01 \x01(\x0b\x32\x1f.jobmesh.dlq.v1.DeadLetterStats\"\xf3\x01\n\x16ListDeadLettersRequest\x12\r\n\x05queue\x18\x01 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12+\n\x08min_risk\x18\x03 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x30\n\x06status\x18\x04 \x01(\x0e\x32 .jobmesh.dlq.v1.DeadLetterStatus\x12\x11\n\tpage_size\x18\x05 \x01(\x05\x12\x12\n\npage_token\x18\x06 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x07 \x01(\t\"d\n\x17ListDeadLettersResponse\x12\x30\n\x0c\x64\x65\x61\x64_letters\x18\x01 \x03(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\".\n\x14GetDeadLetterRequest\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x01 \x01(\t\"H\n\x15GetDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"n\n\x16RetryDeadLetterRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x02 \x01(\t\x12(\n\x05\x64\x65lay\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"J\n\x17RetryDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"V\n\x18\x44iscardDeadLetterRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x64\x65\x61\x64_letter_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"L\n\x19\x44iscardDeadLetterResponse\x12/\n\x0b\x64\x65\x61\x64_letter\x18\x01 \x01(\x0b\x32\x1a.jobmesh.dlq.v1.DeadLetter\"\x92\x01\n\x19RedriveDeadLettersRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12/\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32\x1d.jobmesh.dlq.v1.ErrorCategory\x12\r\n\x05limit\x18\x04 \x01(\r\x12\x12\n\nper_second\x18\x05 \x01(\r\"G\n\x1aRedriveDeadLettersResponse\x12\x10\n\x08redriven\x18\x01 \x01(\x04\x12\x17\n\x0f\x64\x65\x61\x64_letter_ids\x18\x02 \x03(\t\"[\n\x12WatchAlertsRequest\x12/\n\x0cmin_severity\x18\x01 \x01(\x0e\x32\x19.jobmesh.dlq.v1.RiskLevel\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\x95\x01\n\x13WatchAlertsResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x31\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1d.jobmesh.dlq.v1.AlertSnapshotH\x00\x12-\n\x05\x61lert\x18\x03 \x01(\x0b\x32\x1c.jobmesh.dlq.v1.PatternAlertH\x00\x42\x06\n\x04kind\"t\n\rAlertSnapshot\x12\x33\n\ractive_alerts\x18\x01 \x03(\x0b\x32\x1c.jobmesh.dlq.v1.PatternAlert\x12.\n\x05stats\x18\x02 \x01(\x0b\x32\x1f.jobmesh.dlq.v1.DeadLetterStats2\x81\x06\n\x11\x44\x65\x61\x64LetterService\x12q\n\x12GetDeadLetterStats\x12).jobmesh.dlq.v1.GetDeadLetterStatsRequest\x1a*.jobmesh.dlq.v1.GetDeadLetterStatsResponse\"\x04\x88\xb5\x18\x01\x12h\n\x0fListDeadLetters\x12&.jobmesh.dlq.v1.ListDeadLettersRequest\x1a\'.jobmesh.dlq.v1.ListDeadLettersResponse\"\x04\x88\xb5\x18\x01\x12\x62\n\rGetDeadLetter\x12$.jobmesh.dlq.v1.GetDeadLetterRequest\x1a%.jobmesh.dlq.v1.GetDeadLetterResponse\"\x04\x88\xb5\x18\x01\x12h\n\x0fRetryDeadLetter\x12&.jobmesh.dlq.v1.RetryDeadLetterRequest\x1a\'.jobmesh.dlq.v1.RetryDeadLetterResponse\"\x04\x88\xb5\x18\x02\x12n\n\x11\x44iscardDeadLetter\x12(.jobmesh.dlq.v1.DiscardDeadLetterRequest\x1a).jobmesh.dlq.v1.DiscardDeadLetterResponse\"\x04\x88\xb5\x18\x02\x12q\n\x12RedriveDeadLetters\x12).jobmesh.dlq.v1.RedriveDeadLettersRequest\x1a*.jobmesh.dlq.v1.RedriveDeadLettersResponse\"\x04\x88\xb5\x18\x02\x12^\n\x0bWatchAlerts\x12\".jobmesh.dlq.v1.WatchAlertsRequest\x1a#.jobmesh.dlq.v1.WatchAlertsResponse\"\x04\x88\xb5\x18\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.dlq.v1.dead_letter_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETDEADLETTERSTATSREQUEST']._serialized_start=191
-  _globals['_GETDEADLETTERSTATSREQUEST']._serialized_end=218
-  _globals['_GETDEADLETTERSTATSRESPONSE']._serialized_start=220
-  _globals['_GETDEADLETTERSTATSRESPONSE']._serialized_end=296
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=299
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=542
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=544
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=644
-  _globals['_GETDEADLETTERREQUEST']._serialized_start=646
-  _globals['_GETDEADLETTERREQUEST']._serialized_end=692
-  _globals['_GETDEADLETTERRESPONSE']._serialized_start=694
-  _globals['_GETDEADLETTERRESPONSE']._serialized_end=766
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=768
-  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=878
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=880
-  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=954
-  _globals['_DISCARDDEADLETTERREQUEST']._serialized_start=956
-  _globals['_DISCARDDEADLETTERREQUEST']._serialized_end=1042
-  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_start=1044
-  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_end=1120
-  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_start=1123
-  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_end=1269
-  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_start=1271
-  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_end=1342
-  _globals['_WATCHALERTSREQUEST']._serialized_start=1344
-  _globals['_WATCHALERTSREQUEST']._serialized_end=1435
-  _globals['_WATCHALERTSRESPONSE']._serialized_start=1438
-  _globals['_WATCHALERTSRESPONSE']._serialized_end=1587
-  _globals['_ALERTSNAPSHOT']._serialized_start=1589
-  _globals['_ALERTSNAPSHOT']._serialized_end=1705
-  _globals['_DEADLETTERSERVICE']._serialized_start=1708
-  _globals['_DEADLETTERSERVICE']._serialized_end=2435
+  _globals['_DEADLETTERSERVICE'].methods_by_name['GetDeadLetterStats']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['GetDeadLetterStats']._serialized_options = b'\210\265\030\001'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['ListDeadLetters']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['ListDeadLetters']._serialized_options = b'\210\265\030\001'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['GetDeadLetter']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['GetDeadLetter']._serialized_options = b'\210\265\030\001'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['RetryDeadLetter']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['RetryDeadLetter']._serialized_options = b'\210\265\030\002'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['DiscardDeadLetter']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['DiscardDeadLetter']._serialized_options = b'\210\265\030\002'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['RedriveDeadLetters']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['RedriveDeadLetters']._serialized_options = b'\210\265\030\002'
+  _globals['_DEADLETTERSERVICE'].methods_by_name['WatchAlerts']._loaded_options = None
+  _globals['_DEADLETTERSERVICE'].methods_by_name['WatchAlerts']._serialized_options = b'\210\265\030\001'
+  _globals['_GETDEADLETTERSTATSREQUEST']._serialized_start=219
+  _globals['_GETDEADLETTERSTATSREQUEST']._serialized_end=246
+  _globals['_GETDEADLETTERSTATSRESPONSE']._serialized_start=248
+  _globals['_GETDEADLETTERSTATSRESPONSE']._serialized_end=324
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_start=327
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=570
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=572
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=672
+  _globals['_GETDEADLETTERREQUEST']._serialized_start=674
+  _globals['_GETDEADLETTERREQUEST']._serialized_end=720
+  _globals['_GETDEADLETTERRESPONSE']._serialized_start=722
+  _globals['_GETDEADLETTERRESPONSE']._serialized_end=794
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_start=796
+  _globals['_RETRYDEADLETTERREQUEST']._serialized_end=906
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_start=908
+  _globals['_RETRYDEADLETTERRESPONSE']._serialized_end=982
+  _globals['_DISCARDDEADLETTERREQUEST']._serialized_start=984
+  _globals['_DISCARDDEADLETTERREQUEST']._serialized_end=1070
+  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_start=1072
+  _globals['_DISCARDDEADLETTERRESPONSE']._serialized_end=1148
+  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_start=1151
+  _globals['_REDRIVEDEADLETTERSREQUEST']._serialized_end=1297
+  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_start=1299
+  _globals['_REDRIVEDEADLETTERSRESPONSE']._serialized_end=1370
+  _globals['_WATCHALERTSREQUEST']._serialized_start=1372
+  _globals['_WATCHALERTSREQUEST']._serialized_end=1463
+  _globals['_WATCHALERTSRESPONSE']._serialized_start=1466
+  _globals['_WATCHALERTSRESPONSE']._serialized_end=1615
+  _globals['_ALERTSNAPSHOT']._serialized_start=1617
+  _globals['_ALERTSNAPSHOT']._serialized_end=1733
+  _globals['_DEADLETTERSERVICE']._serialized_start=1736
+  _globals['_DEADLETTERSERVICE']._serialized_end=2505
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from jobmesh.auth.v1 import auth_pb2 as _auth_pb2
 from jobmesh.dlq.v1 import alert_pb2 as _alert_pb2
 from jobmesh.dlq.v1 import classification_pb2 as _classification_pb2
 from jobmesh.dlq.v1 import dead_letter_pb2 as _dead_letter_pb2

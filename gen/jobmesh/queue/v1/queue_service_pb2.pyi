@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import duration_pb2 as _duration_pb2
+from jobmesh.auth.v1 import auth_pb2 as _auth_pb2
 from jobmesh.events.v1 import event_pb2 as _event_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as _envelope_pb2
 from jobmesh.queue.v1 import queue_pb2 as _queue_pb2

@@ -24,54 +24,71 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 from jobmesh.jobs.v1 import trading_jobs_pb2 as jobmesh_dot_jobs_dot_v1_dot_trading__jobs__pb2
 from jobmesh.queue.v1 import queue_pb2 as jobmesh_dot_queue_dot_v1_dot_queue__pb2
 from jobmesh.trading.v1 import strategy_pb2 as jobmesh_dot_trading_dot_v1_dot_strategy__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/trading/v1/trading_service.proto\x12\x12jobmesh.trading.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\"jobmesh/jobs/v1/trading_jobs.proto\x1a\x1cjobmesh/queue/v1/queue.proto\x1a!jobmesh/trading/v1/strategy.proto\"\xc3\x01\n\x15\x44\x65ployStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rstrategy_name\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x06 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\"H\n\x16\x44\x65ployStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\"N\n\x13StopStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"F\n\x14StopStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\")\n\x12GetStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\"I\n\x13StrategyQueueStatus\x12\x16\n\x0erelated_queues\x18\x01 \x03(\t\x12\x1a\n\x12total_related_jobs\x18\x02 \x01(\r\"\xc4\x01\n\x13GetStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12>\n\x0erecent_history\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12=\n\x0cqueue_status\x18\x03 \x01(\x0b\x32\'.jobmesh.trading.v1.StrategyQueueStatus\"\xaa\x01\n\x15ListStrategiesRequest\x12\x31\n\x06states\x18\x01 \x03(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x15\n\rstrategy_name\x18\x04 \x01(\t\x12\x10\n\x08\x65xchange\x18\x05 \x01(\t\x12\x0e\n\x06symbol\x18\x06 \x01(\t\"c\n\x16ListStrategiesResponse\x12\x30\n\nstrategies\x18\x01 \x03(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x19GetStrategyHistoryRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"r\n\x1aGetStrategyHistoryResponse\x12;\n\x0btransitions\x18\x01 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"A\n\x14WatchStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xa5\x01\n\x15WatchStrategyResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1c.jobmesh.trading.v1.StrategyH\x00\x12<\n\ntransition\x18\x03 \x01(\x0b\x32&.jobmesh.trading.v1.StrategyTransitionH\x00\x42\x06\n\x04kind\"\x18\n\x16GetSystemStatusRequest\"U\n\x12StrategyStateCount\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xc4\x01\n\x17GetSystemStatusResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12:\n\nstrategies\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyStateCount\x12\x17\n\x0fredis_connected\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x17\x45mergencyStopAllRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"8\n\x18\x45mergencyStopAllResponse\x12\x1c\n\x14stopped_strategy_ids\x18\x01 \x03(\t2\xdd\x06\n\x0eTradingService\x12g\n\x0e\x44\x65ployStrategy\x12).jobmesh.trading.v1.DeployStrategyRequest\x1a*.jobmesh.trading.v1.DeployStrategyResponse\x12\x61\n\x0cStopStrategy\x12\'.jobmesh.trading.v1.StopStrategyRequest\x1a(.jobmesh.trading.v1.StopStrategyResponse\x12^\n\x0bGetStrategy\x12&.jobmesh.trading.v1.GetStrategyRequest\x1a\'.jobmesh.trading.v1.GetStrategyResponse\x12g\n\x0eListStrategies\x12).jobmesh.trading.v1.ListStrategiesRequest\x1a*.jobmesh.trading.v1.ListStrategiesResponse\x12s\n\x12GetStrategyHistory\x12-.jobmesh.trading.v1.GetStrategyHistoryRequest\x1a..jobmesh.trading.v1.GetStrategyHistoryResponse\x12\x66\n\rWatchStrategy\x12(.jobmesh.trading.v1.WatchStrategyRequest\x1a).jobmesh.trading.v1.WatchStrategyResponse0\x01\x12j\n\x0fGetSystemStatus\x12*.jobmesh.trading.v1.GetSystemStatusRequest\x1a+.jobmesh.trading.v1.GetSystemStatusResponse\x12m\n\x10\x45mergencyStopAll\x12+.jobmesh.trading.v1.EmergencyStopAllRequest\x1a,.jobmesh.trading.v1.EmergencyStopAllResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(jobmesh/trading/v1/trading_service.proto\x12\x12jobmesh.trading.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a\"jobmesh/jobs/v1/trading_jobs.proto\x1a\x1cjobmesh/queue/v1/queue.proto\x1a!jobmesh/trading/v1/strategy.proto\"\xc3\x01\n\x15\x44\x65ployStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x15\n\rstrategy_name\x18\x02 \x01(\t\x12\x10\n\x08\x65xchange\x18\x03 \x01(\t\x12\x0e\n\x06symbol\x18\x04 \x01(\t\x12+\n\nparameters\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x30\n\x0brisk_limits\x18\x06 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.RiskLimits\"H\n\x16\x44\x65ployStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\"N\n\x13StopStrategyRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x13\n\x0bstrategy_id\x18\x02 \x01(\t\x12\x0e\n\x06reason\x18\x03 \x01(\t\"F\n\x14StopStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\")\n\x12GetStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\"I\n\x13StrategyQueueStatus\x12\x16\n\x0erelated_queues\x18\x01 \x03(\t\x12\x1a\n\x12total_related_jobs\x18\x02 \x01(\r\"\xc4\x01\n\x13GetStrategyResponse\x12.\n\x08strategy\x18\x01 \x01(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12>\n\x0erecent_history\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12=\n\x0cqueue_status\x18\x03 \x01(\x0b\x32\'.jobmesh.trading.v1.StrategyQueueStatus\"\xaa\x01\n\x15ListStrategiesRequest\x12\x31\n\x06states\x18\x01 \x03(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x15\n\rstrategy_name\x18\x04 \x01(\t\x12\x10\n\x08\x65xchange\x18\x05 \x01(\t\x12\x0e\n\x06symbol\x18\x06 \x01(\t\"c\n\x16ListStrategiesResponse\x12\x30\n\nstrategies\x18\x01 \x03(\x0b\x32\x1c.jobmesh.trading.v1.Strategy\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"W\n\x19GetStrategyHistoryRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"r\n\x1aGetStrategyHistoryResponse\x12;\n\x0btransitions\x18\x01 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyTransition\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"A\n\x14WatchStrategyRequest\x12\x13\n\x0bstrategy_id\x18\x01 \x01(\t\x12\x14\n\x0cresume_token\x18\x02 \x01(\t\"\xa5\x01\n\x15WatchStrategyResponse\x12\x14\n\x0cresume_token\x18\x01 \x01(\t\x12\x30\n\x08snapshot\x18\x02 \x01(\x0b\x32\x1c.jobmesh.trading.v1.StrategyH\x00\x12<\n\ntransition\x18\x03 \x01(\x0b\x32&.jobmesh.trading.v1.StrategyTransitionH\x00\x42\x06\n\x04kind\"\x18\n\x16GetSystemStatusRequest\"U\n\x12StrategyStateCount\x12\x30\n\x05state\x18\x01 \x01(\x0e\x32!.jobmesh.trading.v1.StrategyState\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"\xc4\x01\n\x17GetSystemStatusResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12:\n\nstrategies\x18\x02 \x03(\x0b\x32&.jobmesh.trading.v1.StrategyStateCount\x12\x17\n\x0fredis_connected\x18\x03 \x01(\x08\x12&\n\x02\x61t\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x17\x45mergencyStopAllRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"8\n\x18\x45mergencyStopAllResponse\x12\x1c\n\x14stopped_strategy_ids\x18\x01 \x03(\t2\x8d\x07\n\x0eTradingService\x12m\n\x0e\x44\x65ployStrategy\x12).jobmesh.trading.v1.DeployStrategyRequest\x1a*.jobmesh.trading.v1.DeployStrategyResponse\"\x04\x88\xb5\x18\x03\x12g\n\x0cStopStrategy\x12\'.jobmesh.trading.v1.StopStrategyRequest\x1a(.jobmesh.trading.v1.StopStrategyResponse\"\x04\x88\xb5\x18\x03\x12\x64\n\x0bGetStrategy\x12&.jobmesh.trading.v1.GetStrategyRequest\x1a\'.jobmesh.trading.v1.GetStrategyResponse\"\x04\x88\xb5\x18\x01\x12m\n\x0eListStrategies\x12).jobmesh.trading.v1.ListStrategiesRequest\x1a*.jobmesh.trading.v1.ListStrategiesResponse\"\x04\x88\xb5\x18\x01\x12y\n\x12GetStrategyHistory\x12-.jobmesh.trading.v1.GetStrategyHistoryRequest\x1a..jobmesh.trading.v1.GetStrategyHistoryResponse\"\x04\x88\xb5\x18\x01\x12l\n\rWatchStrategy\x12(.jobmesh.trading.v1.WatchStrategyRequest\x1a).jobmesh.trading.v1.WatchStrategyResponse\"\x04\x88\xb5\x18\x01\x30\x01\x12p\n\x0fGetSystemStatus\x12*.jobmesh.trading.v1.GetSystemStatusRequest\x1a+.jobmesh.trading.v1.GetSystemStatusResponse\"\x04\x88\xb5\x18\x01\x12s\n\x10\x45mergencyStopAll\x12+.jobmesh.trading.v1.EmergencyStopAllRequest\x1a,.jobmesh.trading.v1.EmergencyStopAllResponse\"\x04\x88\xb5\x18\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.trading.v1.trading_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEPLOYSTRATEGYREQUEST']._serialized_start=229
-  _globals['_DEPLOYSTRATEGYREQUEST']._serialized_end=424
-  _globals['_DEPLOYSTRATEGYRESPONSE']._serialized_start=426
-  _globals['_DEPLOYSTRATEGYRESPONSE']._serialized_end=498
-  _globals['_STOPSTRATEGYREQUEST']._serialized_start=500
-  _globals['_STOPSTRATEGYREQUEST']._serialized_end=578
-  _globals['_STOPSTRATEGYRESPONSE']._serialized_start=580
-  _globals['_STOPSTRATEGYRESPONSE']._serialized_end=650
-  _globals['_GETSTRATEGYREQUEST']._serialized_start=652
-  _globals['_GETSTRATEGYREQUEST']._serialized_end=693
-  _globals['_STRATEGYQUEUESTATUS']._serialized_start=695
-  _globals['_STRATEGYQUEUESTATUS']._serialized_end=768
-  _globals['_GETSTRATEGYRESPONSE']._serialized_start=771
-  _globals['_GETSTRATEGYRESPONSE']._serialized_end=967
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=970
-  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=1140
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=1142
-  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=1241
-  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_start=1243
-  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_end=1330
-  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_start=1332
-  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_end=1446
-  _globals['_WATCHSTRATEGYREQUEST']._serialized_start=1448
-  _globals['_WATCHSTRATEGYREQUEST']._serialized_end=1513
-  _globals['_WATCHSTRATEGYRESPONSE']._serialized_start=1516
-  _globals['_WATCHSTRATEGYRESPONSE']._serialized_end=1681
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1683
-  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1707
-  _globals['_STRATEGYSTATECOUNT']._serialized_start=1709
-  _globals['_STRATEGYSTATECOUNT']._serialized_end=1794
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1797
-  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=1993
-  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_start=1995
-  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_end=2056
-  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_start=2058
-  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_end=2114
-  _globals['_TRADINGSERVICE']._serialized_start=2117
-  _globals['_TRADINGSERVICE']._serialized_end=2978
+  _globals['_TRADINGSERVICE'].methods_by_name['DeployStrategy']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['DeployStrategy']._serialized_options = b'\210\265\030\003'
+  _globals['_TRADINGSERVICE'].methods_by_name['StopStrategy']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['StopStrategy']._serialized_options = b'\210\265\030\003'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetStrategy']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['GetStrategy']._serialized_options = b'\210\265\030\001'
+  _globals['_TRADINGSERVICE'].methods_by_name['ListStrategies']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['ListStrategies']._serialized_options = b'\210\265\030\001'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetStrategyHistory']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['GetStrategyHistory']._serialized_options = b'\210\265\030\001'
+  _globals['_TRADINGSERVICE'].methods_by_name['WatchStrategy']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['WatchStrategy']._serialized_options = b'\210\265\030\001'
+  _globals['_TRADINGSERVICE'].methods_by_name['GetSystemStatus']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['GetSystemStatus']._serialized_options = b'\210\265\030\001'
+  _globals['_TRADINGSERVICE'].methods_by_name['EmergencyStopAll']._loaded_options = None
+  _globals['_TRADINGSERVICE'].methods_by_name['EmergencyStopAll']._serialized_options = b'\210\265\030\004'
+  _globals['_DEPLOYSTRATEGYREQUEST']._serialized_start=257
+  _globals['_DEPLOYSTRATEGYREQUEST']._serialized_end=452
+  _globals['_DEPLOYSTRATEGYRESPONSE']._serialized_start=454
+  _globals['_DEPLOYSTRATEGYRESPONSE']._serialized_end=526
+  _globals['_STOPSTRATEGYREQUEST']._serialized_start=528
+  _globals['_STOPSTRATEGYREQUEST']._serialized_end=606
+  _globals['_STOPSTRATEGYRESPONSE']._serialized_start=608
+  _globals['_STOPSTRATEGYRESPONSE']._serialized_end=678
+  _globals['_GETSTRATEGYREQUEST']._serialized_start=680
+  _globals['_GETSTRATEGYREQUEST']._serialized_end=721
+  _globals['_STRATEGYQUEUESTATUS']._serialized_start=723
+  _globals['_STRATEGYQUEUESTATUS']._serialized_end=796
+  _globals['_GETSTRATEGYRESPONSE']._serialized_start=799
+  _globals['_GETSTRATEGYRESPONSE']._serialized_end=995
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_start=998
+  _globals['_LISTSTRATEGIESREQUEST']._serialized_end=1168
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_start=1170
+  _globals['_LISTSTRATEGIESRESPONSE']._serialized_end=1269
+  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_start=1271
+  _globals['_GETSTRATEGYHISTORYREQUEST']._serialized_end=1358
+  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_start=1360
+  _globals['_GETSTRATEGYHISTORYRESPONSE']._serialized_end=1474
+  _globals['_WATCHSTRATEGYREQUEST']._serialized_start=1476
+  _globals['_WATCHSTRATEGYREQUEST']._serialized_end=1541
+  _globals['_WATCHSTRATEGYRESPONSE']._serialized_start=1544
+  _globals['_WATCHSTRATEGYRESPONSE']._serialized_end=1709
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_start=1711
+  _globals['_GETSYSTEMSTATUSREQUEST']._serialized_end=1735
+  _globals['_STRATEGYSTATECOUNT']._serialized_start=1737
+  _globals['_STRATEGYSTATECOUNT']._serialized_end=1822
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_start=1825
+  _globals['_GETSYSTEMSTATUSRESPONSE']._serialized_end=2021
+  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_start=2023
+  _globals['_EMERGENCYSTOPALLREQUEST']._serialized_end=2084
+  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_start=2086
+  _globals['_EMERGENCYSTOPALLRESPONSE']._serialized_end=2142
+  _globals['_TRADINGSERVICE']._serialized_start=2145
+  _globals['_TRADINGSERVICE']._serialized_end=3054
 # @@protoc_insertion_point(module_scope)

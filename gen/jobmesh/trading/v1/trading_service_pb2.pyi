@@ -2,6 +2,7 @@ import datetime
 
 from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from jobmesh.auth.v1 import auth_pb2 as _auth_pb2
 from jobmesh.jobs.v1 import trading_jobs_pb2 as _trading_jobs_pb2
 from jobmesh.queue.v1 import queue_pb2 as _queue_pb2
 from jobmesh.trading.v1 import strategy_pb2 as _strategy_pb2

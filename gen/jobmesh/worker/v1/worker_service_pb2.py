@@ -24,53 +24,68 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 from jobmesh.jobs.v1 import envelope_pb2 as jobmesh_dot_jobs_dot_v1_dot_envelope__pb2
 from jobmesh.queue.v1 import queue_pb2 as jobmesh_dot_queue_dot_v1_dot_queue__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/worker/v1/worker_service.proto\x12\x11jobmesh.worker.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1cjobmesh/queue/v1/queue.proto\"\x17\n\x15GetQueueStatusRequest\"g\n\x16GetQueueStatusResponse\x12\x0e\n\x06worker\x18\x01 \x01(\t\x12,\n\x06queues\x18\x02 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12\x0f\n\x07running\x18\x03 \x01(\r\"8\n\x12PauseQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"C\n\x13PauseQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"9\n\x13ResumeQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"D\n\x14ResumeQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"\xc5\x04\n\x08Schedule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12,\n\x07payload\x18\x05 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.JobPayload\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12/\n\x0bnext_run_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blast_job_id\x18\t \x01(\t\x12\x38\n\x0eoverlap_policy\x18\n \x01(\x0e\x32 .jobmesh.worker.v1.OverlapPolicy\x12\x31\n\x0e\x63\x61tchup_window\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x0c \x01(\x08\x12\x0c\n\x04note\x18\r \x01(\t\x12.\n\nnext_slots\x18\x0e \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0brecent_runs\x18\x0f \x03(\x0b\x32\x1e.jobmesh.worker.v1.ScheduleRun\x12\x13\n\x0b\x66ired_count\x18\x10 \x01(\x04\x12\x15\n\rskipped_count\x18\x11 \x01(\x04\x12\x14\n\x0cmissed_count\x18\x12 \x01(\x04\x12\x14\n\x0cpaused_count\x18\x13 \x01(\x04\"\xc8\x01\n\x0bScheduleRun\x12-\n\tslot_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x07outcome\x18\x03 \x01(\x0e\x32%.jobmesh.worker.v1.ScheduleRunOutcome\x12\x0f\n\x07job_ids\x18\x04 \x03(\t\x12\x11\n\ttriggered\x18\x05 \x01(\x08\"=\n\x14ListSchedulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x15ListSchedulesResponse\x12.\n\tschedules\x18\x01 \x03(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x16TriggerScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"I\n\x17TriggerScheduleResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x0f\n\x07job_ids\x18\x03 \x03(\t\"F\n\x14PauseScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"F\n\x15PauseScheduleResponse\x12-\n\x08schedule\x18\x01 \x01(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\"G\n\x15ResumeScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"G\n\x16ResumeScheduleResponse\x12-\n\x08schedule\x18\x01 \x01(\x0b\x32\x1b.jobmesh.worker.v1.Schedule*f\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x1c\n\x18OVERLAP_POLICY_ALLOW_ALL\x10\x02*\xaf\x02\n\x12ScheduleRunOutcome\x12$\n SCHEDULE_RUN_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1cSCHEDULE_RUN_OUTCOME_RUNNING\x10\x01\x12\"\n\x1eSCHEDULE_RUN_OUTCOME_SUCCEEDED\x10\x02\x12\x1f\n\x1bSCHEDULE_RUN_OUTCOME_FAILED\x10\x03\x12 \n\x1cSCHEDULE_RUN_OUTCOME_SKIPPED\x10\x04\x12\x1f\n\x1bSCHEDULE_RUN_OUTCOME_MISSED\x10\x05\x12&\n\"SCHEDULE_RUN_OUTCOME_NOTHING_TO_DO\x10\x06\x12!\n\x1dSCHEDULE_RUN_OUTCOME_FINISHED\x10\x07\x32\xce\x05\n\rWorkerService\x12\x65\n\x0eGetQueueStatus\x12(.jobmesh.worker.v1.GetQueueStatusRequest\x1a).jobmesh.worker.v1.GetQueueStatusResponse\x12\\\n\x0bPauseQueues\x12%.jobmesh.worker.v1.PauseQueuesRequest\x1a&.jobmesh.worker.v1.PauseQueuesResponse\x12_\n\x0cResumeQueues\x12&.jobmesh.worker.v1.ResumeQueuesRequest\x1a\'.jobmesh.worker.v1.ResumeQueuesResponse\x12\x62\n\rListSchedules\x12\'.jobmesh.worker.v1.ListSchedulesRequest\x1a(.jobmesh.worker.v1.ListSchedulesResponse\x12h\n\x0fTriggerSchedule\x12).jobmesh.worker.v1.TriggerScheduleRequest\x1a*.jobmesh.worker.v1.TriggerScheduleResponse\x12\x62\n\rPauseSchedule\x12\'.jobmesh.worker.v1.PauseScheduleRequest\x1a(.jobmesh.worker.v1.PauseScheduleResponse\x12\x65\n\x0eResumeSchedule\x12(.jobmesh.worker.v1.ResumeScheduleRequest\x1a).jobmesh.worker.v1.ResumeScheduleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&jobmesh/worker/v1/worker_service.proto\x12\x11jobmesh.worker.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a\x1ejobmesh/jobs/v1/envelope.proto\x1a\x1cjobmesh/queue/v1/queue.proto\"\x17\n\x15GetQueueStatusRequest\"g\n\x16GetQueueStatusResponse\x12\x0e\n\x06worker\x18\x01 \x01(\t\x12,\n\x06queues\x18\x02 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\x12\x0f\n\x07running\x18\x03 \x01(\r\"8\n\x12PauseQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"C\n\x13PauseQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"9\n\x13ResumeQueuesRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0e\n\x06queues\x18\x02 \x03(\t\"D\n\x14ResumeQueuesResponse\x12,\n\x06queues\x18\x01 \x03(\x0b\x32\x1c.jobmesh.queue.v1.QueueStats\"\xc5\x04\n\x08Schedule\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0c\n\x04\x63ron\x18\x02 \x01(\t\x12\x10\n\x08timezone\x18\x03 \x01(\t\x12\r\n\x05queue\x18\x04 \x01(\t\x12,\n\x07payload\x18\x05 \x01(\x0b\x32\x1b.jobmesh.jobs.v1.JobPayload\x12\x0f\n\x07\x65nabled\x18\x06 \x01(\x08\x12/\n\x0bnext_run_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0blast_run_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0blast_job_id\x18\t \x01(\t\x12\x38\n\x0eoverlap_policy\x18\n \x01(\x0e\x32 .jobmesh.worker.v1.OverlapPolicy\x12\x31\n\x0e\x63\x61tchup_window\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x0e\n\x06paused\x18\x0c \x01(\x08\x12\x0c\n\x04note\x18\r \x01(\t\x12.\n\nnext_slots\x18\x0e \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x33\n\x0brecent_runs\x18\x0f \x03(\x0b\x32\x1e.jobmesh.worker.v1.ScheduleRun\x12\x13\n\x0b\x66ired_count\x18\x10 \x01(\x04\x12\x15\n\rskipped_count\x18\x11 \x01(\x04\x12\x14\n\x0cmissed_count\x18\x12 \x01(\x04\x12\x14\n\x0cpaused_count\x18\x13 \x01(\x04\"\xc8\x01\n\x0bScheduleRun\x12-\n\tslot_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\ndecided_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x07outcome\x18\x03 \x01(\x0e\x32%.jobmesh.worker.v1.ScheduleRunOutcome\x12\x0f\n\x07job_ids\x18\x04 \x03(\t\x12\x11\n\ttriggered\x18\x05 \x01(\x08\"=\n\x14ListSchedulesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x15ListSchedulesResponse\x12.\n\tschedules\x18\x01 \x03(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x16TriggerScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"I\n\x17TriggerScheduleResponse\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\r\n\x05queue\x18\x02 \x01(\t\x12\x0f\n\x07job_ids\x18\x03 \x03(\t\"F\n\x14PauseScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"F\n\x15PauseScheduleResponse\x12-\n\x08schedule\x18\x01 \x01(\x0b\x32\x1b.jobmesh.worker.v1.Schedule\"G\n\x15ResumeScheduleRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"G\n\x16ResumeScheduleResponse\x12-\n\x08schedule\x18\x01 \x01(\x0b\x32\x1b.jobmesh.worker.v1.Schedule*f\n\rOverlapPolicy\x12\x1e\n\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x1c\n\x18OVERLAP_POLICY_ALLOW_ALL\x10\x02*\xaf\x02\n\x12ScheduleRunOutcome\x12$\n SCHEDULE_RUN_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1cSCHEDULE_RUN_OUTCOME_RUNNING\x10\x01\x12\"\n\x1eSCHEDULE_RUN_OUTCOME_SUCCEEDED\x10\x02\x12\x1f\n\x1bSCHEDULE_RUN_OUTCOME_FAILED\x10\x03\x12 \n\x1cSCHEDULE_RUN_OUTCOME_SKIPPED\x10\x04\x12\x1f\n\x1bSCHEDULE_RUN_OUTCOME_MISSED\x10\x05\x12&\n\"SCHEDULE_RUN_OUTCOME_NOTHING_TO_DO\x10\x06\x12!\n\x1dSCHEDULE_RUN_OUTCOME_FINISHED\x10\x07\x32\xf8\x05\n\rWorkerService\x12k\n\x0eGetQueueStatus\x12(.jobmesh.worker.v1.GetQueueStatusRequest\x1a).jobmesh.worker.v1.GetQueueStatusResponse\"\x04\x88\xb5\x18\x01\x12\x62\n\x0bPauseQueues\x12%.jobmesh.worker.v1.PauseQueuesRequest\x1a&.jobmesh.worker.v1.PauseQueuesResponse\"\x04\x88\xb5\x18\x02\x12\x65\n\x0cResumeQueues\x12&.jobmesh.worker.v1.ResumeQueuesRequest\x1a\'.jobmesh.worker.v1.ResumeQueuesResponse\"\x04\x88\xb5\x18\x02\x12h\n\rListSchedules\x12\'.jobmesh.worker.v1.ListSchedulesRequest\x1a(.jobmesh.worker.v1.ListSchedulesResponse\"\x04\x88\xb5\x18\x01\x12n\n\x0fTriggerSchedule\x12).jobmesh.worker.v1.TriggerScheduleRequest\x1a*.jobmesh.worker.v1.TriggerScheduleResponse\"\x04\x88\xb5\x18\x02\x12h\n\rPauseSchedule\x12\'.jobmesh.worker.v1.PauseScheduleRequest\x1a(.jobmesh.worker.v1.PauseScheduleResponse\"\x04\x88\xb5\x18\x02\x12k\n\x0eResumeSchedule\x12(.jobmesh.worker.v1.ResumeScheduleRequest\x1a).jobmesh.worker.v1.ResumeScheduleResponse\"\x04\x88\xb5\x18\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.worker.v1.worker_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OVERLAPPOLICY']._serialized_start=1947
-  _globals['_OVERLAPPOLICY']._serialized_end=2049
-  _globals['_SCHEDULERUNOUTCOME']._serialized_start=2052
-  _globals['_SCHEDULERUNOUTCOME']._serialized_end=2355
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=188
-  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=211
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=213
-  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=316
-  _globals['_PAUSEQUEUESREQUEST']._serialized_start=318
-  _globals['_PAUSEQUEUESREQUEST']._serialized_end=374
-  _globals['_PAUSEQUEUESRESPONSE']._serialized_start=376
-  _globals['_PAUSEQUEUESRESPONSE']._serialized_end=443
-  _globals['_RESUMEQUEUESREQUEST']._serialized_start=445
-  _globals['_RESUMEQUEUESREQUEST']._serialized_end=502
-  _globals['_RESUMEQUEUESRESPONSE']._serialized_start=504
-  _globals['_RESUMEQUEUESRESPONSE']._serialized_end=572
-  _globals['_SCHEDULE']._serialized_start=575
-  _globals['_SCHEDULE']._serialized_end=1156
-  _globals['_SCHEDULERUN']._serialized_start=1159
-  _globals['_SCHEDULERUN']._serialized_end=1359
-  _globals['_LISTSCHEDULESREQUEST']._serialized_start=1361
-  _globals['_LISTSCHEDULESREQUEST']._serialized_end=1422
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=1424
-  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=1520
-  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_start=1522
-  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_end=1580
-  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_start=1582
-  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_end=1655
-  _globals['_PAUSESCHEDULEREQUEST']._serialized_start=1657
-  _globals['_PAUSESCHEDULEREQUEST']._serialized_end=1727
-  _globals['_PAUSESCHEDULERESPONSE']._serialized_start=1729
-  _globals['_PAUSESCHEDULERESPONSE']._serialized_end=1799
-  _globals['_RESUMESCHEDULEREQUEST']._serialized_start=1801
-  _globals['_RESUMESCHEDULEREQUEST']._serialized_end=1872
-  _globals['_RESUMESCHEDULERESPONSE']._serialized_start=1874
-  _globals['_RESUMESCHEDULERESPONSE']._serialized_end=1945
-  _globals['_WORKERSERVICE']._serialized_start=2358
-  _globals['_WORKERSERVICE']._serialized_end=3076
+  _globals['_WORKERSERVICE'].methods_by_name['GetQueueStatus']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['GetQueueStatus']._serialized_options = b'\210\265\030\001'
+  _globals['_WORKERSERVICE'].methods_by_name['PauseQueues']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['PauseQueues']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeQueues']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeQueues']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['ListSchedules']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ListSchedules']._serialized_options = b'\210\265\030\001'
+  _globals['_WORKERSERVICE'].methods_by_name['TriggerSchedule']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['TriggerSchedule']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['PauseSchedule']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['PauseSchedule']._serialized_options = b'\210\265\030\002'
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeSchedule']._loaded_options = None
+  _globals['_WORKERSERVICE'].methods_by_name['ResumeSchedule']._serialized_options = b'\210\265\030\002'
+  _globals['_OVERLAPPOLICY']._serialized_start=1975
+  _globals['_OVERLAPPOLICY']._serialized_end=2077
+  _globals['_SCHEDULERUNOUTCOME']._serialized_start=2080
+  _globals['_SCHEDULERUNOUTCOME']._serialized_end=2383
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_start=216
+  _globals['_GETQUEUESTATUSREQUEST']._serialized_end=239
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_start=241
+  _globals['_GETQUEUESTATUSRESPONSE']._serialized_end=344
+  _globals['_PAUSEQUEUESREQUEST']._serialized_start=346
+  _globals['_PAUSEQUEUESREQUEST']._serialized_end=402
+  _globals['_PAUSEQUEUESRESPONSE']._serialized_start=404
+  _globals['_PAUSEQUEUESRESPONSE']._serialized_end=471
+  _globals['_RESUMEQUEUESREQUEST']._serialized_start=473
+  _globals['_RESUMEQUEUESREQUEST']._serialized_end=530
+  _globals['_RESUMEQUEUESRESPONSE']._serialized_start=532
+  _globals['_RESUMEQUEUESRESPONSE']._serialized_end=600
+  _globals['_SCHEDULE']._serialized_start=603
+  _globals['_SCHEDULE']._serialized_end=1184
+  _globals['_SCHEDULERUN']._serialized_start=1187
+  _globals['_SCHEDULERUN']._serialized_end=1387
+  _globals['_LISTSCHEDULESREQUEST']._serialized_start=1389
+  _globals['_LISTSCHEDULESREQUEST']._serialized_end=1450
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_start=1452
+  _globals['_LISTSCHEDULESRESPONSE']._serialized_end=1548
+  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_start=1550
+  _globals['_TRIGGERSCHEDULEREQUEST']._serialized_end=1608
+  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_start=1610
+  _globals['_TRIGGERSCHEDULERESPONSE']._serialized_end=1683
+  _globals['_PAUSESCHEDULEREQUEST']._serialized_start=1685
+  _globals['_PAUSESCHEDULEREQUEST']._serialized_end=1755
+  _globals['_PAUSESCHEDULERESPONSE']._serialized_start=1757
+  _globals['_PAUSESCHEDULERESPONSE']._serialized_end=1827
+  _globals['_RESUMESCHEDULEREQUEST']._serialized_start=1829
+  _globals['_RESUMESCHEDULEREQUEST']._serialized_end=1900
+  _globals['_RESUMESCHEDULERESPONSE']._serialized_start=1902
+  _globals['_RESUMESCHEDULERESPONSE']._serialized_end=1973
+  _globals['_WORKERSERVICE']._serialized_start=2386
+  _globals['_WORKERSERVICE']._serialized_end=3146
 # @@protoc_insertion_point(module_scope)
