@@ -1,5 +1,7 @@
 """`python -m bench financial --quick` runs end to end on both ledgers: every figure present,
-a second import of the same statement adds nothing.
+a second import of the same statement (or sync of the same bank account) adds nothing, every
+transaction of the categorization phase is decided or left for review, and every report covers
+every transaction of its month.
 
 Not a timed test: nothing here asserts a speed.
 """
@@ -31,3 +33,14 @@ def test_a_quick_financial_run_reports_both_ledgers_and_imports_each_row_once() 
         assert figures["ofx_new"] == figures["ofx_transactions"] == 500
         assert figures["ofx_again_new"] == 0
         assert figures["ofx_tx_per_s"] > 0 and figures["ofx_again_tx_per_s"] > 0
+        assert figures["gocardless_new"] == figures["gocardless_transactions"] == 500
+        assert figures["gocardless_again_new"] == 0 and figures["gocardless_tx_per_s"] > 0
+        decided = (
+            figures["categorized_by_rules"]
+            + figures["categorized_by_model"]
+            + figures["categorize_left_for_review"]
+        )
+        assert decided == figures["categorize_transactions"] == 150
+        assert figures["categorized_by_rules"] > 0 and figures["categorized_per_s"] > 0
+        assert figures["report_transactions"] == 2_000
+        assert all(figures[f"report_{kind}_s"] > 0 for kind in ("json", "csv", "excel", "pdf"))

@@ -24,6 +24,7 @@ from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from bench.bank_servers import FakeGoCardless
+from bench.labelled_transactions import labelled_set
 from dlq_svc.classification import classify
 from jobmesh.dlq.v1 import classification_pb2 as cls
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as dlq_pb
@@ -51,7 +52,6 @@ from queue_system.receiver import JobReceiver
 from queue_system.settings import Settings, queue_env_stem
 from tests.queue_system.conftest import wait_until
 from tests.service_processes import SPECS, ServiceProcess, wait_for
-from tests.worker_financial.categorization.labelled import labelled_set
 from tests.worker_financial.conftest import sync_settings_for
 from tests.worker_financial.sync.banks import march_account
 from tests.worker_financial.sync.statements import OFX_SGML

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 
+from bench.labelled_transactions import Labelled, labelled_set, split
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
-from tests.worker_financial.categorization.labelled import Labelled, labelled_set, split
 from worker_financial.categorization import model as ml
 from worker_financial.categorization.categorize import categorize, categorize_job
 from worker_financial.categorization.errors import CategorizationInputError

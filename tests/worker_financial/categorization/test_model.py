@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from tests.worker_financial.categorization.labelled import Labelled, labelled_set, split, split_by_merchant
+from bench.labelled_transactions import Labelled, labelled_set, split, split_by_merchant
 from worker_financial.categorization import model as ml
 from worker_financial.ledger.entries import TransactionRecord
 
