@@ -6,6 +6,8 @@ over midnight, or is delivered again the next day, still reconciles the
 period it was sent for:
 
 - daily: the day before (the last complete day);
+- weekly: the seven days before (what the Monday schedule sends: Monday to
+  Sunday of the week before);
 - monthly: the calendar month before;
 - manual: the job's `date_range` (UTC dates, inclusive), else the account's
   whole history up to and including the job's day.
@@ -20,6 +22,7 @@ from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 
 TYPE_NAMES = {
     fj.RECONCILIATION_TYPE_DAILY: "daily",
+    fj.RECONCILIATION_TYPE_WEEKLY: "weekly",
     fj.RECONCILIATION_TYPE_MONTHLY: "monthly",
     fj.RECONCILIATION_TYPE_MANUAL: "manual",
 }
@@ -51,6 +54,8 @@ def period_of(job: fj.AccountReconciliationJob) -> Period:
     if job.reconciliation_type == fj.RECONCILIATION_TYPE_DAILY:
         yesterday = day - timedelta(days=1)
         return Period(yesterday, yesterday)
+    if job.reconciliation_type == fj.RECONCILIATION_TYPE_WEEKLY:
+        return Period(day - timedelta(days=7), day - timedelta(days=1))
     if job.reconciliation_type == fj.RECONCILIATION_TYPE_MONTHLY:
         last = day.replace(day=1) - timedelta(days=1)
         return Period(last.replace(day=1), last)
@@ -62,4 +67,4 @@ def period_of(job: fj.AccountReconciliationJob) -> Period:
         if end < start:
             raise ReconciliationInputError(f"date_range ends ({end}) before it starts ({start})")
         return Period(start, end)
-    raise ReconciliationInputError("reconciliation_type is required: daily, monthly or manual")
+    raise ReconciliationInputError("reconciliation_type is required: daily, weekly, monthly or manual")

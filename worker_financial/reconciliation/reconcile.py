@@ -123,7 +123,7 @@ def _checked(job: fj.AccountReconciliationJob) -> tuple[str, Decimal]:
         raise ReconciliationInputError("account_id is required")
     kind = TYPE_NAMES.get(job.reconciliation_type)
     if kind is None:
-        raise ReconciliationInputError("reconciliation_type is required: daily, monthly or manual")
+        raise ReconciliationInputError("reconciliation_type is required: daily, weekly, monthly or manual")
     if not job.HasField("discrepancy_threshold"):
         raise ReconciliationInputError("discrepancy_threshold is required")
     threshold = _amount(amount_of(job.discrepancy_threshold), "discrepancy_threshold")

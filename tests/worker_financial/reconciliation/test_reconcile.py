@@ -83,6 +83,8 @@ async def march(ledger: Ledger, account_id: str) -> str:
     [
         (fj.RECONCILIATION_TYPE_DAILY, date(2024, 3, 1), Period(date(2024, 2, 29), date(2024, 2, 29))),
         (fj.RECONCILIATION_TYPE_DAILY, date(2024, 1, 1), Period(date(2023, 12, 31), date(2023, 12, 31))),
+        # Monday 2024-03-04: the week before is Monday 02-26 to Sunday 03-03 (a leap February).
+        (fj.RECONCILIATION_TYPE_WEEKLY, date(2024, 3, 4), Period(date(2024, 2, 26), date(2024, 3, 3))),
         (fj.RECONCILIATION_TYPE_MONTHLY, date(2024, 1, 15), Period(date(2023, 12, 1), date(2023, 12, 31))),
         (fj.RECONCILIATION_TYPE_MONTHLY, date(2024, 3, 31), Period(date(2024, 2, 1), date(2024, 2, 29))),
         (fj.RECONCILIATION_TYPE_MANUAL, date(2024, 3, 31), Period(None, date(2024, 3, 31))),
