@@ -27,6 +27,7 @@ import redis.asyncio as aioredis
 from bench.pacing import Due, pace
 from bench.strategies import next_change
 from queue_system.connection import connect
+from service_kit.gc_tuning import settle_gc
 from trading_svc.store import Stored, StrategyStore
 
 # Commits in flight at once (the client's pool holds 100 connections; a late batch can hold thousands).
@@ -65,6 +66,7 @@ async def changes(spec: dict[str, Any]) -> None:
             # a batch late by more than a round holds a strategy twice
             await asyncio.gather(*(commits(i, n) for i, n in Counter(i for i, _ in due).items()))
 
+        settle_gc()  # its own full collections would hold commits stamped already
         cpu0 = time.process_time()
         report = await pace(len(current), float(spec["rate"]), int(spec["rounds"]), fire)
         say({"pace": report.as_dict(), "failed_commits": failed, "cpu_s": time.process_time() - cpu0})

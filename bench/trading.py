@@ -129,6 +129,11 @@ def _watch_figures(side: str, got: dict[str, Any]) -> dict[str, Any]:
             "server_cpu_pct": got.get("server_cpu_pct"),
             "client_cpu_pct": got.get("client_cpu_pct"),
             "source_cpu_pct": got.get("source_cpu_pct"),
+            "server_cpu_us_per_msg": got.get("server_cpu_us_per_msg"),
+            "client_cpu_us_per_msg": got.get("client_cpu_us_per_msg"),
+            "source_cpu_us_per_msg": got.get("source_cpu_us_per_msg"),
+            "after_commit_p50_ms": got.get("after_commit_p50_ms"),
+            "after_commit_p99_ms": got.get("after_commit_p99_ms"),
             "failed_commits": got.get("source", {}).get("failed_commits", 0),
         },
     )
@@ -202,6 +207,7 @@ class TradingBench:
             seconds=o.watch_seconds,
             warmup_s=o.warmup_s,
             channels=o.channels,
+            client_procs=o.client_procs,
             loop=o.loop,
         )
 
@@ -327,7 +333,7 @@ def _meta(opts: TradingOptions, run: TradingRun) -> dict[str, Any]:
     keep = (
         "prefix", "loop", "quick", "strategies", "list_calls", "page_size", "deploys", "latency_deploys",
         "latency_rate", "worker_concurrency", "streams", "streams_per_strategy", "change_rate",
-        "watch_seconds", "warmup_s", "channels", "rounds",
+        "watch_seconds", "warmup_s", "channels", "client_procs", "rounds",
     )  # fmt: skip
     return {
         **{k: getattr(opts, k) for k in keep},
