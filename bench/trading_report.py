@@ -170,6 +170,11 @@ class TradingReport:
             row("server CPU per message delivered, us", "server_cpu_us_per_msg"),
             row("client CPU per message delivered, us", "client_cpu_us_per_msg"),
             row("change source CPU per message delivered, us", "source_cpu_us_per_msg"),
+            row("server main thread waiting for a core, % of the time", "server_wait_pct"),
+            row("client main threads waiting for a core, % (each)", "client_wait_pct"),
+            row("change source waiting for a core, %", "source_wait_pct"),
+            row("machine load average (1 min) at the first change", "load_1m_start"),
+            row("machine load average (1 min) after the last delivery", "load_1m_end"),
             row("source rate, /s (trading_svc: commits; bare: messages)", "source_rate"),
             row("source lag p99, ms (late vs its schedule)", "source_lag_p99_ms"),
         ]

@@ -37,7 +37,7 @@ from typing import Any, Final
 
 from bench.fanout import OPEN_TIMEOUT_S, Fanout, Seen, summary
 from bench.fanout_client import load
-from bench.measure import process_cpu_s
+from bench.measure import process_cpu_s, run_delay_s
 from bench.services import ROOT, ServiceChild, python_env
 from bench.strategies import Shape, seed
 from trading_svc import fsm
@@ -182,42 +182,41 @@ class ClientProcs:
 
 @dataclass(slots=True)
 class CpuWindow:
-    """CPU the fan-out's processes used from the first change to the last delivery (100 = one core).
+    """What the fan-out's processes used from the first change to the last delivery: CPU (100 = one
+    core; in microseconds per message delivered, which a busy machine bends least), and how long their
+    main threads, where the event loops run, were ready to run but waited for a core (Linux schedstat's
+    run delay): on a machine shared with other work, a figure that says whether the latency measured
+    the fan-out or the machine."""
 
-    The client's is the bench process's own, or the sum over its client processes."""
-
-    server_pid: int
-    client_pids: list[int] = field(default_factory=list)
+    pids: dict[str, list[int]]  # "server", "client" -> their processes
     t0: float = 0.0
-    server0: float = 0.0
-    client0: float = 0.0
+    cpu0: dict[str, float] = field(default_factory=dict)
+    wait0: dict[str, float] = field(default_factory=dict)
+    load0: float = 0.0
 
-    def _client_s(self) -> float:
-        if not self.client_pids:
-            return time.process_time()
-        return sum(process_cpu_s(pid) for pid in self.client_pids)
+    def _now(self) -> tuple[dict[str, float], dict[str, float]]:
+        cpu = {who: sum(process_cpu_s(p) for p in pids) for who, pids in self.pids.items()}
+        wait = {who: sum(run_delay_s(p) for p in pids) for who, pids in self.pids.items()}
+        return cpu, wait
 
     def start(self) -> None:
-        self.t0, self.server0, self.client0 = (
-            time.perf_counter(),
-            process_cpu_s(self.server_pid),
-            self._client_s(),
-        )
+        self.t0, self.load0 = time.perf_counter(), os.getloadavg()[0]
+        self.cpu0, self.wait0 = self._now()
 
-    def shares(self, source_cpu_s: float | None, delivered: int) -> dict[str, float]:
-        """Each process's CPU as a share of one core, and in microseconds per message delivered
-        (the figure a busy machine bends least: it does not count time spent waiting for a core)."""
+    def shares(self, source: dict[str, Any] | None, delivered: int) -> dict[str, float]:
+        """`source`: what the change source said (its own CPU and wait), when it is a process apart."""
         wall = max(time.perf_counter() - self.t0, 1e-9)
+        cpu, wait = self._now()
         spent = {
-            "server": process_cpu_s(self.server_pid) - self.server0,
-            "client": self._client_s() - self.client0,
+            who: (cpu[who] - self.cpu0[who], wait[who] - self.wait0[who], len(self.pids[who])) for who in cpu
         }
-        if source_cpu_s is not None:  # what it spent making the changes (it reports it)
-            spent["source"] = source_cpu_s
-        out = {}
-        for who, cpu_s in spent.items():
+        if source is not None:
+            spent["source"] = (float(source.get("cpu_s", 0.0)), float(source.get("waited_s", 0.0)), 1)
+        out = {"load_1m_start": round(self.load0, 2), "load_1m_end": round(os.getloadavg()[0], 2)}
+        for who, (cpu_s, waited_s, procs) in spent.items():
             out[f"{who}_cpu_pct"] = round(100 * cpu_s / wall, 1)
             out[f"{who}_cpu_us_per_msg"] = round(1e6 * cpu_s / max(delivered, 1), 1)
+            out[f"{who}_wait_pct"] = round(100 * waited_s / wall / procs, 1)  # per process
         return out
 
 
@@ -236,14 +235,15 @@ async def _collect(
     """Once the streams are open: the source makes every change, every stream gets them (or not)."""
     opened_s = await fanout.open()
     fanout.expect(plan.rounds)
-    cpu = CpuWindow(server_pid, fanout.pids if isinstance(fanout, ClientProcs) else [])
+    clients = fanout.pids if isinstance(fanout, ClientProcs) else [os.getpid()]
+    cpu = CpuWindow({"server": [server_pid], "client": clients})
     cpu.start()
     if separate_source:
         await source.start()
     said = await source.said(plan.seconds + plan.warmup_s + CHILD_TIMEOUT_S)
     await fanout.drain(DRAIN_S)
     out = summary(fanout.seen, plan.rounds, plan.warmup_s)
-    shares = cpu.shares(float(said.get("cpu_s", 0.0)) if separate_source else None, out["delivered"])
+    shares = cpu.shares(said if separate_source else None, out["delivered"])
     out.update(source=said, open_s=round(opened_s, 3), **shares)
     return out
 

@@ -100,6 +100,26 @@ def test_a_tiny_run_reports_every_phase_and_leaves_no_keys(redis_url: str) -> No
     assert _keys(redis_url, prefix) == []
 
 
+def test_the_fan_out_read_in_client_processes_checks_every_stream_alike(redis_url: str) -> None:
+    prefix = f"tbench{uuid.uuid4().hex[:10]}"
+    done = _bench(
+        redis_url, prefix, "--quick", "--phases", "watch", "--streams", "20", "--streams-per-strategy", "2",
+        "--watch-seconds", "1", "--warmup", "0.3", "--client-procs", "3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["client_procs"] == 3 and report["failures"] == {}
+    for side in ("watch", "bare"):
+        assert report[f"{side}_complete_streams"] == 20, report
+        assert report[f"{side}_faults"] == "0 / 0 / 0"
+        _number(report, f"{side}_client_cpu_us_per_msg")
+    # trading_svc's latency splits at the commit; the bare baseline commits nothing
+    assert report["watch_after_commit_p99_ms"] <= report["watch_max_ms"] + 1
+    assert report["bare_after_commit_p99_ms"] is None
+    assert "read in 3 client process(es)" in done.stdout
+    assert _keys(redis_url, prefix) == []
+
+
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
     prefix = f"tbench{uuid.uuid4().hex[:10]}"
     client = redis.Redis.from_url(redis_url)
