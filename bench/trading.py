@@ -20,6 +20,8 @@ bench.trading_watch, each says what it times):
   checked, delivery latency beside a bare grpc.aio fan-out run in the same
   invocation (target: p99 within 50 ms). Rounds take turns going first
   (round 1 trading_svc, round 2 the baseline, ...); figures are medians.
+  Each side also says how long its processes waited for a core and the
+  load average: on a busy machine the latency measures the machine.
 
 It prints a table, then one JSON line with every figure. A phase that fails
 is reported as failed, with the reason, and the others still run.

@@ -39,7 +39,7 @@ class TradingOptions:
     watch_seconds: float = 10.0
     warmup_s: float = 2.0
     channels: int = 10
-    client_procs: int = 0
+    client_procs: int = 2
     rounds: int = 3
     skip_baseline: bool = False
     profile: bool = False
