@@ -59,6 +59,8 @@ from queue_system.settings import ConfigError, load, queue_env_stem, redact_url
 from trading_svc.store import StrategyStore
 
 # Fan-out figures that are counts of faults: summed over rounds, not their median.
+# A fan-out whose server waited for a core longer than this share of the time ran on a busy machine.
+BUSY_WAIT_PCT: Final = 10.0
 FAULTS: Final = ("_missing", "_duplicates", "_out_of_order", "_stream_errors", "_failed_commits")
 
 
@@ -75,6 +77,20 @@ def merge_rounds(rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         else:
             merged[key] = statistics.median(values)
     return merged
+
+
+def busy_notes(figures: Mapping[str, Any]) -> list[str]:
+    """A note per side whose server waited for a core more than BUSY_WAIT_PCT of the time: its latency
+    measured the machine's load as much as the fan-out."""
+    notes = []
+    for side, name in (("watch", "trading_svc"), ("bare", "the bare baseline")):
+        waited = figures.get(f"{side}_server_wait_pct")
+        if isinstance(waited, int | float) and waited > BUSY_WAIT_PCT:
+            notes.append(
+                f"watch: busy machine: {name}'s server waited for a core {waited:.0f}% of the time"
+                f" (load average {figures.get(f'{side}_load_1m_start')}); its latency measures the machine"
+            )
+    return notes
 
 
 def trading_env(opts: TradingOptions) -> dict[str, str]:
@@ -255,7 +271,11 @@ class TradingBench:
         self.run.figures.update(merged)
         self.run.per_round = rounds if o.rounds > 1 else None
         if merged.get("watch_failed_commits"):
-            self.run.notes.append(f"watch: {merged['watch_failed_commits']} commits lost a version race")
+            self.run.notes.append(
+                f"watch: {merged['watch_failed_commits']} commits lost a version race (a source late by"
+                " seconds leaves a strategy in ERROR long enough for trading_svc's sweep to reset it)"
+            )
+        self.run.notes += busy_notes(merged)
         if o.profile:
             await self.profile_watch(plan)
 
