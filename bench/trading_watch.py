@@ -147,7 +147,7 @@ class ClientProcs:
     with `Fanout`'s interface; `seen` is filled once they have drained."""
 
     def __init__(self, plan: WatchPlan, address: str, ids: Sequence[str]) -> None:
-        procs, channels = plan.client_procs, plan.channels
+        procs, channels = min(plan.client_procs, len(ids)), plan.channels  # none without a stream
         self.outs: list[Path] = []
         self.children: list[Child] = []
         self.count = len(ids)
