@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import faulthandler
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -24,9 +25,11 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from bench.measure import run_delay_s
 from bench.pacing import Due, pace
 from bench.strategies import next_change
 from queue_system.connection import connect
+from service_kit.gc_tuning import settle_gc
 from trading_svc.store import Stored, StrategyStore
 
 # Commits in flight at once (the client's pool holds 100 connections; a late batch can hold thousands).
@@ -65,9 +68,17 @@ async def changes(spec: dict[str, Any]) -> None:
             # a batch late by more than a round holds a strategy twice
             await asyncio.gather(*(commits(i, n) for i, n in Counter(i for i, _ in due).items()))
 
-        cpu0 = time.process_time()
+        settle_gc()  # its own full collections would hold commits stamped already
+        cpu0, wait0 = time.process_time(), run_delay_s(os.getpid())
         report = await pace(len(current), float(spec["rate"]), int(spec["rounds"]), fire)
-        say({"pace": report.as_dict(), "failed_commits": failed, "cpu_s": time.process_time() - cpu0})
+        say(
+            {
+                "pace": report.as_dict(),
+                "failed_commits": failed,
+                "cpu_s": time.process_time() - cpu0,
+                "waited_s": run_delay_s(os.getpid()) - wait0,
+            }
+        )
     finally:
         await client.aclose()
 

@@ -29,6 +29,7 @@ from bench.strategies import Shape, next_change, record
 from jobmesh.trading.v1 import trading_service_pb2 as pb
 from jobmesh.trading.v1 import trading_service_pb2_grpc as pb_grpc
 from queue_system.tokens import encode_token
+from service_kit.gc_tuning import settle_gc
 from trading_svc import fsm
 from trading_svc.store import Stored
 
@@ -77,6 +78,7 @@ async def bare(spec: dict[str, Any]) -> None:
     pb_grpc.add_TradingServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    settle_gc()  # as every jobmesh service does once started (service_kit.server)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     say({"port": port})

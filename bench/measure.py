@@ -70,6 +70,16 @@ def process_cpu_s(pid: int) -> float:
         return 0.0
 
 
+def run_delay_s(pid: int) -> float:
+    """Seconds the main thread of process `pid` has been ready to run but waited for a CPU (Linux
+    /proc/PID/schedstat's run delay; else 0.0)."""
+    try:
+        with open(f"/proc/{pid}/schedstat", "rb") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 async def redis_cpu_s(client: aioredis.Redis) -> float:
     """CPU seconds (user + sys) the Redis server has used since it started."""
     info = await client.info("cpu")

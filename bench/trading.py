@@ -20,6 +20,8 @@ bench.trading_watch, each says what it times):
   checked, delivery latency beside a bare grpc.aio fan-out run in the same
   invocation (target: p99 within 50 ms). Rounds take turns going first
   (round 1 trading_svc, round 2 the baseline, ...); figures are medians.
+  Each side also says how long its processes waited for a core and the
+  load average: on a busy machine the latency measures the machine.
 
 It prints a table, then one JSON line with every figure. A phase that fails
 is reported as failed, with the reason, and the others still run.
@@ -57,6 +59,8 @@ from queue_system.settings import ConfigError, load, queue_env_stem, redact_url
 from trading_svc.store import StrategyStore
 
 # Fan-out figures that are counts of faults: summed over rounds, not their median.
+# A fan-out whose server waited for a core longer than this share of the time ran on a busy machine.
+BUSY_WAIT_PCT: Final = 10.0
 FAULTS: Final = ("_missing", "_duplicates", "_out_of_order", "_stream_errors", "_failed_commits")
 
 
@@ -73,6 +77,20 @@ def merge_rounds(rounds: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         else:
             merged[key] = statistics.median(values)
     return merged
+
+
+def busy_notes(figures: Mapping[str, Any]) -> list[str]:
+    """A note per side whose server waited for a core more than BUSY_WAIT_PCT of the time: its latency
+    measured the machine's load as much as the fan-out."""
+    notes = []
+    for side, name in (("watch", "trading_svc"), ("bare", "the bare baseline")):
+        waited = figures.get(f"{side}_server_wait_pct")
+        if isinstance(waited, int | float) and waited > BUSY_WAIT_PCT:
+            notes.append(
+                f"watch: busy machine: {name}'s server waited for a core {waited:.0f}% of the time"
+                f" (load average {figures.get(f'{side}_load_1m_start')}); its latency measures the machine"
+            )
+    return notes
 
 
 def trading_env(opts: TradingOptions) -> dict[str, str]:
@@ -129,6 +147,16 @@ def _watch_figures(side: str, got: dict[str, Any]) -> dict[str, Any]:
             "server_cpu_pct": got.get("server_cpu_pct"),
             "client_cpu_pct": got.get("client_cpu_pct"),
             "source_cpu_pct": got.get("source_cpu_pct"),
+            "server_cpu_us_per_msg": got.get("server_cpu_us_per_msg"),
+            "client_cpu_us_per_msg": got.get("client_cpu_us_per_msg"),
+            "source_cpu_us_per_msg": got.get("source_cpu_us_per_msg"),
+            "server_wait_pct": got.get("server_wait_pct"),
+            "client_wait_pct": got.get("client_wait_pct"),
+            "source_wait_pct": got.get("source_wait_pct"),
+            "load_1m_start": got.get("load_1m_start"),
+            "load_1m_end": got.get("load_1m_end"),
+            "after_commit_p50_ms": got.get("after_commit_p50_ms"),
+            "after_commit_p99_ms": got.get("after_commit_p99_ms"),
             "failed_commits": got.get("source", {}).get("failed_commits", 0),
         },
     )
@@ -202,6 +230,7 @@ class TradingBench:
             seconds=o.watch_seconds,
             warmup_s=o.warmup_s,
             channels=o.channels,
+            client_procs=o.client_procs,
             loop=o.loop,
         )
 
@@ -242,7 +271,11 @@ class TradingBench:
         self.run.figures.update(merged)
         self.run.per_round = rounds if o.rounds > 1 else None
         if merged.get("watch_failed_commits"):
-            self.run.notes.append(f"watch: {merged['watch_failed_commits']} commits lost a version race")
+            self.run.notes.append(
+                f"watch: {merged['watch_failed_commits']} commits lost a version race (a source late by"
+                " seconds leaves a strategy in ERROR long enough for trading_svc's sweep to reset it)"
+            )
+        self.run.notes += busy_notes(merged)
         if o.profile:
             await self.profile_watch(plan)
 
@@ -327,7 +360,7 @@ def _meta(opts: TradingOptions, run: TradingRun) -> dict[str, Any]:
     keep = (
         "prefix", "loop", "quick", "strategies", "list_calls", "page_size", "deploys", "latency_deploys",
         "latency_rate", "worker_concurrency", "streams", "streams_per_strategy", "change_rate",
-        "watch_seconds", "warmup_s", "channels", "rounds",
+        "watch_seconds", "warmup_s", "channels", "client_procs", "rounds",
     )  # fmt: skip
     return {
         **{k: getattr(opts, k) for k in keep},

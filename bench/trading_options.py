@@ -39,6 +39,7 @@ class TradingOptions:
     watch_seconds: float = 10.0
     warmup_s: float = 2.0
     channels: int = 10
+    client_procs: int = 2
     rounds: int = 3
     skip_baseline: bool = False
     profile: bool = False
@@ -75,6 +76,16 @@ def _phases(raw: str) -> tuple[str, ...]:
     if bad or not chosen:
         raise argparse.ArgumentTypeError(f"a comma-separated choice of {', '.join(PHASES)}, got {raw!r}")
     return tuple(p for p in PHASES if p in chosen)
+
+
+def _whole(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number, got {raw!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {raw}")
+    return value
 
 
 def _rate(raw: str) -> float:
@@ -132,6 +143,12 @@ def parse(argv: Sequence[str] | None = None) -> TradingOptions:
     w.add_argument("--warmup", type=float, dest="warmup_s", help=f"untimed seconds first ({d['warmup_s']:g})")
     w.add_argument(
         "--channels", type=_positive, help=f"client connections the streams share ({d['channels']})"
+    )
+    w.add_argument(
+        "--client-procs",
+        type=_whole,
+        help="processes the streams are read in, each its share of the streams and connections "
+        f"(0: the bench process itself) ({d['client_procs']})",
     )
     w.add_argument(
         "--rounds",

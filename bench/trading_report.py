@@ -136,7 +136,8 @@ class TradingReport:
             f"WatchStrategy fan-out: {m['streams']} streams on one trading_svc ({per_strategy} per strategy),"
             f" {m['change_rate']:g} changes/s per stream ({m['streams'] * m['change_rate']:,.0f} messages/s),"
             f" {m['watch_seconds']:g} s timed after {m['warmup_s']:g} s,"
-            f" {m['channels']} client connections, {rounds} round(s){' (medians)' if rounds > 1 else ''}",
+            f" {m['channels']} client connections"
+            f" {_readers(m.get('client_procs', 0))}, {rounds} round(s){' (medians)' if rounds > 1 else ''}",
             "  changes: committed by a child process through StrategyStore.commit (IDLE<->ERROR);"
             " latency = receipt - the transition's `at`",
             "  baseline: the same client against a bare grpc.aio WatchStrategy servicer (child process)"
@@ -157,13 +158,23 @@ class TradingReport:
                 "watch_vs_bare_p99",
             ),
             row("delivery latency max, ms", "max_ms"),
+            row("  of it after the commit (entry id -> receipt) p50, ms", "after_commit_p50_ms"),
+            row("  of it after the commit (entry id -> receipt) p99, ms", "after_commit_p99_ms"),
             row("streams that saw every change once, in order", "complete_streams"),
             row("changes missing / duplicated / out of order", "faults"),
             row("streams ended by an error", "stream_errors"),
             row("seconds to open every stream (snapshot received)", "open_s"),
             row("server process CPU, % of one core", "server_cpu_pct"),
-            row("bench process (the streams' client) CPU, %", "client_cpu_pct"),
+            row("the streams' client CPU, % (all its processes)", "client_cpu_pct"),
             row("change source CPU, % (bare: in the server)", "source_cpu_pct"),
+            row("server CPU per message delivered, us", "server_cpu_us_per_msg"),
+            row("client CPU per message delivered, us", "client_cpu_us_per_msg"),
+            row("change source CPU per message delivered, us", "source_cpu_us_per_msg"),
+            row("server main thread waiting for a core, % of the time", "server_wait_pct"),
+            row("client main threads waiting for a core, % (each)", "client_wait_pct"),
+            row("change source waiting for a core, %", "source_wait_pct"),
+            row("machine load average (1 min) at the first change", "load_1m_start"),
+            row("machine load average (1 min) after the last delivery", "load_1m_end"),
             row("source rate, /s (trading_svc: commits; bare: messages)", "source_rate"),
             row("source lag p99, ms (late vs its schedule)", "source_lag_p99_ms"),
         ]
@@ -211,3 +222,7 @@ class TradingReport:
 def flat(prefix: str, figures: Mapping[str, Any]) -> dict[str, Any]:
     """`figures` with `prefix_` in front of each key."""
     return {f"{prefix}_{k}": v for k, v in figures.items()}
+
+
+def _readers(procs: int) -> str:
+    return "read in the bench process" if not procs else f"read in {procs} client process(es)"

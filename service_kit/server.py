@@ -33,6 +33,7 @@ from queue_system import failpoints
 from queue_system.connection import connect
 from queue_system.settings import ConfigError
 from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, required_roles
+from service_kit.gc_tuning import settle_gc
 from service_kit.health import RedisHealth
 from service_kit.rich_errors import ErrorInterceptor
 from service_kit.rpc_metrics import MetricsInterceptor
@@ -290,6 +291,7 @@ async def serve_until_signalled(service: Service) -> None:
         loop.add_signal_handler(sig, on_signal, sig)
     try:
         await service.start()
+        settle_gc()  # no full-collection pauses while serving (see service_kit.gc_tuning)
         await stop.wait()
     finally:
         await service.stop()

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 import redis
 
+from bench.trading import busy_notes
 from bench.trading_options import QUICK, parse
 from bench.trading_report import TRADING_FIGURES
 
@@ -67,7 +68,8 @@ def test_a_tiny_run_reports_every_phase_and_leaves_no_keys(redis_url: str) -> No
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["system"] == "jobmesh-trading"
-    assert report["failures"] == {} and report["notes"] == []
+    assert report["failures"] == {}
+    assert [n for n in report["notes"] if not n.startswith("watch: busy machine")] == []
     for figure in TRADING_FIGURES:
         _number(report, figure)
 
@@ -100,6 +102,26 @@ def test_a_tiny_run_reports_every_phase_and_leaves_no_keys(redis_url: str) -> No
     assert _keys(redis_url, prefix) == []
 
 
+def test_the_fan_out_read_in_client_processes_checks_every_stream_alike(redis_url: str) -> None:
+    prefix = f"tbench{uuid.uuid4().hex[:10]}"
+    done = _bench(
+        redis_url, prefix, "--quick", "--phases", "watch", "--streams", "20", "--streams-per-strategy", "2",
+        "--watch-seconds", "1", "--warmup", "0.3", "--client-procs", "3",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["client_procs"] == 3 and report["failures"] == {}
+    for side in ("watch", "bare"):
+        assert report[f"{side}_complete_streams"] == 20, report
+        assert report[f"{side}_faults"] == "0 / 0 / 0"
+        _number(report, f"{side}_client_cpu_us_per_msg")
+    # trading_svc's latency splits at the commit; the bare baseline commits nothing
+    assert report["watch_after_commit_p99_ms"] <= report["watch_max_ms"] + 1
+    assert report["bare_after_commit_p99_ms"] is None
+    assert "read in 3 client process(es)" in done.stdout
+    assert _keys(redis_url, prefix) == []
+
+
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
     prefix = f"tbench{uuid.uuid4().hex[:10]}"
     client = redis.Redis.from_url(redis_url)
@@ -125,3 +147,12 @@ def test_quick_sets_the_short_run_and_explicit_figures_win() -> None:
 def test_streams_must_divide_among_the_strategies() -> None:
     with pytest.raises(SystemExit):
         parse(["--streams", "25", "--streams-per-strategy", "10"])
+
+
+def test_a_fan_out_whose_server_waited_for_a_core_is_noted_as_run_on_a_busy_machine() -> None:
+    notes = busy_notes(
+        {"watch_server_wait_pct": 44.1, "watch_load_1m_start": 11.7, "bare_server_wait_pct": 3.0}
+    )
+    assert len(notes) == 1 and "trading_svc's server waited for a core 44% of the time" in notes[0]
+    assert "load average 11.7" in notes[0]
+    assert busy_notes({"watch_server_wait_pct": None}) == []
