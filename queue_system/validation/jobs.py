@@ -25,6 +25,7 @@ MAX_PAYLOAD_BYTES: Final = 256 * 1_024
 # Jobs in one EnqueueJobs call or one add_jobs batch.
 MAX_BATCH_JOBS: Final = 10_000
 
+_QUEUES: Final = frozenset(catalog.ALL_QUEUES)
 _PAYLOAD_KINDS: Final = tuple(
     f.name for f in envelope_pb2.JobPayload.DESCRIPTOR.oneofs_by_name["kind"].fields
 )
@@ -61,6 +62,30 @@ def _check_payload(queue: str, payload: envelope_pb2.JobPayload, where: str) -> 
     yield from JOB_RULES.check_message(getattr(payload, kind), at(where, kind))
 
 
+def _passes(
+    queue: str,
+    payload: envelope_pb2.JobPayload,
+    options: envelope_pb2.JobOptions | None,
+    trace: envelope_pb2.TraceContext | None,
+) -> bool:
+    """Whether the full walk would find nothing: the same checks in yes/no form (RuleBook.passes).
+
+    It may say no to a valid job (the walk then answers []), never yes to an invalid one.
+    """
+    kind = payload.WhichOneof("kind")
+    if kind is None or queue not in _QUEUES:
+        return False
+    expected = catalog.PAYLOAD_FIELD.get(queue)
+    if expected is not None and kind not in (expected, catalog.PROBE_FIELD):
+        return False
+    return (
+        payload.ByteSize() <= MAX_PAYLOAD_BYTES
+        and JOB_RULES.passes(getattr(payload, kind))
+        and (not options or not options.ByteSize() or JOB_RULES.passes(options))
+        and (trace is None or JOB_RULES.passes(trace))
+    )
+
+
 def validate_job(
     queue: str,
     payload: envelope_pb2.JobPayload,
@@ -69,7 +94,13 @@ def validate_job(
     *,
     field_prefix: str = "",
 ) -> list[FieldViolation]:
-    """Every violation of one job; paths start with `field_prefix` (e.g. "jobs[3].")."""
+    """Every violation of one job; paths start with `field_prefix` (e.g. "jobs[3].").
+
+    A job that passes the quick check is answered at once; only the others are walked
+    rule by rule, so every violation is named as before.
+    """
+    if _passes(queue, payload, options, trace):
+        return []
     return list(
         chain(
             _check_queue(queue, f"{field_prefix}queue"),
@@ -96,6 +127,7 @@ def validate_batch(jobs: Sequence[JobRequest]) -> list[FieldViolation]:
     return [
         violation
         for i, job in enumerate(jobs)
+        if not _passes(job.queue, job.payload, job.options, job.trace)
         for violation in validate_job(
             job.queue, job.payload, job.options, job.trace, field_prefix=f"jobs[{i}]."
         )

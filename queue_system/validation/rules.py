@@ -475,16 +475,153 @@ class Across(Generic[M]):
         return self.rule(msg, at(path, self.field))
 
 
+# --- the quick yes: one predicate per rule, built once per message type --------------------------
+
+Passes = Callable[[Message], bool]
+
+
+def _exactly(rule: Rule, book: RuleBook) -> Passes:
+    """A rule's own check, asked only whether it finds anything: for rules too rare to hand-compile."""
+    return lambda msg: next(iter(rule.check(msg, "", book)), None) is None
+
+
+def _text(rule: Text, sample: Message) -> Passes:
+    name, limit = rule.field, rule.max_chars
+    if rule.required:
+        return lambda msg: bool((value := getattr(msg, name)).strip()) and len(value) <= limit
+    if _tracks_presence(sample, name):
+        return lambda msg: (
+            not msg.HasField(name) or (bool((value := getattr(msg, name)).strip()) and len(value) <= limit)
+        )
+    return lambda msg: len(getattr(msg, name)) <= limit
+
+
+def _texts(rule: Texts) -> Passes:
+    name, min_count, distinct = rule.field, rule.min_count, rule.distinct
+
+    def passes(msg: Message) -> bool:
+        values: Sequence[str] = getattr(msg, name)
+        count = len(values)
+        if count > MAX_REPEATED or count < min_count:
+            return False
+        for value in values:
+            if not value.strip() or len(value) > MAX_STRING_CHARS:
+                return False
+        return not distinct or len(set(values)) == count
+
+    return passes
+
+
+def _choice(rule: Choice, sample: Message) -> Passes:
+    name = rule.field
+    allowed = frozenset(
+        v.number for v in _enum_of(sample.DESCRIPTOR, name).values if v.number != 0 or not rule.required
+    )
+    return lambda msg: getattr(msg, name) in allowed
+
+
+def _stamp(rule: Stamp) -> Passes:
+    name, unset_passes = rule.field, not rule.required
+
+    def passes(msg: Message) -> bool:
+        if not msg.HasField(name):
+            return unset_passes
+        stamp: Timestamp = getattr(msg, name)
+        # timestamp_problem's bounds, without a call per job
+        return (
+            _MIN_TIMESTAMP_SECONDS <= stamp.seconds <= _MAX_TIMESTAMP_SECONDS
+            and 0 <= stamp.nanos <= _MAX_NANOS
+        )
+
+    return passes
+
+
+def _nested(rule: Nested, book: RuleBook) -> Passes:
+    name, unset_passes = rule.field, not rule.required
+    return lambda msg: book.passes(getattr(msg, name)) if msg.HasField(name) else unset_passes
+
+
+def _each(rule: Each, book: RuleBook) -> Passes:
+    name, max_count = rule.field, rule.max_count
+
+    def passes(msg: Message) -> bool:
+        values: Sequence[Message] = getattr(msg, name)
+        if len(values) > max_count:
+            return False
+        for value in values:  # noqa: SIM110 (a loop: no generator for the usual empty list)
+            if not book.passes(value):
+                return False
+        return True
+
+    return passes
+
+
+def _only_when_set(rule: Rule, book: RuleBook) -> Passes:
+    """Rules of a field with presence that pass when it is unset (Span, Number on `optional`)."""
+    name, exactly = rule.field, _exactly(rule, book)
+    return lambda msg: not msg.HasField(name) or exactly(msg)
+
+
+def _predicate(rule: Rule, sample: Message, book: RuleBook) -> Passes | None:
+    """`rule` as a yes/no question (None: every value passes). It may answer "no" where the rule
+    finds nothing (the walk then answers []), never "yes" where it finds something."""
+    match rule:
+        case Free():
+            return None
+        case Text():
+            return _text(rule, sample)
+        case Texts():
+            return _texts(rule)
+        case Choice():
+            return _choice(rule, sample)
+        case Stamp():
+            return _stamp(rule)
+        case Nested():
+            return _nested(rule, book)
+        case Each():
+            return _each(rule, book)
+        case Bytes():
+            name, limit, required = rule.field, rule.max_bytes, rule.required
+            return lambda msg: len(value := getattr(msg, name)) <= limit and (bool(value) or not required)
+        case Span():
+            return _only_when_set(rule, book)
+        case Number() if _tracks_presence(sample, rule.field):
+            return _only_when_set(rule, book)
+        case _:
+            return _exactly(rule, book)
+
+
 class RuleBook:
-    """Every message type a request may hold -> the rules of its fields."""
+    """Every message type a request may hold -> the rules of its fields.
+
+    Two ways to ask: `check_message` walks every rule and names every violation
+    (what a caller is answered), `passes` only says whether there is one. Nearly
+    every job passes, so the producer asks `passes` first and walks only the jobs
+    it says no to: the answer is the walk's either way, and the common case costs
+    a few attribute reads per field instead of a generator per rule.
+    """
 
     def __init__(self, rules: Mapping[type[Message], tuple[Rule, ...]]) -> None:
         self.rules = rules
+        self._predicates: dict[type[Message], tuple[Passes, ...]] = {}
 
     def check_message(self, msg: Message, path: str) -> Violations:
         """Every violation of a message and of the messages inside it."""
         for rule in self.rules[type(msg)]:
             yield from rule.check(msg, path, self)
+
+    def passes(self, msg: Message) -> bool:
+        """Whether `check_message` finds nothing in `msg`: its predicates, built on first use."""
+        kind = type(msg)
+        predicates = self._predicates.get(kind)
+        if predicates is None:
+            built = (_predicate(rule, msg, self) for rule in self.rules[kind])
+            predicates = self._predicates[kind] = tuple(p for p in built if p is not None)
+        # a loop, not all(generator): this runs for every job, and the generator costs more
+        for predicate in predicates:  # noqa: SIM110
+            if not predicate(msg):
+                return False
+        return True
 
 
 def check(violations: Sequence[FieldViolation]) -> None:
