@@ -119,18 +119,21 @@ def _log(what: str) -> None:
     print(f"bench financial: {what}", file=sys.stderr, flush=True)
 
 
+def row_amount(i: int) -> Decimal:
+    """The signed amount of generated row `i`: cents that differ row to row, -1,500.00 to 999.99,
+    exact (a Decimal: money never goes through a float, even made up)."""
+    return Decimal((i * 7919) % 250_000 - 150_000).scaleb(-2)
+
+
 def ofx_statement(count: int, first: date = date(2024, 1, 1)) -> bytes:
     """An OFX 1.x (SGML) checking statement of `count` transactions, as a bank writes one:
     one a day in turn per payee, amounts in cents that differ row to row, FITIDs unique."""
     rows = []
     for i in range(count):
         day = first + timedelta(days=i % 365)
-        cents = (i * 7919) % 250_000 - 150_000
-        amount = f"{cents // 100 if cents >= 0 else -(-cents // 100)}.{abs(cents) % 100:02d}"
-        if -100 < cents < 0:
-            amount = f"-0.{-cents:02d}"
+        amount = row_amount(i)
         rows.append(
-            f"<STMTTRN><TRNTYPE>{'CREDIT' if cents >= 0 else 'DEBIT'}<DTPOSTED>{day:%Y%m%d}"
+            f"<STMTTRN><TRNTYPE>{'CREDIT' if amount >= 0 else 'DEBIT'}<DTPOSTED>{day:%Y%m%d}"
             f"<TRNAMT>{amount}<FITID>B{i:09d}<NAME>{PAYEES[i % len(PAYEES)]}<MEMO>ref {i}</STMTTRN>"
         )
     last = first + timedelta(days=min(count, 365))
@@ -185,7 +188,7 @@ def bank_transactions(count: int, first: date = date(2024, 1, 1)) -> list[dict[s
             "transactionId": f"T{i:09d}",
             "bookingDate": (first + timedelta(days=i % 365)).isoformat(),
             "transactionAmount": {
-                "amount": f"{((i * 7919) % 250_000 - 150_000) / 100:.2f}",
+                "amount": str(row_amount(i)),
                 "currency": "EUR",
             },
             "creditorName": PAYEES[i % len(PAYEES)],
@@ -284,7 +287,7 @@ async def report_phase(ledger: Ledger, count: int, reports_dir: Path) -> dict[st
     rows = [
         NewTransaction(
             booking_date=date(2024, 3, 1 + i % 31),
-            amount=Decimal((i * 7919) % 250_000 - 150_000) / 100,
+            amount=row_amount(i),
             currency="EUR",
             payee=PAYEES[i % len(PAYEES)],
             description=f"ref {i}",
