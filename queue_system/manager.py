@@ -182,8 +182,8 @@ class QueueManager:
     async def cancel_job(self, queue: str, job_id: str) -> queue_pb2.JobInfo:
         """Remove a job that has not started; the job as it was."""
         q = self.queue(queue)
-        before = await q.job_fields(job_id)
-        state = await reads.job_state(q, job_id, before) if ENVELOPE in before else 0
+        before, where = await q.snapshot(job_id)
+        state = reads.job_state(before, where) if ENVELOPE in before else 0
         status, fields = await q.cancel(job_id)
         if status == 0:
             raise NotFoundError("job", f"{queue}/{job_id}")

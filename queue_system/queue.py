@@ -15,7 +15,15 @@ from typing import Any, Final, Literal, cast
 import redis.asyncio as aioredis
 
 from queue_system.catalog import domain_channel
-from queue_system.keys import GROUP_LANE_SPAN, WORKER_GROUP, EntryField, QueueKeys, script_keys
+from queue_system.keys import (
+    GROUP_LANE_SPAN,
+    NORMAL_LANE,
+    WORKER_GROUP,
+    EntryField,
+    JobField,
+    QueueKeys,
+    script_keys,
+)
 from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
@@ -27,6 +35,7 @@ _COMPLETE_RECORD: Final = struct.Struct(">BBHBIIII")
 # Values per job in fetch.lua's and reclaim.lua's replies (Delivery's fields, in order).
 JOB_FIELDS: Final = 8
 _LANE_JOB: Final = EntryField.LANE_JOB.encode()
+SNAPSHOT_TRIES: Final = 3  # readings of a job moving between lane entries before the last one is given
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,25 +378,41 @@ class RedisQueue:
                 pipe.hgetall(self.keys.job(job_id))
             return cast(list[dict[bytes, bytes]], await pipe.execute())
 
-    async def where(self, job_id: str, entry_id: bytes | None, lane: int) -> Where:
-        """Which set holds a job, whether its lane entry is held, whether the queue is paused."""
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.zscore(self.keys.completed, job_id)
-            pipe.zscore(self.keys.failed, job_id)
-            pipe.zscore(self.keys.delayed, job_id)
-            pipe.zscore(self.keys.superseded, job_id)
-            pipe.exists(self.keys.paused)
-            if entry_id is not None:
-                pipe.xpending_range(self.keys.lane_number(lane), WORKER_GROUP, entry_id, entry_id, 1)
-            done, failed, delayed, superseded, paused, *held = await pipe.execute()
-        return Where(
-            completed=done is not None,
-            failed=failed is not None,
-            delayed=delayed is not None,
-            superseded=superseded is not None,
-            held=bool(held and held[0]),
-            paused=bool(paused),
-        )
+    async def snapshot(self, job_id: str) -> tuple[dict[bytes, bytes], Where]:
+        """A job's hash and where it is, read at one instant (MULTI/EXEC).
+
+        Read one after the other, a job finishing between the two reads showed
+        its new state (completed) with its old hash (no result yet): a caller
+        moving on by the result saw none. The lane entry a worker may hold is
+        named in the hash, so it is read first and the reading is taken again
+        if the job moved to another entry meanwhile (a retry, a redrive).
+        """
+        jk = self.keys.job(job_id)
+        entry_field, lane_field = JobField.ENTRY_ID.encode(), JobField.LANE.encode()
+        for _ in range(SNAPSHOT_TRIES):
+            entry_id, lane_raw = await self.client.hmget(jk, [entry_field, lane_field])
+            lane = int(lane_raw or NORMAL_LANE)
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.hgetall(jk)
+                pipe.zscore(self.keys.completed, job_id)
+                pipe.zscore(self.keys.failed, job_id)
+                pipe.zscore(self.keys.delayed, job_id)
+                pipe.zscore(self.keys.superseded, job_id)
+                pipe.exists(self.keys.paused)
+                if entry_id is not None:
+                    pipe.xpending_range(self.keys.lane_number(lane), WORKER_GROUP, entry_id, entry_id, 1)
+                fields, done, failed, delayed, superseded, paused, *held = await pipe.execute()
+            where = Where(
+                completed=done is not None,
+                failed=failed is not None,
+                delayed=delayed is not None,
+                superseded=superseded is not None,
+                held=bool(held and held[0]),
+                paused=bool(paused),
+            )
+            if fields.get(entry_field) == entry_id and int(fields.get(lane_field) or NORMAL_LANE) == lane:
+                break
+        return cast(dict[bytes, bytes], fields), where
 
     async def paused(self) -> bool:
         return bool(await self.client.exists(self.keys.paused))

@@ -16,13 +16,12 @@ from jobmesh.queue.v1 import queue_pb2
 from queue_system.catalog import QueueConfig
 from queue_system.errors import FieldViolation, InvalidArgumentError, NotFoundError
 from queue_system.keys import LANES, NORMAL_LANE, JobField
-from queue_system.queue import RedisQueue
+from queue_system.queue import RedisQueue, Where
 from queue_system.records import ENVELOPE, job_info
 from queue_system.tokens import decode_token, encode_token
 
 MAX_PAGE: Final = 1000
 DEFAULT_PAGE: Final = 100
-_ENTRY_ID: Final = JobField.ENTRY_ID.encode()
 _LANE: Final = JobField.LANE.encode()
 _SETS: Final[dict[int, Literal["delayed", "completed", "failed", "superseded"]]] = {
     env.JOB_STATE_COMPLETED: "completed",
@@ -62,10 +61,9 @@ async def queue_stats(q: RedisQueue, config: QueueConfig | None, alive_ms: int) 
     return stats
 
 
-async def job_state(q: RedisQueue, job_id: str, fields: Mapping[bytes, bytes]) -> int:
-    """The JobState of a job whose hash is `fields`."""
+def job_state(fields: Mapping[bytes, bytes], where: Where) -> int:
+    """The JobState of a job whose hash is `fields`, found `where` (read at the same instant)."""
     lane = int(fields.get(_LANE, str(NORMAL_LANE).encode()))
-    where = await q.where(job_id, fields.get(_ENTRY_ID), lane)
     if where.completed:
         return env.JOB_STATE_COMPLETED
     if where.failed:
@@ -82,10 +80,10 @@ async def job_state(q: RedisQueue, job_id: str, fields: Mapping[bytes, bytes]) -
 
 
 async def get_job(q: RedisQueue, job_id: str) -> queue_pb2.JobInfo:
-    fields = await q.job_fields(job_id)
+    fields, where = await q.snapshot(job_id)
     if ENVELOPE not in fields:
         raise NotFoundError("job", f"{q.name}/{job_id}")
-    return job_info(fields, await job_state(q, job_id, fields))
+    return job_info(fields, job_state(fields, where))
 
 
 async def list_jobs(
