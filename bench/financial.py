@@ -48,14 +48,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
-import psycopg
 import redis.asyncio as aioredis
 from google.protobuf.timestamp_pb2 import Timestamp
-from psycopg import sql
 
 from bench.bank_servers import FakeAccount, FakeGoCardless
 from bench.keyspace import delete_keys
 from bench.labelled_transactions import labelled_set
+from bench.postgres import admin_url_from_env, answers, local_admin_url, own_database
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from jobmesh.jobs.v1.common_pb2 import DateRange
 from worker_financial.categorization.categorize import categorize, train_from
@@ -68,7 +67,6 @@ from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.sync.transaction_sync import sync_transactions
 
 LEDGERS: Final = ("sqlite", "postgresql")
-LOCAL_POSTGRES: Final = ("postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test")
 PAYEES: Final = ("ACME GmbH", "Café Central", "Rent Property Ltd", "Stadtwerke", "Bäckerei", "Amazon EU")
 
 
@@ -317,33 +315,14 @@ async def report_phase(ledger: Ledger, count: int, reports_dir: Path) -> dict[st
 
 def postgres_admin_url(given: str | None) -> str | None:
     """The PostgreSQL server to work on: `given`, DATABASE_URL, else the local one (None: none answers)."""
-    candidates = [given] if given else []
-    env = os.environ.get("DATABASE_URL", "")
-    if env.startswith(("postgresql", "postgres")):
-        candidates.append(env)
-    candidates.extend(LOCAL_POSTGRES)
-    for url in candidates:
-        plain = url.replace("postgresql+psycopg://", "postgresql://", 1)
-        try:
-            with psycopg.connect(plain, connect_timeout=2):
-                return plain
-        except psycopg.Error:
-            continue
-    return None
-
-
-@contextlib.contextmanager
-def bench_database(admin_url: str) -> Any:
-    """A database of the run's own on `admin_url`'s server, dropped afterwards; yields its async URL."""
-    name = f"jobmesh_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        base, _, _ = admin_url.rpartition("/")
-        yield f"{base.replace('postgresql://', 'postgresql+psycopg://', 1)}/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    if given:
+        plain = given.replace("postgresql+psycopg://", "postgresql://", 1)
+        if answers(plain):
+            return plain
+    env = admin_url_from_env()
+    if env is not None and answers(env):
+        return env
+    return local_admin_url()
 
 
 @contextlib.asynccontextmanager
@@ -383,7 +362,7 @@ def run(opts: FinancialOptions) -> dict[str, Any]:
         if admin is None:
             report["skipped"][kind] = "no PostgreSQL answers (set --database-url or DATABASE_URL)"
             continue
-        with bench_database(admin) as url:
+        with own_database(admin, "jobmesh_bench") as url:
             report[kind] = asyncio.run(run_phases(url, opts))
     return report
 

@@ -19,13 +19,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from bench.bank_servers import FakeGoCardless
-from tests.worker_financial.postgres_server import (
-    HOW_TO_ENABLE,
-    admin_url_from_env,
-    local_admin_url,
-    private_server,
-    session_database,
-)
+from bench.postgres import admin_url_from_env, local_admin_url, own_database
+from tests.worker_financial.postgres_server import HOW_TO_ENABLE, private_server
 from worker_financial.ledger.store import Ledger
 from worker_financial.sync.gocardless import GoCardlessSettings
 from worker_financial.sync.providers import Providers, SyncSettings
@@ -39,7 +34,7 @@ def postgres_url() -> Iterator[str | None]:
         if admin is None:
             yield None
             return
-        yield stack.enter_context(session_database(admin))
+        yield stack.enter_context(own_database(admin, "jobmesh_test"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

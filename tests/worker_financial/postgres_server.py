@@ -1,9 +1,6 @@
-"""A PostgreSQL for the ledger's tests: the one DATABASE_URL names, else the machine's on
-127.0.0.1:5432, else a private server started from the system's initdb/pg_ctl.
-
-Whichever it is, the test session works in a database of its own (created at the
-start, dropped at the end), so tests never see another session's rows.
-"""
+"""A private PostgreSQL for the ledger's tests, started from the system's initdb/pg_ctl when
+neither DATABASE_URL nor the machine's server on 127.0.0.1:5432 answers (bench/postgres.py
+finds those, and makes the session's own database on whichever it is)."""
 
 from __future__ import annotations
 
@@ -14,14 +11,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
-from psycopg import sql
-
-LOCAL_USERS = ("postgres", "root")
 HOW_TO_ENABLE = (
     "no PostgreSQL: set DATABASE_URL=postgresql://user@host:5432/db, run one on 127.0.0.1:5432 "
     "(trust auth, user postgres, database test), or install the server (initdb, pg_ctl) "
@@ -29,34 +21,11 @@ HOW_TO_ENABLE = (
 )
 
 
-def _answers(url: str) -> bool:
-    try:
-        with psycopg.connect(url, connect_timeout=2):
-            return True
-    except psycopg.Error:
-        return False
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-def admin_url_from_env() -> str | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if url.split("://", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
-        return url.replace("postgresql+psycopg://", "postgresql://", 1)
-    return None
-
-
-def local_admin_url() -> str | None:
-    for user in LOCAL_USERS:
-        url = f"postgresql://{user}@127.0.0.1:5432/test"
-        if _answers(url):
-            return url
-    return None
 
 
 @contextlib.contextmanager
@@ -96,22 +65,3 @@ def private_server() -> Iterator[str | None]:
             [*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], check=False, capture_output=True
         )
         shutil.rmtree(home, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def session_database(admin_url: str) -> Iterator[str]:
-    """A database of the test session's own on `admin_url`'s server, dropped afterwards."""
-    name = f"jobmesh_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    info = psycopg.conninfo.conninfo_to_dict(admin_url)
-    info["dbname"] = name
-    user = info.get("user") or getpass.getuser()
-    password = f":{info['password']}" if info.get("password") else ""
-    host = info.get("host") or "127.0.0.1"
-    port = info.get("port") or 5432
-    try:
-        yield f"postgresql+psycopg://{user}{password}@{host}:{port}/{name}"
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
