@@ -3,6 +3,7 @@ in order, de-duplicated, and sent again after a lost reply without adding any jo
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,7 +19,7 @@ from queue_system import producer
 from queue_system.catalog import CATEGORIZATION, REPORT_GENERATION
 from queue_system.envelope import JobRequest
 from queue_system.errors import InvalidArgumentError
-from queue_system.keys import NORMAL_LANE, EntryField
+from queue_system.keys import EVENTS_MAXLEN, NORMAL_LANE, EntryField
 from queue_system.manager import QueueManager
 from queue_system.queue import run_streamed
 from queue_system.settings import load
@@ -117,3 +118,17 @@ async def test_an_add_of_many_calls_reloads_scripts_a_restarted_redis_forgot(
         assert await _lane_ids(m.client, m, Q) == [f"j{i}" for i in range(N)]
     finally:
         await m.close()
+
+
+async def test_adds_past_the_cap_keep_the_event_stream_at_its_newest_events_maxlen(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    """enqueue.lua trims the event stream once per add, not once per event: it still ends near
+    EVENTS_MAXLEN (trimming is by whole stream nodes) and keeps the newest events."""
+    added = []
+    for _ in range(3):
+        added += await manager.add_jobs([JobRequest(Q, categorization("ok")) for _ in range(5_000)])
+    events = manager.queue(Q).keys.events
+    assert EVENTS_MAXLEN <= await redis_client.xlen(events) < EVENTS_MAXLEN + 1_000
+    [(_, last)] = await redis_client.xrevrange(events, count=1)
+    assert json.loads(last[EntryField.EVENT_DATA.encode()])["jobId"] == added[-1].job_id
