@@ -1,11 +1,15 @@
 """Adding jobs: encode checked jobs in their envelope and add them in batches, riding out outages.
 
 The producer adds only `CheckedJobs` (validation happened once, on the way
-in). Jobs are encoded as binary `Job` envelopes and added by enqueue.lua,
-1,000 jobs per script call, all calls of a batch pipelined in one round trip.
-Each call carries a receipt token: when Redis goes away mid-add, the add
-waits and is sent again (up to the ride-out bound), and a call whose first
-try did land answers what that try did, so no job is ever added twice.
+in, for the whole batch: nothing is sent before every job passed). Jobs are
+encoded as binary `Job` envelopes and added by enqueue.lua. A batch goes in
+script calls of STREAM_CHUNK jobs written to one connection one after the
+other, each as soon as it is encoded: Redis adds the first part while the
+next is encoded, and every reply is read after the last. Each call carries a
+receipt token: when Redis goes away mid-add, the add waits and is sent again
+(up to the ride-out bound) with the same job ids and receipts, and a call
+whose first try did land answers what that try did, so no job is ever added
+twice.
 """
 
 from __future__ import annotations
@@ -15,22 +19,26 @@ import logging
 import os
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from redis.exceptions import NoScriptError
 
-from queue_system.envelope import JobIds, envelope_bytes
+from queue_system.envelope import JobIds, JobRequest, envelope_bytes
 from queue_system.keys import NORMAL_LANE, RECEIPT_MARGIN_MS
 from queue_system.options import duration_ms, lane_of
 from queue_system.outages import Outage, ride_out
-from queue_system.queue import NewJob, RedisQueue
+from queue_system.queue import NewJob, RedisQueue, added_flags, run_streamed
 from queue_system.validation.jobs import CheckedJobs
 
 log = logging.getLogger(__name__)
 
-CHUNK: Final = 1000
+# Jobs per script call of a batch. Small enough that Redis starts adding soon
+# after the batch was checked (and the last call leaves the client idle
+# briefly); large enough that the calls' own cost stays small.
+STREAM_CHUNK: Final = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,30 @@ class Added:
     lane: int
 
 
+@dataclass(slots=True)
+class _Call:
+    """One script call of an add: its queue, the positions of its jobs in the add, its receipt,
+    and, once encoded, its jobs and its command (kept: a call sent again is the same call)."""
+
+    queue: str
+    part: Sequence[int]
+    receipt: str
+    jobs: list[NewJob] | None = None
+    command: list[Any] | None = None
+
+
+def _calls(queues: Sequence[str], receipts: Iterator[str]) -> list[_Call]:
+    """The script calls of an add: per queue, STREAM_CHUNK jobs each, in request order."""
+    by_queue: dict[str, list[int]] = defaultdict(list)
+    for i, queue in enumerate(queues):
+        by_queue[queue].append(i)
+    return [
+        _Call(queue, idx[start : start + STREAM_CHUNK], next(receipts))
+        for queue, idx in by_queue.items()
+        for start in range(0, len(idx), STREAM_CHUNK)
+    ]
+
+
 class Producer:
     """Adds jobs to the queues it knows (one RedisQueue per name)."""
 
@@ -53,60 +85,89 @@ class Producer:
         self.ids = JobIds()
         self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
 
+    def new_job(self, r: JobRequest, now: Timestamp) -> NewJob:
+        """A request's job: id from options.job_id, else a fresh one; its envelope stamped `now`."""
+        opts = r.options
+        if opts is None:
+            job_id = self.ids()
+            return NewJob(job_id, envelope_bytes(r, job_id, now), NORMAL_LANE, 0)
+        job_id = opts.job_id or self.ids()
+        return NewJob(
+            job_id,
+            envelope_bytes(r, job_id, now),
+            lane_of(opts.priority),
+            duration_ms(opts.delay),
+            opts.group_key,
+            opts.supersede_waiting,
+        )
+
     def encode(self, jobs: CheckedJobs) -> list[tuple[str, NewJob]]:
-        """Each job's queue and envelope; ids come from options.job_id, else a fresh one."""
-        now = Timestamp()
-        now.FromNanoseconds(time.time_ns())
-        out = []
-        for r in jobs.requests:
-            opts = r.options
-            job_id = (opts.job_id if opts is not None else "") or self.ids()
-            delay = duration_ms(opts.delay) if opts is not None else 0
-            lane = lane_of(opts.priority) if opts is not None else NORMAL_LANE
-            group, supersede = (opts.group_key, opts.supersede_waiting) if opts is not None else ("", False)
-            out.append(
-                (r.queue, NewJob(job_id, envelope_bytes(r, job_id, now), lane, delay, group, supersede))
-            )
-        return out
+        """Each job's queue and its NewJob (all stamped with one time)."""
+        now = _now()
+        return [(r.queue, self.new_job(r, now)) for r in jobs.requests]
 
     async def add(self, jobs: CheckedJobs) -> list[Added]:
-        """Add checked jobs; results in request order."""
-        return await self.send(self.encode(jobs))
+        """Add checked jobs; results in request order.
+
+        Each call's jobs are encoded just before the call is written, so encoding
+        overlaps Redis adding the calls before it.
+        """
+        requests, now = jobs.requests, _now()
+
+        def encode(call: _Call) -> list[NewJob]:
+            return [self.new_job(requests[i], now) for i in call.part]
+
+        return await self._add(_calls([r.queue for r in requests], self._receipts), encode)
 
     async def send(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
-        """Add encoded jobs, 1,000 per script call; results in order.
+        """Add jobs already encoded (a taskiq kick); results in order."""
 
-        One call goes straight to Redis; several go in one pipelined round trip
-        (a pipeline first asks Redis whether it knows the scripts: a round trip
-        a single add should not pay). Through an outage the add waits and tries
-        again for up to `ride_out_ms`, then raises UnavailableError.
+        def encode(call: _Call) -> list[NewJob]:
+            return [encoded[i][1] for i in call.part]
+
+        return await self._add(_calls([queue for queue, _ in encoded], self._receipts), encode)
+
+    async def _add(self, calls: list[_Call], encode: Callable[[_Call], list[NewJob]]) -> list[Added]:
+        """Run the calls; through an outage wait and try again for up to `ride_out_ms`, then
+        raise UnavailableError.
+
+        One call goes straight to Redis; several are written to one connection as
+        each is encoded (queue.run_streamed), so Redis runs one while the next is
+        encoded. A call sent again is the same call: same job ids, same receipt.
+        A Redis that forgot the scripts (a restart) gets them again and the calls
+        are sent again, which the receipts make safe.
         """
-        by_queue: dict[str, list[int]] = defaultdict(list)
-        for i, (queue, _) in enumerate(encoded):
-            by_queue[queue].append(i)
-        chunks = [
-            (queue, idx[start : start + CHUNK], next(self._receipts))
-            for queue, idx in by_queue.items()
-            for start in range(0, len(idx), CHUNK)
-        ]
         keep_ms = self.ride_out_ms + RECEIPT_MARGIN_MS
 
+        def jobs_of(call: _Call) -> list[NewJob]:
+            if call.jobs is None:
+                call.jobs = encode(call)
+            return call.jobs
+
+        def command(call: _Call) -> list[Any]:
+            if call.command is None:
+                call.command = self.queues[call.queue].enqueue_command(jobs_of(call), call.receipt, keep_ms)
+            return call.command
+
         async def attempt() -> list[Any]:
-            if len(chunks) == 1:
-                queue, part, receipt = chunks[0]
-                return [await self.queues[queue].enqueue([encoded[i][1] for i in part], receipt, keep_ms)]
-            first = next(iter(self.queues.values()))
-            async with first.client.pipeline(transaction=False) as pipe:
-                for queue, part, receipt in chunks:
-                    await self.queues[queue].enqueue(
-                        [encoded[i][1] for i in part], receipt, keep_ms, client=pipe
-                    )
-                return list(await pipe.execute())
+            first = self.queues[calls[0].queue]
+            if len(calls) == 1:
+                return [await first.enqueue(jobs_of(calls[0]), calls[0].receipt, keep_ms)]
+            try:
+                return await run_streamed(first.client, (command(c) for c in calls))
+            except NoScriptError:
+                await first.load_script("enqueue")
+                return await run_streamed(first.client, (command(c) for c in calls))
 
         replies = await ride_out(attempt, Outage("add", log), bound_s=self.ride_out_ms / 1000)
-        results: list[Added | None] = [None] * len(encoded)
-        for (_, part, _), reply in zip(chunks, replies, strict=True):
-            for i, flag in zip(part, reply, strict=True):
-                queue, nj = encoded[i]
-                results[i] = Added(queue, nj.job_id, bool(flag), nj.delay_ms > 0, nj.lane)
+        results: list[Added | None] = [None] * sum(len(c.part) for c in calls)
+        for call, reply in zip(calls, replies, strict=True):
+            for i, nj, flag in zip(call.part, jobs_of(call), added_flags(reply), strict=True):
+                results[i] = Added(call.queue, nj.job_id, flag, nj.delay_ms > 0, nj.lane)
         return [r for r in results if r is not None]
+
+
+def _now() -> Timestamp:
+    now = Timestamp()
+    now.FromNanoseconds(time.time_ns())
+    return now

@@ -7,6 +7,7 @@ the QueueManager all go through it.
 
 from __future__ import annotations
 
+import asyncio
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -126,6 +127,52 @@ class Counts:
         return sum(self.active_by_lane)
 
 
+def _enqueue_blob(jobs: Sequence[NewJob]) -> bytes:
+    """enqueue.lua's one argument for a batch: a record header, the id, group key and envelope per job."""
+    return b"".join(
+        _ENQUEUE_RECORD.pack(
+            len(ids := j.job_id.encode()),
+            j.lane,
+            j.delay_ms,
+            len(j.envelope),
+            len(group := j.group.encode()),
+            _SUPERSEDE if j.supersede else 0,
+        )
+        + ids
+        + group
+        + j.envelope
+        for j in jobs
+    )
+
+
+def added_flags(reply: Any) -> list[bool]:
+    """enqueue.lua's reply: per job True when added, False when its id already existed."""
+    return [bool(x) for x in reply] if isinstance(reply, list) else []
+
+
+async def run_streamed(client: aioredis.Redis, commands: Iterable[Sequence[Any]]) -> list[Any]:
+    """Write each command to one connection as soon as `commands` yields it; read every reply after
+    the last. Redis runs the first command while the caller still builds the next, and one
+    connection keeps them in order. An error reply raises (the first, in order); a connection
+    left with replies unread (an error, a cancellation) is closed, never handed back mid-stream.
+    """
+    pool = client.connection_pool
+    conn = await pool.get_connection()  # type: ignore[no-untyped-call]  # a deprecation wrapper
+    try:
+        sent = 0
+        for command in commands:
+            await conn.send_packed_command(conn.pack_command(*command), check_health=sent == 0)
+            sent += 1
+            # uvloop sends small writes when its loop next turns (asyncio at once): let it
+            await asyncio.sleep(0)
+        return [await conn.read_response() for _ in range(sent)]
+    except BaseException:
+        await conn.disconnect(nowait=True)
+        raise
+    finally:
+        await pool.release(conn)
+
+
 def _deliveries(flat: Sequence[Any], start: int) -> list[Delivery]:
     return [
         Delivery(
@@ -186,22 +233,27 @@ class RedisQueue:
         Sending the same jobs again with the same `receipt` (its reply was lost)
         answers what the first add did, within `receipt_ttl_ms`.
         """
-        blob = b"".join(
-            _ENQUEUE_RECORD.pack(
-                len(ids := j.job_id.encode()),
-                j.lane,
-                j.delay_ms,
-                len(j.envelope),
-                len(group := j.group.encode()),
-                _SUPERSEDE if j.supersede else 0,
-            )
-            + ids
-            + group
-            + j.envelope
-            for j in jobs
-        )
-        res = await self._run("enqueue", blob, receipt, receipt_ttl_ms, client=client)
-        return [bool(x) for x in res] if isinstance(res, list) else []
+        res = await self._run("enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms, client=client)
+        return added_flags(res)
+
+    def enqueue_command(self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int) -> list[Any]:
+        """The EVALSHA of `enqueue` as a command to write (`run_streamed`); its reply reads with
+        `added_flags`. A Redis that does not know the script answers NoScriptError
+        (`load_script` then)."""
+        return [
+            "EVALSHA",
+            self.scripts["enqueue"].sha,
+            len(self._keys),
+            *self._keys,
+            *self._head,
+            _enqueue_blob(jobs),
+            receipt,
+            receipt_ttl_ms,
+        ]
+
+    async def load_script(self, name: str) -> None:
+        """Load one of the queue scripts into Redis (what a script call does on NoScriptError)."""
+        await self.client.script_load(self.scripts[name].script)
 
     # -- consuming ---------------------------------------------------------
     async def fetch(self, want: int, limit_max: int = 0, limit_ms: int = 0) -> Fetch:

@@ -36,17 +36,26 @@ local CONTROL_TYPE = 'type.googleapis.com/jobmesh.events.v1.QueueControl'
 -- watchers resume from: service, event name and data; the entry id holds the
 -- time and the event name implies the data's type) and, when anyone listens,
 -- proto3 JSON of a jobmesh.events.v1.Event on the queue's seed channel.
--- `payload` is the JSON object of the event's data, without its "@type".
+-- `payload` is the JSON object of the event's data, without its "@type". A script
+-- emitting many events passes `untrimmed` and trims the stream once at its end (trim_events).
 local SERVICE_JSON = cjson.encode(SERVICE)
 local listeners = nil
-local function emit_json(name, payload, type_url)
-  redis.call('XADD', KEY.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
-    E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
+local function emit_json(name, payload, type_url, untrimmed)
+  if untrimmed then
+    redis.call('XADD', KEY.events, '*', E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
+  else
+    redis.call('XADD', KEY.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
+      E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
+  end
   if listeners == nil then listeners = redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > 0 end
   if listeners then
     redis.call('PUBLISH', CHANNEL, '{"service":' .. SERVICE_JSON .. ',"event":"' .. name ..
       '","data":{"@type":"' .. type_url .. '",' .. string.sub(payload, 2) .. ',"timestamp":"' .. NOW_ISO .. '"}')
   end
+end
+
+local function trim_events()
+  redis.call('XTRIM', KEY.events, 'MAXLEN', '~', EVENTS_MAXLEN)
 end
 
 local function emit(name, data, type_url)
