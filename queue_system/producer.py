@@ -6,10 +6,20 @@ in). Jobs are encoded as binary `Job` envelopes and added by enqueue.lua,
 Each call carries a receipt token: when Redis goes away mid-add, the add
 waits and is sent again (up to the ride-out bound), and a call whose first
 try did land answers what that try did, so no job is ever added twice.
+
+Adds that come while another add is on its way to Redis are not sent one by
+one: they wait for it and then go together, in one send (group commit). One
+add at a time goes straight out as before, so a lone add waits for nothing;
+fifty concurrent single adds (fifty EnqueueJob calls in flight) cost a few
+script calls instead of fifty round trips through the client and Redis. Each
+add still gets its own results, in its own order; an add that fails (Redis
+away past the ride-out bound) fails every add that went with it, as each
+would have failed alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -44,6 +54,10 @@ class Added:
     lane: int
 
 
+# An add waiting for the send out to be answered: its encoded jobs, and where its results go.
+_Waiting = tuple[Sequence[tuple[str, NewJob]], "asyncio.Future[list[Added]]"]
+
+
 class Producer:
     """Adds jobs to the queues it knows (one RedisQueue per name)."""
 
@@ -52,6 +66,10 @@ class Producer:
         self.ride_out_ms = ride_out_ms
         self.ids = JobIds()
         self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
+        # group commit: while a send is out, later adds wait here and go together next
+        self._sending = False
+        self._waiting: list[_Waiting] = []
+        self._next_sends: set[asyncio.Task[None]] = set()
 
     def encode(self, jobs: CheckedJobs) -> list[tuple[str, NewJob]]:
         """Each job's queue and envelope; ids come from options.job_id, else a fresh one."""
@@ -74,6 +92,49 @@ class Producer:
         return await self.send(self.encode(jobs))
 
     async def send(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
+        """Add encoded jobs; results in order. Straight out when no other send is out, else with
+        every add that comes meanwhile, in one send once the one out is answered (group commit)."""
+        if not self._sending:
+            self._sending = True
+            try:
+                return await self._send_now(encoded)
+            finally:
+                self._send_waiting()
+        answer: asyncio.Future[list[Added]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((encoded, answer))
+        return await answer
+
+    def _send_waiting(self) -> None:
+        """Send every add that waited, together (in a task of its own: its callers wait on futures)."""
+        if not self._waiting:
+            self._sending = False
+            return
+        group, self._waiting = self._waiting, []
+        task = asyncio.get_running_loop().create_task(self._send_group(group))
+        self._next_sends.add(task)
+        task.add_done_callback(self._next_sends.discard)
+
+    async def _send_group(self, group: list[_Waiting]) -> None:
+        try:
+            results = await self._send_now([job for encoded, _ in group for job in encoded])
+        except asyncio.CancelledError:
+            for _, answer in group:
+                answer.cancel()
+            raise
+        except Exception as exc:
+            for _, answer in group:
+                if not answer.done():
+                    answer.set_exception(exc)
+        else:
+            start = 0
+            for encoded, answer in group:
+                if not answer.done():  # its caller may have given up (cancelled)
+                    answer.set_result(results[start : start + len(encoded)])
+                start += len(encoded)
+        finally:
+            self._send_waiting()
+
+    async def _send_now(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
         """Add encoded jobs, 1,000 per script call; results in order.
 
         One call goes straight to Redis; several go in one pipelined round trip
