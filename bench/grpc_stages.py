@@ -5,9 +5,10 @@
 The service runs exactly as `python -m trading_svc` does (`app.build` served by
 `service_kit.server.run_service`), except that, for the one method
 `STAGED_METHOD`, the functions each of its calls passes through are wrapped in
-a stopwatch (wall time, inclusive of what they await), and an outermost
-interceptor times the interceptor chain grpc runs per call, the request's
-decoding, the handler, and the response's encoding. With one call in flight the
+a stopwatch (wall time, inclusive of what they await), and an interceptor (the
+service itself runs none: its wrappers are built once per method) times grpc
+finding the handler, the request's decoding, the handler, and the response's
+encoding. With one call in flight the
 wall time of a stage is that call's; nested stages are inside their parents
 (`STAGES` names each stage's parent). When the service stops (SIGTERM) the
 totals and counts are written to OUT.json as `{stage: [seconds, calls]}`.
@@ -43,10 +44,10 @@ STAGED_METHOD: Final = "/jobmesh.queue.v1.QueueService/EnqueueJob"
 
 # stage -> (its parent stage, what it is); the order is the report's.
 STAGES: Final[dict[str, tuple[str, str]]] = {
-    "chain": ("", "interceptor chain run per call (intercept_service of each, handlers rebuilt)"),
+    "chain": ("", "finding the handler (grpc, per call; the kit wraps each method once)"),
     "decode": ("", "request decoding (tolerant deserializer)"),
-    "handler": ("", "the method handler grpc awaits (interceptors' wrappers + servicer)"),
-    "admit": ("handler", "bounds check of the request (ErrorInterceptor's admit)"),
+    "handler": ("", "the method handler grpc awaits (the kit's wrappers + servicer)"),
+    "admit": ("handler", "bounds check of the request (the rich-error wrapper's admit)"),
     "servicer": ("handler", "QueueServicer.EnqueueJob"),
     "idempotency": ("servicer", "request-id handling (Idempotent: check, stored answer)"),
     "validation": ("idempotency", "job validation (checked_job)"),
