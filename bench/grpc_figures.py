@@ -11,7 +11,8 @@ with the bench's environment (prefix, queue settings). Figures:
   CPU µs per call of the server process and of the client (this process).
 
 The single-call figures are measured in the same run, with the same client code
-and the same requests, against a bare grpc.aio unary server (`bench.grpc_bare`:
+and the same requests, `REPEATS` times each side in turns (medians; latencies
+pooled), against a bare grpc.aio unary server (`bench.grpc_bare`:
 a generic handler answering an empty message, no interceptors, no Redis), and
 the report gives jobmesh's figure as a percentage of the bare server's: what
 grpc.aio alone costs on this machine, now.
@@ -55,6 +56,8 @@ from bench.services import ROOT, ServiceChild, python_env
 from jobmesh.queue.v1 import queue_service_pb2 as pb
 
 SERVICE = "jobmesh.queue.v1.QueueService"
+# Single-call runs per side (jobmesh, bare), taking turns: figures are medians, latencies pooled.
+REPEATS = 3
 Figure = float | str
 Unary = Callable[[str, Any], Callable[..., Awaitable[Any]]]
 
@@ -189,6 +192,15 @@ def quantile_ms(latencies: list[float], q: float) -> Figure:
     return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
 
 
+def median_figure(values: list[Figure] | list[float]) -> Figure:
+    """The median of the numbers; the first non-number (a status code) when any run failed."""
+    for v in values:
+        if isinstance(v, str):
+            return v
+    numbers = [float(v) for v in values]
+    return statistics.median(numbers) if numbers else "-"
+
+
 def pct_of(mine: Figure, base: Figure) -> Figure:
     """`mine` as a percentage of `base`, or "-" when either is not a number."""
     if isinstance(mine, float | int) and isinstance(base, float | int) and base:
@@ -298,26 +310,28 @@ async def grpc_figures(opts: BenchOptions) -> GrpcRun:
         _log(f"EnqueueJobs, {opts.n} jobs in batches of {BATCH}")
         f["grpc_enqueue_jobs_batch_jobs_s"] = await _batches(svc, opts.n)
         _log(f"{opts.grpc_single} single EnqueueJob RPCs, 1 and {opts.grpc_inflight} in flight, each side")
-        lat: list[float] = []
-        bare_lat: list[float] = []
-        f["grpc_enqueue_job_serial_rps"] = await _singles(svc.unary, opts.grpc_single, 1, lat)
-        f["grpc_bare_serial_rps"] = await _singles(bare.unary, opts.grpc_single, 1, bare_lat)
-        cpu: dict[str, float] = {}
-        bare_cpu: dict[str, float] = {}
-        f["grpc_bare_concurrent_rps"] = await _singles(
-            bare.unary, opts.grpc_single, opts.grpc_inflight, cpu=bare_cpu, server_pid=bare.pid
-        )
-        f["grpc_enqueue_job_concurrent_rps"] = await _singles(
-            svc.unary, opts.grpc_single, opts.grpc_inflight, cpu=cpu, server_pid=svc.pid
-        )
-        f["grpc_concurrent_server_cpu_us"] = cpu.get("server", "-")
-        f["grpc_concurrent_client_cpu_us"] = cpu.get("client", "-")
-        f["grpc_bare_concurrent_server_cpu_us"] = bare_cpu.get("server", "-")
-        f["grpc_bare_concurrent_client_cpu_us"] = bare_cpu.get("client", "-")
-        f["grpc_enqueue_job_serial_p50_ms"] = quantile_ms(lat, 0.50)
-        f["grpc_enqueue_job_serial_p99_ms"] = quantile_ms(lat, 0.99)
-        f["grpc_bare_serial_p50_ms"] = quantile_ms(bare_lat, 0.50)
-        f["grpc_bare_serial_p99_ms"] = quantile_ms(bare_lat, 0.99)
+        sides = {"jm": (svc.unary, svc.pid), "bare": (bare.unary, bare.pid)}
+        lat: dict[str, list[float]] = {"jm": [], "bare": []}
+        serial: dict[str, list[Figure]] = {"jm": [], "bare": []}
+        concurrent: dict[str, list[Figure]] = {"jm": [], "bare": []}
+        cpu: dict[str, list[dict[str, float]]] = {"jm": [], "bare": []}
+        for rep in range(REPEATS):  # the sides take turns going first: a burst of load hits both alike
+            for side in ("jm", "bare") if rep % 2 == 0 else ("bare", "jm"):
+                unary, pid = sides[side]
+                serial[side].append(await _singles(unary, opts.grpc_single, 1, lat[side]))
+                used: dict[str, float] = {}
+                concurrent[side].append(
+                    await _singles(unary, opts.grpc_single, opts.grpc_inflight, cpu=used, server_pid=pid)
+                )
+                cpu[side].append(used)
+        for side, prefix in (("jm", "grpc_enqueue_job"), ("bare", "grpc_bare")):
+            f[f"{prefix}_serial_rps"] = median_figure(serial[side])
+            f[f"{prefix}_concurrent_rps"] = median_figure(concurrent[side])
+            f[f"{prefix}_serial_p50_ms"] = quantile_ms(lat[side], 0.50)
+            f[f"{prefix}_serial_p99_ms"] = quantile_ms(lat[side], 0.99)
+            cpu_prefix = "grpc_concurrent" if side == "jm" else "grpc_bare_concurrent"
+            for who in ("server", "client"):
+                f[f"{cpu_prefix}_{who}_cpu_us"] = median_figure([c[who] for c in cpu[side] if who in c])
         f["grpc_serial_of_bare_pct"] = pct_of(f["grpc_enqueue_job_serial_rps"], f["grpc_bare_serial_rps"])
         f["grpc_concurrent_of_bare_pct"] = pct_of(
             f["grpc_enqueue_job_concurrent_rps"], f["grpc_bare_concurrent_rps"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.grpc_figures import breakdown_text, pct_of, quantile_ms
+from bench.grpc_figures import breakdown_text, median_figure, pct_of, quantile_ms
 from bench.grpc_stages import STAGES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +81,9 @@ def test_grpc_run_reports_jobmesh_beside_the_bare_server(redis_url: str) -> None
     assert "where one EnqueueJob's time goes" in done.stdout
     assert "a bare grpc.aio server" in done.stdout
     assert "load average" in done.stdout
+
+
+def test_a_median_figure_is_the_failure_when_a_run_failed() -> None:
+    assert median_figure([3.0, 1.0, 2.0]) == 2.0
+    assert median_figure([3.0, "UNAVAILABLE", 2.0]) == "UNAVAILABLE"
+    assert median_figure([]) == "-"
