@@ -42,6 +42,7 @@ class JobmeshRun:
     results: Results
     redis_version: str = ""
     grpc: dict[str, float | str] | None = None
+    grpc_breakdown: str = ""
     profile: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -98,7 +99,8 @@ async def run_jobmesh(opts: BenchOptions, *, extras: bool = True) -> JobmeshRun:
             if extras and opts.grpc:
                 from bench.grpc_figures import grpc_figures  # noqa: PLC0415 (grpc only with --grpc)
 
-                run.grpc = await grpc_figures(opts)
+                got = await grpc_figures(opts)
+                run.grpc, run.grpc_breakdown = got.figures, got.breakdown
         finally:
             await manager.close(grace_s=5)
             deleted = await delete_keys(admin, opts.prefix)
@@ -228,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if jm.profile:
         print(jm.profile)
+        print()
+    if jm.grpc_breakdown:
+        print(jm.grpc_breakdown)
         print()
     print(report.table())
     print(report.json_line(), flush=True)

@@ -96,10 +96,33 @@ PUBLIC_PATH: Final = (
 )
 
 
+# (label, jobmesh's key, the bare grpc.aio server's key or "", jobmesh as % of bare: its key, or "")
 GRPC_ROWS: Final = (
-    ("gRPC EnqueueJobs x1000, jobs/s", "grpc_enqueue_jobs_batch_jobs_s"),
-    ("gRPC EnqueueJob, RPC/s (1 in flight)", "grpc_enqueue_job_serial_rps"),
-    ("gRPC EnqueueJob, RPC/s ({inflight} in flight)", "grpc_enqueue_job_concurrent_rps"),
+    ("gRPC EnqueueJobs x1000, jobs/s", "grpc_enqueue_jobs_batch_jobs_s", "", ""),
+    (
+        "gRPC EnqueueJob, RPC/s (1 in flight)",
+        "grpc_enqueue_job_serial_rps", "grpc_bare_serial_rps", "grpc_serial_of_bare_pct",
+    ),
+    (
+        "gRPC EnqueueJob, RPC/s ({inflight} in flight)",
+        "grpc_enqueue_job_concurrent_rps", "grpc_bare_concurrent_rps", "grpc_concurrent_of_bare_pct",
+    ),
+    (
+        "gRPC EnqueueJob p50, ms (1 in flight)",
+        "grpc_enqueue_job_serial_p50_ms", "grpc_bare_serial_p50_ms", "",
+    ),
+    (
+        "gRPC EnqueueJob p99, ms (1 in flight)",
+        "grpc_enqueue_job_serial_p99_ms", "grpc_bare_serial_p99_ms", "",
+    ),
+    (
+        "gRPC EnqueueJob, server CPU µs/RPC ({inflight} in flight)",
+        "grpc_concurrent_server_cpu_us", "grpc_bare_concurrent_server_cpu_us", "",
+    ),
+    (
+        "gRPC EnqueueJob, client CPU µs/RPC ({inflight} in flight)",
+        "grpc_concurrent_client_cpu_us", "grpc_bare_concurrent_client_cpu_us", "",
+    ),
 )
 
 
@@ -189,10 +212,21 @@ class Report:
                 f"{floor_text:>19}{(f'{rf:.3f}' if rf is not None else '-'):>10}"
             )
         if self.grpc is not None:
-            lines.append("")
-            for template, key in GRPC_ROWS:
+            g = self.grpc
+            lines += [
+                "",
+                "gRPC: trading_svc's QueueService beside a bare grpc.aio server (a generic handler answering",
+                "an empty message, no interceptors, no Redis), same client code, same requests, same run:",
+                f"{'figure':<{LABEL_WIDTH}}{'jobmesh':>10}{'bare':>10}{'jm % of bare':>14}",
+            ]
+            for template, key, bare_key, pct_key in GRPC_ROWS:
                 label = template.format(inflight=m.get("grpc_inflight", "N"))
-                lines.append(f"{label:<{LABEL_WIDTH}}{_num(self.grpc.get(key)):>10}")
+                bare = _num(g.get(bare_key)) if bare_key else ""
+                pct = g.get(pct_key) if pct_key else None
+                pct_text = f"{pct:.0f}%" if isinstance(pct, int | float) else (pct or "")
+                lines.append(f"{label:<{LABEL_WIDTH}}{_num(g.get(key)):>10}{bare:>10}{pct_text:>14}")
+            load = g.get("grpc_load_avg", "?")
+            lines.append(f"load average (1, 5, 15 min) as the gRPC figures began: {load}")
         last_round = " (last round)" if m["rounds"] > 1 else ""
         lines += ["", f"CPU by phase{last_round} (% of wall; 100 = one core):"]
         for phase, shares in self.cpu.items():

@@ -9,17 +9,25 @@ wait for Redis, and failing the calls behind them would turn an outage of two
 seconds into lost adds. Trying a command again is safe for every jobmesh
 script: adds carry a receipt and job ids, and every finish checks that the
 caller still holds the job.
+
+Commands are packed by hiredis (C) instead of redis-py's asyncio connection,
+which packs in Python, argument by argument: an enqueue script call of 31
+arguments took ~30 µs of the caller's CPU to pack, ~3 µs with hiredis (the
+bytes on the wire are the same; the sync client of redis-py packs with hiredis
+too). What redis-py refuses (None, bools) is refused as before (DataError).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
+import hiredis
 import redis.asyncio as aioredis
 from redis.asyncio.connection import AbstractConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff, NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import DataError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # Tries per command before the error reaches the caller (about 5 s of backoff).
@@ -43,7 +51,42 @@ def connect(url: str, *, max_connections: int = MAX_CONNECTIONS) -> aioredis.Red
         socket_keepalive=True,
         health_check_interval=15,
     )
+    pool.connection_class = hiredis_packing(pool.connection_class)
     return aioredis.Redis.from_pool(pool)
+
+
+def pack_command(*args: Any) -> list[bytes]:
+    """The RESP bytes of one command, packed by hiredis (redis-py's own rules for the first
+    argument: "CONFIG GET" is two words; an argument of a type Redis takes not is a DataError)."""
+    if isinstance(args[0], str):
+        args = (*args[0].encode().split(), *args[1:])
+    elif b" " in args[0]:
+        args = (*args[0].split(), *args[1:])
+    if any(isinstance(a, bool) for a in args):  # hiredis would send True as 1; redis-py refuses it
+        raise DataError("Invalid input of type: 'bool'. Convert to a bytes, string, int or float first.")
+    try:
+        return [hiredis.pack_command(args)]
+    except TypeError as exc:
+        raise DataError(str(exc)) from exc
+
+
+_HIREDIS_PACKING: dict[type[AbstractConnection], type[AbstractConnection]] = {}
+
+
+def hiredis_packing(connection_class: type[AbstractConnection]) -> type[AbstractConnection]:
+    """`connection_class` (plain, TLS or Unix socket, as the URL chose) packing with hiredis."""
+    if connection_class.pack_command is _pack_method:
+        return connection_class
+    packing = _HIREDIS_PACKING.get(connection_class)
+    if packing is None:
+        name = f"Hiredis{connection_class.__name__}"
+        packing = type(name, (connection_class,), {"pack_command": _pack_method})
+        _HIREDIS_PACKING[connection_class] = packing
+    return packing
+
+
+def _pack_method(self: AbstractConnection, *args: Any) -> list[bytes]:
+    return pack_command(*args)
 
 
 

@@ -10,10 +10,20 @@ receipt token: when Redis goes away mid-add, the add waits and is sent again
 (up to the ride-out bound) with the same job ids and receipts, and a call
 whose first try did land answers what that try did, so no job is ever added
 twice.
+
+Adds that come while another add is on its way to Redis are not sent one by
+one: they wait for it and then go together, in one send (group commit). One
+add at a time goes straight out as before, so a lone add waits for nothing;
+fifty concurrent single adds (fifty EnqueueJob calls in flight) cost a few
+script calls instead of fifty round trips through the client and Redis. Each
+add still gets its own results, in its own order; an add that fails (Redis
+away past the ride-out bound) fails every add that went with it, as each
+would have failed alone.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import os
@@ -76,6 +86,10 @@ def _calls(queues: Sequence[str], receipts: Iterator[str]) -> list[_Call]:
     ]
 
 
+# An add waiting for the send out to be answered: its encoded jobs, and where its results go.
+_Waiting = tuple[Sequence[tuple[str, NewJob]], "asyncio.Future[list[Added]]"]
+
+
 class Producer:
     """Adds jobs to the queues it knows (one RedisQueue per name)."""
 
@@ -84,6 +98,10 @@ class Producer:
         self.ride_out_ms = ride_out_ms
         self.ids = JobIds()
         self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
+        # group commit: while a send is out, later adds wait here and go together next
+        self._sending = False
+        self._waiting: list[_Waiting] = []
+        self._next_sends: set[asyncio.Task[None]] = set()
 
     def new_job(self, r: JobRequest, now: Timestamp) -> NewJob:
         """A request's job: id from options.job_id, else a fresh one; its envelope stamped `now`."""
@@ -109,23 +127,76 @@ class Producer:
     async def add(self, jobs: CheckedJobs) -> list[Added]:
         """Add checked jobs; results in request order.
 
-        Each call's jobs are encoded just before the call is written, so encoding
-        overlaps Redis adding the calls before it.
+        Sent at once, each call's jobs are encoded just before the call is
+        written, so encoding overlaps Redis adding the calls before it; while
+        another send is out they wait to go with the next (group commit).
         """
         requests, now = jobs.requests, _now()
+        if self._sending:
+            return await self._join([(r.queue, self.new_job(r, now)) for r in requests])
 
         def encode(call: _Call) -> list[NewJob]:
             return [self.new_job(requests[i], now) for i in call.part]
 
-        return await self._add(_calls([r.queue for r in requests], self._receipts), encode)
+        return await self._first(_calls([r.queue for r in requests], self._receipts), encode)
 
     async def send(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
-        """Add jobs already encoded (a taskiq kick); results in order."""
+        """Add jobs already encoded (a taskiq kick); results in order. Straight out when no other
+        send is out, else with every add that comes meanwhile, once the one out is answered."""
+        if self._sending:
+            return await self._join(encoded)
+        return await self._first(*self._encoded_calls(encoded))
 
+    def _encoded_calls(
+        self, encoded: Sequence[tuple[str, NewJob]]
+    ) -> tuple[list[_Call], Callable[[_Call], list[NewJob]]]:
         def encode(call: _Call) -> list[NewJob]:
             return [encoded[i][1] for i in call.part]
 
-        return await self._add(_calls([queue for queue, _ in encoded], self._receipts), encode)
+        return _calls([queue for queue, _ in encoded], self._receipts), encode
+
+    async def _first(self, calls: list[_Call], encode: Callable[[_Call], list[NewJob]]) -> list[Added]:
+        """The send that goes out at once; the adds that came meanwhile follow it together."""
+        self._sending = True
+        try:
+            return await self._add(calls, encode)
+        finally:
+            self._send_waiting()
+
+    async def _join(self, encoded: Sequence[tuple[str, NewJob]]) -> list[Added]:
+        answer: asyncio.Future[list[Added]] = asyncio.get_running_loop().create_future()
+        self._waiting.append((encoded, answer))
+        return await answer
+
+    def _send_waiting(self) -> None:
+        """Send every add that waited, together (in a task of its own: its callers wait on futures)."""
+        if not self._waiting:
+            self._sending = False
+            return
+        group, self._waiting = self._waiting, []
+        task = asyncio.get_running_loop().create_task(self._send_group(group))
+        self._next_sends.add(task)
+        task.add_done_callback(self._next_sends.discard)
+
+    async def _send_group(self, group: list[_Waiting]) -> None:
+        try:
+            results = await self._add(*self._encoded_calls([job for encoded, _ in group for job in encoded]))
+        except asyncio.CancelledError:
+            for _, answer in group:
+                answer.cancel()
+            raise
+        except Exception as exc:
+            for _, answer in group:
+                if not answer.done():
+                    answer.set_exception(exc)
+        else:
+            start = 0
+            for encoded, answer in group:
+                if not answer.done():  # its caller may have given up (cancelled)
+                    answer.set_result(results[start : start + len(encoded)])
+                start += len(encoded)
+        finally:
+            self._send_waiting()
 
     async def _add(self, calls: list[_Call], encode: Callable[[_Call], list[NewJob]]) -> list[Added]:
         """Run the calls; through an outage wait and try again for up to `ride_out_ms`, then

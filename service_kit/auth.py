@@ -45,7 +45,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -284,7 +284,7 @@ class AuditLog:
             await asyncio.gather(*self._pending, return_exceptions=True)
 
 
-def bearer_token(metadata: Sequence[tuple[str, str | bytes]] | None) -> str | None:
+def bearer_token(metadata: Iterable[tuple[str, str | bytes]] | None) -> str | None:
     """The token of an `authorization: Bearer <token>` header ("" for a malformed one), or
     None when the call has no authorization header at all."""
     for key, value in metadata or ():
@@ -370,18 +370,23 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
         handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or method.startswith(HEALTH_PREFIX):
+        if handler is None:
+            return handler
+        return self.wrap(handler, handler_call_details.method)
+
+    def wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
+        """`handler` admitting only callers allowed to call `method` (the credential is read from
+        each call's own metadata)."""
+        if method.startswith(HEALTH_PREFIX):
             return handler
         needed = self.roles.get(method)
-        token = bearer_token(handler_call_details.invocation_metadata)
         h: Any = handler
         if needed is not None and needed != auth_pb2.ROLE_VIEWER and h.unary_unary is not None:
-            return self._audited(handler, method, needed, token)
+            return self._audited(handler, method, needed)
 
         async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
             try:
-                caller = self.authenticate(token, context)
+                caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
                 self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
@@ -393,7 +398,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
 
         async def stream(call: Callable[[], Any], context: Context) -> Any:
             try:
-                caller = self.authenticate(token, context)
+                caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
                 self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
@@ -407,7 +412,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return wrap_handler(handler, unary, stream)
 
     def _audited(
-        self, handler: grpc.RpcMethodHandler[Any, Any], method: str, needed: int, token: str | None
+        self, handler: grpc.RpcMethodHandler[Any, Any], method: str, needed: int
     ) -> grpc.RpcMethodHandler[Any, Any]:
         """A unary state-changing method: admitted, then audited with its request and outcome."""
         inner: Any = handler.unary_unary
@@ -428,7 +433,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             start = time.perf_counter()
             caller: Caller | None = None
             try:
-                caller = self.authenticate(token, context)
+                caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
                 self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 status = to_grpc_status(exc, method)

@@ -6,6 +6,12 @@ servicer's function. Every interceptor of jobmesh shares this one place that
 knows the four shapes, and that a streaming servicer method may be an async
 generator or a coroutine that writes with `context.write()`.
 
+A service (service_kit.server) does not pay for that on every call: its
+handlers are wrapped once per method (`WrappedOnce`), where grpc.aio's
+interceptors would run their chain and rebuild each handler per call. Each
+interceptor's per-method `wrap(handler, method)` is what its
+`intercept_service` applies, so both ways behave the same.
+
 grpc.aio decodes a request before any of that runs, and bytes that do not
 decode end the call with UNKNOWN and a traceback in grpc's log. An interceptor
 that admits requests (`wrap_handler(..., admit=...)`) gets a deserializer that
@@ -16,7 +22,7 @@ with a proper status from inside the call.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -181,3 +187,49 @@ def split_method(full_method: str) -> tuple[str, str]:
     """'/jobmesh.queue.v1.QueueService/GetJob' -> ('jobmesh.queue.v1.QueueService', 'GetJob')."""
     service, _, method = full_method.lstrip("/").rpartition("/")
     return service or "unknown", method or "unknown"
+
+
+# What an interceptor does to one method's handler: (handler, full method name) -> handler.
+# (quoted: grpc's RpcMethodHandler is generic only in its stubs)
+Wrap = Callable[["grpc.RpcMethodHandler[Any, Any]", str], "grpc.RpcMethodHandler[Any, Any]"]
+
+
+class WrappedOnce(grpc.GenericRpcHandler):  # type: ignore[type-arg]
+    """`handlers`' method handlers, each wrapped by `wrap` the first time its method is called and
+    kept: what interceptors do, without their per-call chain (a wrapper depends only on the
+    method, never on the call)."""
+
+    def __init__(self, handlers: Sequence[grpc.GenericRpcHandler], wrap: Wrap) -> None:  # type: ignore[type-arg]
+        self._handlers = list(handlers)
+        self._wrap = wrap
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+
+    def service(
+        self, handler_call_details: grpc.HandlerCallDetails
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        for generic in self._handlers:
+            handler = generic.service(handler_call_details)
+            if handler is not None:
+                wrapped = self._wrapped[method] = self._wrap(handler, method)
+                return wrapped
+        return None  # unknown method: grpc answers UNIMPLEMENTED
+
+
+class HandlerCollector:
+    """Stands in for a server while services register (`add_*Servicer_to_server(servicer, collector)`,
+    reflection, health): keeps their generic handlers, to be served wrapped once (`WrappedOnce`).
+    Pre-registered method handlers are dropped: each comes with a generic handler for the same
+    methods, and registered ones would take precedence over the wrapped ones."""
+
+    def __init__(self) -> None:
+        self.handlers: list[grpc.GenericRpcHandler] = []  # type: ignore[type-arg]
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:  # type: ignore[type-arg]
+        self.handlers.extend(handlers)
+
+    def add_registered_method_handlers(self, service: str, handlers: object) -> None:
+        """Dropped: see the class docstring."""

@@ -53,10 +53,16 @@ async def first_answer(
     if stored is not None:
         return response_type.FromString(stored)
     answer = await compute()
-    # NX: when two retries raced, the answer stored first is the one every later retry sees
-    await client.set(key, answer.SerializeToString(), ex=IDEMPOTENCY_TTL_S, nx=True)
-    stored = cast(bytes | None, await client.get(key))
-    return response_type.FromString(stored) if stored is not None else answer
+    # NX: when two retries raced, the answer stored first is the one every later retry sees;
+    # storing it and reading back what is stored go in one round trip
+    data = answer.SerializeToString()
+    pipe = client.pipeline(transaction=False)
+    pipe.set(key, data, ex=IDEMPOTENCY_TTL_S, nx=True)
+    pipe.get(key)
+    _, stored = await pipe.execute()
+    if stored is None or stored == data:
+        return answer
+    return response_type.FromString(cast(bytes, stored))
 
 
 class Idempotent:

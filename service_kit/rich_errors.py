@@ -216,8 +216,33 @@ async def _abort(context: Context, exc: Exception, method: str) -> None:
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 
+def with_errors(handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
+    """`handler` admitting each request first and ending in a rich status whatever escapes it."""
+
+    async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
+        try:
+            return await call()
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            _note(exc, method)
+            await _abort(context, exc, method)
+
+    async def stream(call: Callable[[], AsyncIterator[Any]], context: Context) -> AsyncIterator[Any]:
+        try:
+            async for item in call():
+                yield item
+        except grpc.aio.AbortError:
+            raise
+        except Exception as exc:
+            _note(exc, method)
+            await _abort(context, exc, method)
+
+    return wrap_handler(handler, unary, stream, admit=admit)
+
+
 class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Turns exceptions escaping servicer methods into rich statuses (see RULES).
+    """Turns exceptions escaping servicer methods into rich statuses (see RULES; `with_errors`).
 
     Every request goes through `admit` first, inside the call: undecodable bytes
     and fields over their bounds never reach a servicer.
@@ -231,27 +256,4 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None:  # unknown method: grpc answers UNIMPLEMENTED itself
             return handler
-        method = handler_call_details.method
-
-        async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
-            try:
-                return await call()
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                _note(exc, method)
-                await _abort(context, exc, method)
-
-        async def stream(
-            call: Callable[[], AsyncIterator[Any]], context: Context
-        ) -> AsyncIterator[Any]:
-            try:
-                async for item in call():
-                    yield item
-            except grpc.aio.AbortError:
-                raise
-            except Exception as exc:
-                _note(exc, method)
-                await _abort(context, exc, method)
-
-        return wrap_handler(handler, unary, stream, admit=admit)
+        return with_errors(handler, handler_call_details.method)

@@ -46,8 +46,54 @@ def final_code(context: Context, error: BaseException | None) -> str:
     return grpc.StatusCode.UNKNOWN.name
 
 
+def with_metrics(
+    handler: grpc.RpcMethodHandler[Any, Any], full_method: str
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """`handler` recording grpc_server_* metrics; each series' child is looked up once per method
+    (and per code), not per call."""
+    service, method = split_method(full_method)
+    labels = (rpc_type(handler), service, method)
+    started = STARTED.labels(*labels)
+    seconds = HANDLING_SECONDS.labels(*labels)
+    handled: dict[str, Any] = {}
+
+    def finish(context: Context, start: float, error: BaseException | None) -> None:
+        seconds.observe(time.perf_counter() - start)
+        code = final_code(context, error)
+        counter = handled.get(code)
+        if counter is None:
+            counter = handled[code] = HANDLED.labels(*labels, code)
+        counter.inc()
+
+    async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
+        started.inc()
+        start = time.perf_counter()
+        try:
+            result = await call()
+        except BaseException as exc:
+            finish(context, start, exc)
+            raise
+        finish(context, start, None)
+        return result
+
+    async def stream(call: Callable[[], AsyncIterator[Any]], context: Context) -> AsyncIterator[Any]:
+        started.inc()
+        start = time.perf_counter()
+        sent = MSG_SENT.labels(*labels)
+        try:
+            async for item in call():
+                sent.inc()
+                yield item
+        except BaseException as exc:
+            finish(context, start, exc)
+            raise
+        finish(context, start, None)
+
+    return wrap_handler(handler, unary, stream)
+
+
 class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Records grpc_server_* metrics for every served method."""
+    """Records grpc_server_* metrics for every served method (`with_metrics`)."""
 
     async def intercept_service(
         self,
@@ -57,37 +103,4 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        service, method = split_method(handler_call_details.method)
-        labels = (rpc_type(handler), service, method)
-
-        def finish(context: Context, start: float, error: BaseException | None) -> None:
-            HANDLING_SECONDS.labels(*labels).observe(time.perf_counter() - start)
-            HANDLED.labels(*labels, final_code(context, error)).inc()
-
-        async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
-            STARTED.labels(*labels).inc()
-            start = time.perf_counter()
-            try:
-                result = await call()
-            except BaseException as exc:
-                finish(context, start, exc)
-                raise
-            finish(context, start, None)
-            return result
-
-        async def stream(
-            call: Callable[[], AsyncIterator[Any]], context: Context
-        ) -> AsyncIterator[Any]:
-            STARTED.labels(*labels).inc()
-            start = time.perf_counter()
-            sent = MSG_SENT.labels(*labels)
-            try:
-                async for item in call():
-                    sent.inc()
-                    yield item
-            except BaseException as exc:
-                finish(context, start, exc)
-                raise
-            finish(context, start, None)
-
-        return wrap_handler(handler, unary, stream)
+        return with_metrics(handler, handler_call_details.method)

@@ -5,7 +5,8 @@ module gives all four the same behaviour: configuration checked before
 anything starts (a bad variable is one line on stderr and exit code 2),
 `grpc.health.v1` that follows Redis, server reflection so grpcurl needs no
 .proto files, rich error statuses, gRPC metrics plus Prometheus over HTTP on
-the service's metrics port, and a graceful stop on SIGTERM/SIGINT: health
+the service's metrics port (each method's handler wrapped once in what the
+kit's interceptors do, not once per call), and a graceful stop on SIGTERM/SIGINT: health
 goes NOT_SERVING, the server stops accepting, in-flight calls get a grace
 period, then the service's shutdown hooks run (workers drain there).
 """
@@ -26,7 +27,7 @@ from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from prometheus_client import disable_created_metrics, start_http_server
 
 from queue_system import failpoints
@@ -34,9 +35,10 @@ from queue_system.connection import connect
 from queue_system.settings import ConfigError
 from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, required_roles
 from service_kit.gc_tuning import settle_gc
+from service_kit.handlers import HandlerCollector, Wrap, WrappedOnce
 from service_kit.health import RedisHealth
-from service_kit.rich_errors import ErrorInterceptor
-from service_kit.rpc_metrics import MetricsInterceptor
+from service_kit.rich_errors import with_errors
+from service_kit.rpc_metrics import with_metrics
 from service_kit.settings import SERVICE_BY_MODULE, Security, ServiceSettings, ServiceSpec, is_loopback, load
 
 log = logging.getLogger(__name__)
@@ -151,14 +153,21 @@ class Service:
         redis = self.settings.runtime
         self._health = RedisHealth(redis.redis_url, redis.redis_url_redacted, [s.name for s in self.served])
         self._server = server = grpc.aio.server(
-            interceptors=[MetricsInterceptor(), *self._auth_interceptors(), ErrorInterceptor()],
             # Without this, grpc lets a second process bind the same port (SO_REUSEPORT).
             options=[("grpc.so_reuseport", 0)],
         )
+        # Every method's handler is wrapped once, as the interceptors would wrap it on every call
+        # (metrics outermost, then auth, then rich errors: see each module for why that order).
+        registered = HandlerCollector()
+        served_on: Any = registered  # registration only calls add_generic_rpc_handlers (and drops the rest)
         for svc in self.served:
-            svc.add_to_server(server)
-        health_pb2_grpc.add_HealthServicer_to_server(self._health.servicer, server)
-        reflection.enable_server_reflection(self.service_names, server)
+            svc.add_to_server(served_on)
+        health_pb2_grpc.add_HealthServicer_to_server(self._health.servicer, served_on)
+        # (enable_server_reflection would pick the sync servicer: the collector is no aio server)
+        reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+            reflection.aio.ReflectionServicer(self.service_names), served_on  # type: ignore[attr-defined]
+        )
+        server.add_generic_rpc_handlers((WrappedOnce(registered.handlers, self._edge()),))
         await self._health.start()
 
         host = self.settings.bind_host
@@ -182,22 +191,33 @@ class Service:
         for hook in self.context.startup_hooks:
             await hook()
 
-    def _auth_interceptors(self) -> list[grpc.aio.ServerInterceptor]:  # type: ignore[type-arg]
-        """The auth interceptor when credentials are configured; none without (loopback only)."""
+    def _edge(self) -> Wrap:
+        """What every method's handler is wrapped in: metrics, auth (when credentials are
+        configured; none without, loopback only) and rich errors, outermost first."""
+        auth = self._auth()
+
+        def wrap(handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
+            handler = with_errors(handler, method)
+            if auth is not None:
+                handler = auth.wrap(handler, method)
+            return with_metrics(handler, method)
+
+        return wrap
+
+    def _auth(self) -> AuthInterceptor | None:
+        """The auth interceptor when credentials are configured; None without (loopback only)."""
         security = self.settings.security
         if not security.authenticating:
-            return []
+            return None
         runtime = self.settings.runtime
         client = connect(runtime.redis_url, max_connections=AUDIT_CONNECTIONS)
         self._audit = AuditLog(client, runtime.queue_prefix, self.spec.name)
-        return [
-            AuthInterceptor(
-                security.credentials,
-                required_roles(s.name for s in self.served),
-                CallerLimits(security.rate_count, security.rate_period_ms / 1000),
-                self._audit,
-            )
-        ]
+        return AuthInterceptor(
+            security.credentials,
+            required_roles(s.name for s in self.served),
+            CallerLimits(security.rate_count, security.rate_period_ms / 1000),
+            self._audit,
+        )
 
     def _warn_if_exposed(self) -> None:
         """Say loudly what an operator opted into: no authentication, or tokens in plaintext."""
