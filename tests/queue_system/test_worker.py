@@ -21,7 +21,8 @@ from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import RetryAfterError, UnrecoverableError
 from queue_system.events import event_from_entry
 from queue_system.manager import QueueManager
-from queue_system.options import backoff_ms
+from queue_system.options import RetentionArgs, backoff_ms
+from queue_system.queue import Finished
 from queue_system.settings import Settings
 from queue_system.tasks import task_spec
 from tests.queue_system.conftest import categorization, wait_until
@@ -541,3 +542,30 @@ async def test_an_error_can_set_its_own_wait_and_never_be_retried(
     assert dead.job_id == rejected.job_id and dead.reason == failure_pb2.DEAD_LETTER_REASON_UNRECOVERABLE
     assert dead.attempts_made == 1
     assert dead.detail == "attempt 1 failed with an error that is never retried: ValueError: unknown symbol"
+
+
+async def test_a_batch_of_acks_finishes_only_what_this_consumer_holds_in_every_lane(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    """complete.lua checks holders and acknowledges once per lane: per job, in the batch's order,
+    only the entries this consumer still holds finish; the others stay with their holder."""
+    q = manager.queue(Q)
+    urgent = env.JobOptions(priority=env.JOB_PRIORITY_CRITICAL)
+    await manager.add_jobs([JobRequest(Q, categorization(f"n{i}")) for i in range(4)])
+    await manager.add_jobs([JobRequest(Q, categorization(f"u{i}"), urgent) for i in range(3)])
+    found = await q.fetch(10)
+    assert len(found.deliveries) == 7 and len({d.lane for d in found.deliveries}) == 2
+    taken = [found.deliveries[1], found.deliveries[5]]  # one of each lane
+    for d in taken:
+        await redis_client.xclaim(q.keys.lane_number(d.lane), "workers", "someone-else", 0, [d.entry_id])
+    remove = RetentionArgs(1, 0, 0)
+    batch = [Finished(d.lane, d.entry_id, d.job_id, remove, 1) for d in reversed(found.deliveries)]
+    assert await q.complete(batch) == [d not in taken for d in reversed(found.deliveries)]
+    for d in found.deliveries:
+        pending = await redis_client.xpending_range(
+            q.keys.lane_number(d.lane), "workers", d.entry_id, d.entry_id, 1
+        )
+        assert bool(pending) == (d in taken)
+        assert (await redis_client.exists(q.keys.job(d.job_id))) == (d in taken)
+    # acknowledged twice (a retried batch): nothing more happens
+    assert await q.complete(batch[:1]) == [False]
