@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
 import redis.asyncio as aioredis
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError
 
 from queue_system.catalog import domain_channel
 from queue_system.keys import (
@@ -189,6 +191,18 @@ def _deliveries(flat: Sequence[Any], start: int) -> list[Delivery]:
     ]
 
 
+def _fetched(res: Sequence[Any]) -> Fetch:
+    """fetch.lua's reply (see there)."""
+    status = int(res[0])
+    if status == FETCHED:
+        return Fetch(FETCHED, _deliveries(res, 1))
+    if status == LIMITED:
+        return Fetch(LIMITED, [], wait_ms=int(res[1]))
+    if status == PAUSED:
+        return Fetch(PAUSED, [])
+    return Fetch(EMPTY, [], last_ids=tuple(res[1:5]))
+
+
 class RedisQueue:
     """The operations of one named queue, as one caller (service + consumer) sees them."""
 
@@ -257,15 +271,54 @@ class RedisQueue:
 
     # -- consuming ---------------------------------------------------------
     async def fetch(self, want: int, limit_max: int = 0, limit_ms: int = 0) -> Fetch:
-        res = await self._run("fetch", want, limit_max, limit_ms)
-        status = int(res[0])
-        if status == FETCHED:
-            return Fetch(FETCHED, _deliveries(res, 1))
-        if status == LIMITED:
-            return Fetch(LIMITED, [], wait_ms=int(res[1]))
-        if status == PAUSED:
-            return Fetch(PAUSED, [])
-        return Fetch(EMPTY, [], last_ids=tuple(res[1:5]))
+        return _fetched(await self._run("fetch", want, limit_max, limit_ms))
+
+    async def wait_then_fetch(
+        self,
+        conn: AbstractConnection,
+        last_ids: Sequence[bytes],
+        block_ms: int,
+        want: int,
+        *,
+        limit_max: int = 0,
+        limit_ms: int = 0,
+        blocked: Callable[[int | None], None] = lambda _: None,
+    ) -> Fetch:
+        """Block until an entry newer than each lane's `last_ids` arrives (or `block_ms` passes),
+        then fetch as `fetch` does: one round trip per wake-up.
+
+        The XREAD and the fetch script go down `conn` (a connection of the caller's own) back to
+        back: Redis runs the script the moment the read unblocks, instead of waiting for this
+        process to hear of the new entry and ask. The read claims nothing; the script decides as
+        ever (pause, rate limit, lanes in order, at most `want`). `blocked` hears the
+        connection's client id while it waits (then None): CLIENT UNBLOCK on it ends the wait at
+        once, as a timeout would, and the fetch still runs.
+        """
+        streams = dict(zip(self.keys.lanes, last_ids, strict=True))
+        fetch = [*self._keys, *self._head, want, limit_max, limit_ms]
+        commands: list[list[Any]] = [
+            ["CLIENT", "ID"],
+            ["XREAD", "COUNT", 1, "BLOCK", block_ms, "STREAMS", *streams, *streams.values()],
+            ["EVALSHA", self.scripts["fetch"].sha, len(self._keys), *fetch],
+        ]
+        done = False
+        try:
+            await conn.send_packed_command(conn.pack_commands(commands))
+            blocked(int(await conn.read_response()))
+            try:
+                await conn.read_response()
+            finally:
+                blocked(None)
+            try:
+                res = await conn.read_response()
+            except NoScriptError:  # a restarted Redis forgot the script: loads it again
+                done = True
+                return await self.fetch(want, limit_max, limit_ms)
+            done = True
+        finally:
+            if not done:  # the replies left on the way would answer the next command
+                await conn.disconnect(nowait=True)
+        return _fetched(res)
 
     async def reclaim(self, min_idle_ms: int, want: int, max_deliveries: int, idle: bool) -> list[Delivery]:
         """Take over jobs of dead workers; a last-chance job comes alone, and only when `idle`."""

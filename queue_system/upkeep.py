@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import Final, Protocol
 
 from redis.exceptions import RedisError
@@ -41,6 +42,8 @@ class Crew(Protocol):
     def dispatch(self, d: Delivery) -> None: ...
 
     def lost(self, entry_id: bytes) -> None: ...
+
+    def claiming(self) -> AbstractAsyncContextManager[None]: ...
 
 
 async def nap(seconds: float, until: asyncio.Event) -> None:
@@ -96,17 +99,25 @@ class Upkeep:
             if free <= 0 or self.crew.stopping.is_set():
                 continue
             try:
-                taken = await self.queue.reclaim(
-                    self.tuning.reclaim_ms, free, self.tuning.max_deliveries, idle=self.crew.is_idle()
-                )
+                async with self.crew.claiming():  # the reader's fetches and these never overlap
+                    free = self.crew.free_slots()
+                    taken = (
+                        await self.queue.reclaim(
+                            self.tuning.reclaim_ms, free, self.tuning.max_deliveries, idle=self.crew.is_idle()
+                        )
+                        if free > 0 and not self.crew.stopping.is_set()
+                        else []
+                    )
+                    for d in taken:
+                        if d.entry_id not in self.crew.held:  # a job this process already runs stays as it is
+                            log.info(
+                                "%s: took over job %s (delivery %d)", self.queue.name, d.job_id, d.deliveries
+                            )
+                            self.crew.dispatch(d)
             except TRANSIENT as exc:
                 await outage.wait(exc)
                 continue
             outage.over()
-            for d in taken:
-                if d.entry_id not in self.crew.held:  # a job this process already runs stays as it is
-                    log.info("%s: took over job %s (delivery %d)", self.queue.name, d.job_id, d.deliveries)
-                    self.crew.dispatch(d)
 
     async def _promote_loop(self) -> None:
         outage = Outage(f"{self.queue.name} promote", log, self.crew.stopping)

@@ -5,7 +5,8 @@ hoard jobs (see DESIGN.md). A job's way through a worker, in this file:
 
 1. read: fetch.lua hands over only as many jobs as there are free slots,
    highest lane first, within the queue's shared rate limit; with nothing
-   ready the worker blocks on XREAD until a job arrives;
+   ready the worker blocks on XREAD until a job arrives, and Redis runs the
+   next fetch as soon as it does (one round trip per wake-up);
 2. run: the task's handler gets the payload (and a JobContext if it asks);
 3. finish: success is acknowledged in batches (complete.lua), only while this
    worker still holds the job; a failure is tried again after its backoff
@@ -24,7 +25,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from typing import Any, Final
 
 from google.protobuf.any_pb2 import Any as AnyMsg
@@ -35,6 +37,7 @@ from redis.exceptions import RedisError
 from jobmesh.jobs.v1 import envelope_pb2, failure_pb2
 from queue_system import metrics
 from queue_system.catalog import PROBE_FIELD, RateLimit
+from queue_system.connection import dedicated
 from queue_system.context import JobContext
 from queue_system.failure import attempt_error, failed_job, worker_lost_error
 from queue_system.options import duration_ms, retention_of
@@ -99,6 +102,12 @@ class Worker:
         self._read_at_most = max(1, concurrency // 2)
         # A job on its last allowed delivery runs alone (see reclaim.lua).
         self._solo: bytes | None = None
+        # Fetched jobs waiting for a free slot (see take()).
+        self._backlog: deque[Delivery] = deque()
+        # The reader blocks on a connection of its own, so upkeep can end that wait (claiming()).
+        self._read_conn = dedicated(queue.client)
+        self._read_blocked: int | None = None
+        self._claim_lock = asyncio.Lock()
 
     @property
     def consumer(self) -> str:
@@ -139,6 +148,7 @@ class Worker:
                     given = await asyncio.shield(self.queue.release(unfinished))
                     log.info("%s: gave back %d unfinished job(s)", self.queue.name, given)
         self.held.clear()
+        await self._read_conn.disconnect(nowait=True)
         self.closed.set()
         self._ack_wanted.set()
         await end_tasks([t for t in [self._acker, *self.upkeep.tasks] if t is not None])
@@ -148,32 +158,83 @@ class Worker:
         lim_max = self.limiter.max if self.limiter else 0
         lim_ms = self.limiter.duration_ms if self.limiter else 0
         outage = Outage(f"{self.queue.name} fetch", log, self.stopping)
+        # Each lane's last entry id when the last fetch found nothing: the next read blocks
+        # for an entry after them and fetches at once (one round trip per wake-up).
+        last_ids: tuple[bytes, ...] | None = None
         while not self.stopping.is_set():
             free = self.free_slots()
+            if free > 0 and self._backlog:
+                self._start_backlog()
+                continue
             if free <= 0:
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
             try:
-                found = await self.queue.fetch(min(free, self._read_at_most), lim_max, lim_ms)
-                if found.status == EMPTY:
-                    await self._wait_for_jobs(found.last_ids)
+                async with self._claim_lock:
+                    free = self.free_slots()  # upkeep may have filled slots meanwhile
+                    if free <= 0:
+                        continue
+                    want = min(free, self._read_at_most)
+                    if last_ids is None:
+                        found = await self.queue.fetch(want, lim_max, lim_ms)
+                    else:
+                        found = await self.queue.wait_then_fetch(
+                            self._read_conn,
+                            last_ids,
+                            self.tuning.block_ms,
+                            want,
+                            limit_max=lim_max,
+                            limit_ms=lim_ms,
+                            blocked=self._blocked,
+                        )
+                    if found.status == FETCHED:
+                        self.take(found.deliveries)
             except TRANSIENT as exc:
+                last_ids = None
                 await outage.wait(exc)
                 continue
             outage.over()
-            if found.status == FETCHED:
-                for d in found.deliveries:
-                    self.dispatch(d)
-            elif found.status == PAUSED:
+            last_ids = found.last_ids if found.status == EMPTY else None
+            if found.status == PAUSED:
                 await nap(PAUSED_POLL_S, self.stopping)
             elif found.status == LIMITED:
                 await nap(min(found.wait_ms, self.tuning.block_ms) / 1000, self.stopping)
 
-    async def _wait_for_jobs(self, last_ids: tuple[bytes, ...]) -> None:
-        """Block until an entry newer than each lane's last one arrives (or a timeout)."""
-        streams = dict(zip(self.queue.keys.lanes, last_ids, strict=True))
-        await self.queue.client.xread(streams, count=1, block=self.tuning.block_ms)  # type: ignore[arg-type]
+    def _blocked(self, client_id: int | None) -> None:
+        self._read_blocked = client_id
+
+    @contextlib.asynccontextmanager
+    async def claiming(self) -> AsyncIterator[None]:
+        """Claim jobs (upkeep's takeovers) with the reader out of the way: one claimer at a time,
+        each sizing its claim by the slots the other left. A read blocked waiting for jobs is
+        ended at once (as if it timed out; its fetch still runs and is taken first)."""
+        if self._read_blocked is not None:
+            with contextlib.suppress(RedisError):
+                await self.queue.client.client_unblock(self._read_blocked)
+        async with self._claim_lock:
+            yield
+
+    def take(self, deliveries: list[Delivery]) -> None:
+        """Run fetched jobs, as many as there are free slots; hold the rest until slots free.
+
+        While a fetch was under way, upkeep may have taken over jobs of a dead worker into the
+        slots it was sized for, or one that must run alone: the surplus waits here, held (its
+        lease renewed, given back on stop), and starts in fetch order. Once the worker stops
+        reading, nothing more starts: what a fetch brought then is given back with the rest.
+        """
+        for d in deliveries:
+            if self._backlog or self.free_slots() <= 0 or self.stopping.is_set():
+                self.held[d.entry_id] = d
+                self._backlog.append(d)
+            else:
+                self.dispatch(d)
+
+    def _start_backlog(self) -> None:
+        while self._backlog and self.free_slots() > 0:
+            d = self._backlog.popleft()
+            if d.entry_id in self.held:  # (not lost to another worker meanwhile)
+                self.dispatch(d)
 
     def free_slots(self) -> int:
         if self._solo is not None:

@@ -26,7 +26,6 @@ local function iso(ms)
   return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d,
     math.floor(rem / 3600), math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
 end
-local NOW_ISO = iso(NOW)
 
 local LIFECYCLE_TYPE = 'type.googleapis.com/jobmesh.events.v1.JobLifecycle'
 local DEAD_TYPE = 'type.googleapis.com/jobmesh.events.v1.JobDeadLettered'
@@ -38,8 +37,8 @@ local CONTROL_TYPE = 'type.googleapis.com/jobmesh.events.v1.QueueControl'
 -- proto3 JSON of a jobmesh.events.v1.Event on the queue's seed channel.
 -- `payload` is the JSON object of the event's data, without its "@type". A script
 -- emitting many events passes `untrimmed` and trims the stream once at its end (trim_events).
-local SERVICE_JSON = cjson.encode(SERVICE)
-local listeners = nil
+-- (What only a published event needs is made once someone listens: most scripts publish nothing.)
+local listeners, SERVICE_JSON, NOW_ISO = nil, nil, nil
 local function emit_json(name, payload, type_url, untrimmed)
   if untrimmed then
     redis.call('XADD', KEY.events, '*', E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
@@ -47,7 +46,10 @@ local function emit_json(name, payload, type_url, untrimmed)
     redis.call('XADD', KEY.events, 'MAXLEN', '~', EVENTS_MAXLEN, '*',
       E.event_service, SERVICE, E.event_name, name, E.event_data, payload)
   end
-  if listeners == nil then listeners = redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > 0 end
+  if listeners == nil then
+    listeners = redis.call('PUBSUB', 'NUMSUB', CHANNEL)[2] > 0
+    if listeners then SERVICE_JSON, NOW_ISO = cjson.encode(SERVICE), iso(NOW) end
+  end
   if listeners then
     redis.call('PUBLISH', CHANNEL, '{"service":' .. SERVICE_JSON .. ',"event":"' .. name ..
       '","data":{"@type":"' .. type_url .. '",' .. string.sub(payload, 2) .. ',"timestamp":"' .. NOW_ISO .. '"}')

@@ -16,12 +16,14 @@ from jobmesh.events.v1 import job_events_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from queue_system.catalog import CATEGORIZATION
+from queue_system.connection import dedicated
 from queue_system.context import JobContext
 from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import RetryAfterError, UnrecoverableError
 from queue_system.events import event_from_entry
 from queue_system.manager import QueueManager
-from queue_system.options import backoff_ms
+from queue_system.options import RetentionArgs, backoff_ms
+from queue_system.queue import EMPTY, FETCHED, PAUSED, Finished
 from queue_system.settings import Settings
 from queue_system.tasks import task_spec
 from tests.queue_system.conftest import categorization, wait_until
@@ -541,3 +543,127 @@ async def test_an_error_can_set_its_own_wait_and_never_be_retried(
     assert dead.job_id == rejected.job_id and dead.reason == failure_pb2.DEAD_LETTER_REASON_UNRECOVERABLE
     assert dead.attempts_made == 1
     assert dead.detail == "attempt 1 failed with an error that is never retried: ValueError: unknown symbol"
+
+
+async def test_a_batch_of_acks_finishes_only_what_this_consumer_holds_in_every_lane(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    """complete.lua checks holders and acknowledges once per lane: per job, in the batch's order,
+    only the entries this consumer still holds finish; the others stay with their holder."""
+    q = manager.queue(Q)
+    urgent = env.JobOptions(priority=env.JOB_PRIORITY_CRITICAL)
+    await manager.add_jobs([JobRequest(Q, categorization(f"n{i}")) for i in range(4)])
+    await manager.add_jobs([JobRequest(Q, categorization(f"u{i}"), urgent) for i in range(3)])
+    found = await q.fetch(10)
+    assert len(found.deliveries) == 7 and len({d.lane for d in found.deliveries}) == 2
+    taken = [found.deliveries[1], found.deliveries[5]]  # one of each lane
+    for d in taken:
+        await redis_client.xclaim(q.keys.lane_number(d.lane), "workers", "someone-else", 0, [d.entry_id])
+    remove = RetentionArgs(1, 0, 0)
+    batch = [Finished(d.lane, d.entry_id, d.job_id, remove, 1) for d in reversed(found.deliveries)]
+    assert await q.complete(batch) == [d not in taken for d in reversed(found.deliveries)]
+    for d in found.deliveries:
+        pending = await redis_client.xpending_range(
+            q.keys.lane_number(d.lane), "workers", d.entry_id, d.entry_id, 1
+        )
+        assert bool(pending) == (d in taken)
+        assert (await redis_client.exists(q.keys.job(d.job_id))) == (d in taken)
+    # acknowledged twice (a retried batch): nothing more happens
+    assert await q.complete(batch[:1]) == [False]
+
+
+async def test_a_wake_up_fetches_the_new_job_in_the_same_round_trip(manager: QueueManager) -> None:
+    """wait_then_fetch blocks while nothing is ready and returns the job that arrived, claimed."""
+    q = manager.queue(Q)
+    conn = dedicated(q.client)
+    try:
+        empty = await q.fetch(5)
+        assert empty.status == EMPTY and len(empty.last_ids) == 4
+        waiting = asyncio.ensure_future(q.wait_then_fetch(conn, empty.last_ids, 5000, 5))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        added = await manager.add_job(Q, categorization("w"))
+        found = await asyncio.wait_for(waiting, 5)
+        assert found.status == FETCHED and [d.job_id for d in found.deliveries] == [added.job_id]
+        assert (await manager.get_job(Q, added.job_id)).state == env.JOB_STATE_ACTIVE
+        # nothing more arrives: the read times out and the fetch says so, with the lanes' last ids
+        again = await q.wait_then_fetch(conn, empty.last_ids, 50, 5)
+        assert again.status == EMPTY and again.last_ids != empty.last_ids
+        # CLIENT UNBLOCK on the id it reports ends the wait at once; the fetch still runs
+        ids: list[int | None] = []
+        waiting = asyncio.ensure_future(
+            q.wait_then_fetch(conn, again.last_ids, 60_000, 5, blocked=ids.append)
+        )
+        await wait_until(lambda: _true(len(ids) == 1))
+        assert await q.client.client_unblock(ids[0])
+        assert (await asyncio.wait_for(waiting, 5)).status == EMPTY and ids[1:] == [None]
+    finally:
+        await conn.disconnect()
+
+
+async def test_a_wake_up_while_paused_claims_nothing(manager: QueueManager) -> None:
+    q = manager.queue(Q)
+    conn = dedicated(q.client)
+    try:
+        empty = await q.fetch(5)
+        waiting = asyncio.ensure_future(q.wait_then_fetch(conn, empty.last_ids, 5000, 5))
+        await asyncio.sleep(0.1)
+        await manager.pause(Q)
+        await manager.add_job(Q, categorization("p"))
+        assert (await asyncio.wait_for(waiting, 5)).status == PAUSED
+        assert (await manager.get_queue_stats(Q)).counts.paused == 1
+    finally:
+        await conn.disconnect()
+
+
+async def test_a_takeover_ends_the_blocked_read_and_claims_only_the_slots_left(
+    manager: QueueManager, redis_client: aioredis.Redis
+) -> None:
+    """An idle worker blocked waiting for jobs takes over a dead worker's job at once, and the
+    read's fetch never claims past its slots: with one slot, it holds one job at a time."""
+    started: list[str] = []
+    go = asyncio.Event()
+
+    async def run(job: Any) -> None:
+        started.append(job.transaction_ids[0])
+        await go.wait()
+
+    q = manager.queue(Q)
+    await manager.add_job(Q, categorization("orphan"))
+    assert (await q.fetch(1)).status == FETCHED
+    lane = q.keys.lane_number(3)
+    entry_id = (await redis_client.xpending_range(lane, "workers", "-", "+", 1))[0]["message_id"]
+    await redis_client.xclaim(lane, "workers", "dead-worker", 0, [entry_id])
+    worker = await manager.create_worker(Q, handler(run), concurrency=1)
+    await wait_until(lambda: _true(started == ["orphan"]), within=15)
+    await manager.add_job(Q, categorization("next"))
+    await asyncio.sleep(0.3)
+    pending = await redis_client.xpending(lane, "workers")
+    assert pending["pending"] == 1 and started == ["orphan"] and len(worker.held) == 1
+    go.set()
+    await wait_until(lambda: _completed(manager, 2))
+    assert started == ["orphan", "next"]
+
+
+async def test_fetched_jobs_beyond_the_free_slots_wait_held_and_start_in_order(
+    manager: QueueManager,
+) -> None:
+    """A fetch that brings more jobs than there are free slots (upkeep took some meanwhile)
+    runs what fits; the rest stay held, and start in fetch order as slots free."""
+    started: list[str] = []
+    go = asyncio.Event()
+
+    async def run(job: Any) -> None:
+        started.append(job.transaction_ids[0])
+        await go.wait()
+
+    worker = await manager.create_worker(Q, handler(run), concurrency=1)
+    await manager.add_jobs([JobRequest(Q, categorization(f"j{i}")) for i in range(3)])
+    await wait_until(lambda: _true(started == ["j0"]))
+    extra = await manager.queue(Q).fetch(5)  # as the worker's own fetch would have, mid-race
+    assert [d.entry_id in worker.held for d in extra.deliveries] == [False, False]
+    worker.take(extra.deliveries)
+    assert worker.running == 1 and len(worker.held) == 3
+    go.set()
+    await wait_until(lambda: _completed(manager, 3))
+    assert started == ["j0", "j1", "j2"] and not worker.held
