@@ -32,6 +32,9 @@ node on the same Redis, BullMQ from the baseline's install), each on its own key
    sent); enqueue->start p50/p99 is over those, and the count is reported
    (a 10k backlog drains before 200 probes 5 ms apart are all sent).
    Flat = the same pick latency and drain rate at 1M as at 10k.
+   jobmesh's rows also carry CPU per job of the fill and of the timed drain
+   (this process, and redis-server, which others share): wall rates on a busy
+   2-core machine move with the load, CPU per job shows whether the work grows.
 4. the worker stops and every key of the size is deleted.
 """
 
@@ -52,7 +55,7 @@ import redis.asyncio as aioredis
 
 from bench.jobmesh_phases import bench_settings, phase_timeout_s
 from bench.keyspace import delete_keys, pattern
-from bench.measure import percentile
+from bench.measure import CpuMeter, percentile
 from bench.options import BATCH, BenchOptions
 from bench.payloads import QUEUE, task_job, task_payload
 from jobmesh.jobs.v1 import envelope_pb2, financial_jobs_pb2
@@ -174,7 +177,10 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
     """One backlog size on jobmesh: the figures of the module docstring; its keys deleted."""
     client, prefix = manager.client, manager.settings.queue_prefix
     before = await used_memory(client)
+    meter = CpuMeter(client)
+    await meter.start()
     fill_s = await fill(manager, size)
+    fill_cpu = await meter.stop()
     after = await used_memory(client)
     keys, key_bytes = await keys_memory(client, prefix)
     drain = min(opts.backlog_drain, size)
@@ -183,6 +189,7 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
     async def categorize(job: financial_jobs_pb2.CategorizationJob) -> None:
         rec.on_start(job)
 
+    await meter.start()
     worker = await manager.create_worker(
         QUEUE, {QUEUE: task_spec(QUEUE, QUEUE, categorize)}, concurrency=opts.concurrency
     )
@@ -190,6 +197,7 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
     try:
         async with asyncio.timeout(phase_timeout_s(drain)):
             await rec.finished.wait()
+        drain_cpu = await meter.stop()
         rec.probing_over(await probing)
         async with asyncio.timeout(phase_timeout_s(opts.latency_jobs)):
             await rec.probes_in.wait()
@@ -211,6 +219,11 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
         "keys": keys,
         "bytes_per_waiting_job": round(key_bytes / size, 1),
         "drain_jobs_s": round(drain / max(rec.last - rec.first, 1e-9)),
+        # CPU per job: this process (ours alone) and redis-server (shared: others' commands count)
+        "fill_bench_cpu_us": round(1e6 * fill_cpu.bench_cpu_s / size, 1),
+        "fill_redis_cpu_us": round(1e6 * fill_cpu.redis_cpu_s / size, 1),
+        "drain_bench_cpu_us": round(1e6 * drain_cpu.bench_cpu_s / drain, 1),
+        "drain_redis_cpu_us": round(1e6 * drain_cpu.redis_cpu_s / drain, 1),
         "probes_in_backlog": len(lat),
         "pick_p50_ms": round(percentile(lat, 0.5), 3) if lat else None,
         "pick_p99_ms": round(percentile(lat, 0.99), 3) if lat else None,
@@ -266,6 +279,7 @@ async def run_backlog(opts: BenchOptions) -> list[dict[str, Any]]:
     admin = aioredis.Redis.from_url(opts.redis_url)
     manager = QueueManager(bench_settings(jm_opts), service="bench", queues=[CATEGORIZATION])
     rows: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
     try:
         await manager.initialize()
         await fill(manager, WARMUP_JOBS)  # scripts and streams exist before the first measure
@@ -276,6 +290,7 @@ async def run_backlog(opts: BenchOptions) -> list[dict[str, Any]]:
             _log(f"backlog {size}: BullMQ")
             bull = await asyncio.to_thread(bullmq_size, opts, size)
             rows.append({"size": size, "jobmesh": jm, "bullmq": bull})
+        _log(f"backlog phase: {time.perf_counter() - t0:.0f}s")
     finally:
         await manager.close(grace_s=5)
         for prefix in (jm_opts.prefix, bullmq_prefix(opts)):
@@ -336,4 +351,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         )
         if "skipped" in bull:
             lines.append(f"  BullMQ not run: {bull['skipped']}")
+        if "fill_bench_cpu_us" in jm:
+            lines.append(
+                f"  jobmesh CPU per job, bench/redis-server us: fill {jm['fill_bench_cpu_us']}/"
+                f"{jm['fill_redis_cpu_us']}, drain {jm['drain_bench_cpu_us']}/{jm['drain_redis_cpu_us']}"
+            )
     return "\n".join(lines)

@@ -45,6 +45,7 @@ async def test_tiny_backlogs_report_their_figures_and_leave_no_keys(redis_url: s
         assert jm["system"] == "jobmesh" and jm["size"] == row["size"]
         assert jm["drain_jobs"] == min(500, row["size"])
         assert jm["drain_jobs_s"] > 0 and jm["fill_jobs_s"] > 0
+        assert jm["fill_bench_cpu_us"] > 0 and jm["drain_bench_cpu_us"] > 0
         assert isinstance(jm["used_memory_delta"], int)  # the Redis is shared: it may even shrink
         assert jm["keys"] > row["size"] and jm["bytes_per_waiting_job"] > 0
         assert 0 <= jm["probes_in_backlog"] <= 20
