@@ -10,8 +10,10 @@ node on the same Redis, BullMQ from the baseline's install), each on its own key
    entry, lane/list entry, its share of the capped event stream and of the add
    receipts). The Redis is shared, so `used_memory` after - before (reported
    too, `used_memory_per_job`) moves with other people's keys; the key sum does
-   not. A warm-up fill of 1,000 jobs, deleted, comes first, so script caches
-   are not charged to the first size.
+   not. One job hash's size and encoding are reported with the Redis setting
+   that decides it (hash-max-listpack-value: read, never changed). A warm-up
+   fill of 1,000 jobs, deleted, comes first, so script caches are not charged
+   to the first size.
 2. drain: one worker (the bench's concurrency, no-op task, remove-on-complete)
    starts with the whole backlog waiting and runs the first `drain` jobs
    (default 10,000, the smallest size: every size is timed over the same
@@ -152,14 +154,31 @@ async def keys_memory(client: aioredis.Redis, prefix: str) -> tuple[int, int]:
     return keys, total
 
 
-async def fill(manager: QueueManager, size: int) -> float:
-    """`size` task jobs, 1,000 per add_jobs; the seconds it took."""
+async def fill(manager: QueueManager, size: int) -> tuple[float, str]:
+    """`size` task jobs, 1,000 per add_jobs; the seconds it took, and the last job's id."""
     t0 = time.perf_counter()
+    last = ""
     for start in range(0, size, BATCH):
         out = await manager.add_jobs([task_job(i) for i in range(start, min(size, start + BATCH))])
         if sum(a.added for a in out) != min(BATCH, size - start):
             raise RuntimeError("a backlog batch was not added whole")
-    return time.perf_counter() - t0
+        last = out[-1].job_id
+    return time.perf_counter() - t0, last
+
+
+async def job_hash(manager: QueueManager, job_id: str) -> dict[str, Any]:
+    """How Redis stores one waiting job's hash, and the setting that decides it (read, never set:
+    the Redis is shared). A hash holding a value longer than hash-max-listpack-value (the envelope)
+    is a hashtable: a dict entry and two allocations per field instead of one packed blob."""
+    client = manager.client
+    key = manager.queue(QUEUE).keys.job(job_id)
+    setting = await client.config_get("hash-max-listpack-value")
+    encoding = await client.object("encoding", key)
+    return {
+        "job_hash_bytes": int(await client.memory_usage(key, samples=0) or 0),
+        "job_hash_encoding": encoding.decode() if isinstance(encoding, bytes) else str(encoding),
+        "hash_max_listpack_value": int(setting.get("hash-max-listpack-value") or 0),
+    }
 
 
 async def _probe(manager: QueueManager, rec: DrainRecorder, size: int, count: int, concurrency: int) -> int:
@@ -179,10 +198,11 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
     before = await used_memory(client)
     meter = CpuMeter(client)
     await meter.start()
-    fill_s = await fill(manager, size)
+    fill_s, last_id = await fill(manager, size)
     fill_cpu = await meter.stop()
     after = await used_memory(client)
     keys, key_bytes = await keys_memory(client, prefix)
+    stored = await job_hash(manager, last_id)
     drain = min(opts.backlog_drain, size)
     rec = DrainRecorder(expected=drain)
 
@@ -218,6 +238,7 @@ async def jobmesh_size(opts: BenchOptions, manager: QueueManager, size: int) -> 
         "used_memory_per_job": round((after - before) / size, 1),
         "keys": keys,
         "bytes_per_waiting_job": round(key_bytes / size, 1),
+        **stored,
         "drain_jobs_s": round(drain / max(rec.last - rec.first, 1e-9)),
         # CPU per job: this process (ours alone) and redis-server (shared: others' commands count)
         "fill_bench_cpu_us": round(1e6 * fill_cpu.bench_cpu_s / size, 1),
@@ -355,5 +376,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             lines.append(
                 f"  jobmesh CPU per job, bench/redis-server us: fill {jm['fill_bench_cpu_us']}/"
                 f"{jm['fill_redis_cpu_us']}, drain {jm['drain_bench_cpu_us']}/{jm['drain_redis_cpu_us']}"
+                f"; a job hash: {jm['job_hash_bytes']} B, {jm['job_hash_encoding']} "
+                f"(hash-max-listpack-value {jm['hash_max_listpack_value']})"
             )
     return "\n".join(lines)

@@ -46,6 +46,8 @@ async def test_tiny_backlogs_report_their_figures_and_leave_no_keys(redis_url: s
         assert jm["drain_jobs"] == min(500, row["size"])
         assert jm["drain_jobs_s"] > 0 and jm["fill_jobs_s"] > 0
         assert jm["fill_bench_cpu_us"] > 0 and jm["drain_bench_cpu_us"] > 0
+        assert jm["job_hash_bytes"] > 0 and jm["job_hash_encoding"] in {"listpack", "ziplist", "hashtable"}
+        assert jm["hash_max_listpack_value"] > 0
         assert isinstance(jm["used_memory_delta"], int)  # the Redis is shared: it may even shrink
         assert jm["keys"] > row["size"] and jm["bytes_per_waiting_job"] > 0
         assert 0 <= jm["probes_in_backlog"] <= 20
