@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 
+from bench.backlog import run_backlog
 from bench.baselines import Baseline, run_bullmq, run_redis_benchmark
 from bench.jobmesh_phases import JobmeshBench, Results, bench_settings, envelope_bytes
 from bench.keyspace import delete_keys, refuse_used_prefix
@@ -191,6 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jm_runs.append(run_async(opts, functools.partial(run_jobmesh, opts, extras=last)))
             else:
                 bullmq_runs.append(run_bullmq(opts))
+    backlog = run_async(opts, functools.partial(run_backlog, opts)) if opts.backlog else None
     floor = run_redis_benchmark(opts)
     jm = jm_runs[-1]
     figures = median_figures([j.results.figures for j in jm_runs])
@@ -227,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.rounds > 1
             else None
         ),
+        backlog=backlog,
     )
     if jm.profile:
         print(jm.profile)

@@ -32,6 +32,8 @@ class BenchOptions:
     rounds: int = 3
     profile_enqueue: bool = False
     bullmq_run: str = ""
+    backlog: tuple[int, ...] = ()  # backlog sizes (bench.backlog); empty: --skip-backlog
+    backlog_drain: int = 10_000
 
 
 def _positive(raw: str) -> int:
@@ -45,6 +47,10 @@ def _prefix(raw: str) -> str:
     if not _PREFIX.match(raw):
         raise argparse.ArgumentTypeError("letters, digits, '_', '.', '-' (at most 64), like QUEUE_PREFIX")
     return raw
+
+
+def _sizes(raw: str) -> tuple[int, ...]:
+    return tuple(_positive(v) for v in raw.split(",") if v.strip())
 
 
 def parse(argv: Sequence[str] | None = None) -> BenchOptions:
@@ -84,6 +90,16 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
         "--profile-enqueue", action="store_true", help="also profile one more bulk enqueue; print it"
     )
     ap.add_argument("--profile-top", type=_positive, default=25, help="functions per profile listing (25)")
+    ap.add_argument(
+        "--backlog",
+        type=_sizes,
+        default=(10_000, 100_000, 1_000_000),
+        help="jobs waiting in the backlog phase, comma-separated (10000,100000,1000000)",
+    )
+    ap.add_argument(
+        "--backlog-drain", type=_positive, default=10_000, help="jobs timed per backlog drain (10000)"
+    )
+    ap.add_argument("--skip-backlog", action="store_true", help="do not run the backlog phase")
     a = ap.parse_args(argv)
     return BenchOptions(
         redis_url=a.redis,
@@ -102,4 +118,6 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
         rounds=a.rounds,
         bullmq_run=a.bullmq_run,
         profile_enqueue=a.profile_enqueue,
+        backlog=() if a.skip_backlog else a.backlog,
+        backlog_drain=a.backlog_drain,
     )

@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bench.backlog import summary as backlog_summary
+from bench.backlog import table as backlog_table
+
 # Every figure the JSON line must carry for jobmesh (all positive numbers).
 JOBMESH_FIGURES: Final = (
     "bulk_enqueue_jobs_s",
@@ -164,6 +167,7 @@ class Report:
     notes: list[str]
     rounds: Mapping[str, Any] | None = None
     warnings: Mapping[str, int] | None = None
+    backlog: list[dict[str, Any]] | None = None  # bench.backlog's rows
 
     def ratios(self) -> tuple[dict[str, float], dict[str, float]]:
         vs_bullmq, vs_floor = {}, {}
@@ -240,6 +244,8 @@ class Report:
                 f"{_num(self.floor['set_p16_rps'])}/s, XADD -P16 {_num(self.floor['xadd_p16_rps'])}/s "
                 "(50 clients); RTT = PING from 1 client, no pipeline"
             )
+        if self.backlog is not None:
+            lines += ["", backlog_table(self.backlog)]
         lines += [f"note: {n}" for n in self.notes]
         for template, count in (self.warnings or {}).items():
             lines.append(f"logged {count}x: {template}")
@@ -263,6 +269,8 @@ class Report:
         out["bullmq_counterpart"] = {row.key: row.bullmq_key for row in ROWS if row.bullmq_key}
         out["ratio_vs_redis_floor"] = vs_floor
         out["notes"] = self.notes
+        if self.backlog is not None:
+            out["backlog"] = backlog_summary(self.backlog)
         out["log_warnings"] = dict(self.warnings or {})
         if self.rounds is not None:
             out["per_round"] = {
