@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from queue_system.catalog import CATEGORIZATION
