@@ -189,6 +189,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 jm_runs.append(run_async(opts, functools.partial(run_jobmesh, opts, extras=last)))
             else:
                 bullmq_runs.append(run_bullmq(opts))
+    fleet = None
+    if not opts.skip_fleet:
+        from bench.fleet import run_fleet  # noqa: PLC0415 (its children only then)
+
+        fleet = run_async(opts, functools.partial(run_fleet, opts, opts.fleet_delayed))
     floor = run_redis_benchmark(opts)
     jm = jm_runs[-1]
     figures = median_figures([j.results.figures for j in jm_runs])
@@ -225,9 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             if opts.rounds > 1
             else None
         ),
+        fleet=fleet.as_dict() if fleet else None,
     )
     if jm.profile:
         print(jm.profile)
+        print()
+    if fleet:
+        print(fleet.table())
         print()
     print(report.table())
     print(report.json_line(), flush=True)

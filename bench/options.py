@@ -32,6 +32,8 @@ class BenchOptions:
     rounds: int = 3
     profile_enqueue: bool = False
     bullmq_run: str = ""
+    skip_fleet: bool = False
+    fleet_delayed: int = 1000
 
 
 def _positive(raw: str) -> int:
@@ -83,6 +85,10 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
     ap.add_argument(
         "--profile-enqueue", action="store_true", help="also profile one more bulk enqueue; print it"
     )
+    ap.add_argument("--skip-fleet", action="store_true", help="skip 8 queues x 2 worker processes")
+    ap.add_argument(
+        "--fleet-delayed", type=_positive, default=1000, help="fleet: delayed jobs due in one second (1000)"
+    )
     ap.add_argument("--profile-top", type=_positive, default=25, help="functions per profile listing (25)")
     a = ap.parse_args(argv)
     return BenchOptions(
@@ -102,4 +108,6 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
         rounds=a.rounds,
         bullmq_run=a.bullmq_run,
         profile_enqueue=a.profile_enqueue,
+        skip_fleet=a.skip_fleet,
+        fleet_delayed=a.fleet_delayed,
     )

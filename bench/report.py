@@ -141,6 +141,7 @@ class Report:
     notes: list[str]
     rounds: Mapping[str, Any] | None = None
     warnings: Mapping[str, int] | None = None
+    fleet: Mapping[str, Any] | None = None  # bench.fleet: 8 queues x 2 worker processes, delayed jobs
 
     def ratios(self) -> tuple[dict[str, float], dict[str, float]]:
         vs_bullmq, vs_floor = {}, {}
@@ -229,6 +230,8 @@ class Report:
         out["bullmq_counterpart"] = {row.key: row.bullmq_key for row in ROWS if row.bullmq_key}
         out["ratio_vs_redis_floor"] = vs_floor
         out["notes"] = self.notes
+        if self.fleet is not None:
+            out["fleet"] = dict(self.fleet)
         out["log_warnings"] = dict(self.warnings or {})
         if self.rounds is not None:
             out["per_round"] = {

@@ -52,8 +52,9 @@ def _keys(redis_url: str, prefix: str) -> list[bytes]:
 def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> None:
     prefix = f"tbench{uuid.uuid4().hex[:10]}"
     done = _bench(
-        redis_url, prefix, "--n", "300", "--latency-jobs", "20", "--skip-bullmq", "--skip-redis-benchmark"
-    )
+        redis_url, prefix, "--n", "300", "--latency-jobs", "20", "--skip-bullmq", "--skip-redis-benchmark",
+        "--fleet-delayed", "40",
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["system"] == "jobmesh"
@@ -75,6 +76,12 @@ def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> Non
     assert report["rounds"] == 3
     assert len(report["per_round"]["jobmesh"]) == 3
     assert _keys(redis_url, prefix) == []  # result-backend keys (<prefix>:result:<id>) too
+    # the fleet (bench.fleet): eight queues, two worker processes, delayed jobs; its keys gone too
+    fleet = report["fleet"]
+    assert fleet["queues"] == 8 and fleet["processes"] == 2 and fleet["notes"] == []
+    assert fleet["jobmesh"]["drain_jobs_s"] > 0 and fleet["jobmesh"]["early"] == 0
+    assert "delayed started > 100 ms late" in done.stdout
+    assert _keys(redis_url, f"{prefix}-fleet") == []
 
 
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
@@ -122,6 +129,7 @@ def test_rounds_alternate_and_drains_are_set_beside_the_same_window(redis_url: s
         redis_url,
         prefix,
         "--n", "200", "--latency-jobs", "10", "--skip-redis-benchmark", "--bullmq-run", str(fake),
+        "--skip-fleet",
         path=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
