@@ -28,7 +28,8 @@ const PREFIX = arg('prefix', 'bullmq-fleet');
 const QUEUES = Number(arg('queues', 8));
 const names = Array.from({ length: QUEUES }, (_, i) => `fleet-${i}`);
 const PAD = 'x'.repeat(120);
-const now = () => performance.timeOrigin + performance.now(); // ms
+// wall-clock ms, the clock job.timestamp (so a delayed job's due time) is read from
+const now = () => Date.now();
 const say = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 const queueOpts = { connection, prefix: PREFIX, defaultJobOptions: { removeOnComplete: true } };
 
