@@ -193,6 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             else:
                 bullmq_runs.append(run_bullmq(opts))
     backlog = run_async(opts, functools.partial(run_backlog, opts)) if opts.backlog else None
+    fleet = None
+    if not opts.skip_fleet:
+        from bench.fleet import run_fleet  # noqa: PLC0415 (its children only then)
+
+        fleet = run_async(opts, functools.partial(run_fleet, opts, opts.fleet_delayed))
     floor = run_redis_benchmark(opts)
     jm = jm_runs[-1]
     figures = median_figures([j.results.figures for j in jm_runs])
@@ -230,12 +235,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             else None
         ),
         backlog=backlog,
+        fleet=fleet.as_dict() if fleet else None,
     )
     if jm.profile:
         print(jm.profile)
         print()
     if jm.grpc_breakdown:
         print(jm.grpc_breakdown)
+        print()
+    if fleet:
+        print(fleet.table())
         print()
     print(report.table())
     print(report.json_line(), flush=True)

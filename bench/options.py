@@ -34,6 +34,8 @@ class BenchOptions:
     bullmq_run: str = ""
     backlog: tuple[int, ...] = ()  # backlog sizes (bench.backlog); empty: --skip-backlog
     backlog_drain: int = 10_000
+    skip_fleet: bool = False
+    fleet_delayed: int = 1000
 
 
 def _positive(raw: str) -> int:
@@ -89,6 +91,10 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
     ap.add_argument(
         "--profile-enqueue", action="store_true", help="also profile one more bulk enqueue; print it"
     )
+    ap.add_argument("--skip-fleet", action="store_true", help="skip 8 queues x 2 worker processes")
+    ap.add_argument(
+        "--fleet-delayed", type=_positive, default=1000, help="fleet: delayed jobs due in one second (1000)"
+    )
     ap.add_argument("--profile-top", type=_positive, default=25, help="functions per profile listing (25)")
     ap.add_argument(
         "--backlog",
@@ -120,4 +126,6 @@ def parse(argv: Sequence[str] | None = None) -> BenchOptions:
         profile_enqueue=a.profile_enqueue,
         backlog=() if a.skip_backlog else a.backlog,
         backlog_drain=a.backlog_drain,
+        skip_fleet=a.skip_fleet,
+        fleet_delayed=a.fleet_delayed,
     )

@@ -168,6 +168,7 @@ class Report:
     rounds: Mapping[str, Any] | None = None
     warnings: Mapping[str, int] | None = None
     backlog: list[dict[str, Any]] | None = None  # bench.backlog's rows
+    fleet: Mapping[str, Any] | None = None  # bench.fleet: 8 queues x 2 worker processes, delayed jobs
 
     def ratios(self) -> tuple[dict[str, float], dict[str, float]]:
         vs_bullmq, vs_floor = {}, {}
@@ -271,6 +272,8 @@ class Report:
         out["notes"] = self.notes
         if self.backlog is not None:
             out["backlog"] = backlog_summary(self.backlog)
+        if self.fleet is not None:
+            out["fleet"] = dict(self.fleet)
         out["log_warnings"] = dict(self.warnings or {})
         if self.rounds is not None:
             out["per_round"] = {

@@ -54,6 +54,7 @@ def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> Non
     done = _bench(
         redis_url, prefix, "--n", "300", "--latency-jobs", "20", "--skip-bullmq", "--skip-redis-benchmark",
         "--backlog", "400", "--backlog-drain", "200",
+        "--fleet-delayed", "40",
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -82,6 +83,12 @@ def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> Non
     assert "backlog (bench/backlog.py)" in done.stdout
     assert _keys(redis_url, prefix) == []  # result-backend keys (<prefix>:result:<id>) too
     assert _keys(redis_url, f"{prefix}-backlog") == []
+    # the fleet (bench.fleet): eight queues, two worker processes, delayed jobs; its keys gone too
+    fleet = report["fleet"]
+    assert fleet["queues"] == 8 and fleet["processes"] == 2 and fleet["notes"] == []
+    assert fleet["jobmesh"]["drain_jobs_s"] > 0 and fleet["jobmesh"]["early"] == 0
+    assert "delayed started > 100 ms late" in done.stdout
+    assert _keys(redis_url, f"{prefix}-fleet") == []
 
 
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
@@ -130,6 +137,7 @@ def test_rounds_alternate_and_drains_are_set_beside_the_same_window(redis_url: s
         prefix,
         "--n", "200", "--latency-jobs", "10", "--skip-redis-benchmark", "--bullmq-run", str(fake),
         "--skip-backlog",
+        "--skip-fleet",
         path=os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
