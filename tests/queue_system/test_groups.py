@@ -93,7 +93,7 @@ def in_state(m: QueueManager, job_id: str, expected: int) -> Callable[[], Any]:
 async def group_keys_left(client: aioredis.Redis, m: QueueManager) -> list[Any]:
     """What the groups leave in Redis: slots, and jobs in lines (nothing, once all ran)."""
     qk = m.queue(Q).keys
-    lines = [k async for k in client.scan_iter(match=f"{qk.group_prefix}*")]
+    lines = [k async for k in client.scan_iter(match=f"{qk.group_prefix}*", count=1000)]
     return [await client.hgetall(qk.groups), await client.zcard(qk.grouped), lines]
 
 

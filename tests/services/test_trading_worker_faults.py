@@ -125,7 +125,7 @@ async def completed(manager: QueueManager, job_id: str) -> tr.StrategyExecutionR
 async def orders_of(client: aioredis.Redis, prefix: str) -> list[dict[str, str]]:
     """Every order the paper venue holds for the account, as stored."""
     pattern = PaperExchangeKeys(prefix, ACCOUNT).order(VENUE, "*")
-    keys = [k async for k in client.scan_iter(match=pattern)]
+    keys = [k async for k in client.scan_iter(match=pattern, count=1000)]
     return [{k.decode(): v.decode() for k, v in (await client.hgetall(key)).items()} for key in keys]
 
 

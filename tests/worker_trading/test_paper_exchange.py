@@ -563,7 +563,7 @@ async def test_a_restarted_worker_sees_the_same_balances_orders_and_positions(
     assert order.fee.rate == EXCHANGES["coinbase"].taker_fee
 
     # every key of the account shares its hash tag: one order's step is one Cluster slot
-    keys = [key.decode() async for key in redis_client.scan_iter(match=f"{queue_prefix}:*")]
+    keys = [key.decode() async for key in redis_client.scan_iter(match=f"{queue_prefix}:*", count=1000)]
     tag = PaperExchangeKeys(queue_prefix, "carol").base
     assert keys and all(key.startswith(f"{tag}:") for key in keys)
 
