@@ -254,16 +254,11 @@ class RedisQueue:
         """The EVALSHA of `enqueue` as a command to write (`run_streamed`); its reply reads with
         `added_flags`. A Redis that does not know the script answers NoScriptError
         (`load_script` then)."""
-        return [
-            "EVALSHA",
-            self.scripts["enqueue"].sha,
-            len(self._keys),
-            *self._keys,
-            *self._head,
-            _enqueue_blob(jobs),
-            receipt,
-            receipt_ttl_ms,
-        ]
+        return self._script_command("enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms)
+
+    def _script_command(self, script: str, *args: Any) -> list[Any]:
+        """A queue script's EVALSHA as a command to write by hand (what `_run` sends)."""
+        return ["EVALSHA", self.scripts[script].sha, len(self._keys), *self._keys, *self._head, *args]
 
     async def load_script(self, name: str) -> None:
         """Load one of the queue scripts into Redis (what a script call does on NoScriptError)."""
@@ -295,11 +290,10 @@ class RedisQueue:
         once, as a timeout would, and the fetch still runs.
         """
         streams = dict(zip(self.keys.lanes, last_ids, strict=True))
-        fetch = [*self._keys, *self._head, want, limit_max, limit_ms]
         commands: list[list[Any]] = [
             ["CLIENT", "ID"],
             ["XREAD", "COUNT", 1, "BLOCK", block_ms, "STREAMS", *streams, *streams.values()],
-            ["EVALSHA", self.scripts["fetch"].sha, len(self._keys), *fetch],
+            self._script_command("fetch", want, limit_max, limit_ms),
         ]
         done = False
         try:
