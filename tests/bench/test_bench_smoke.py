@@ -20,6 +20,7 @@ import pytest
 import redis
 
 from bench.report import JOBMESH_FIGURES
+from tests.bench.leftovers import keys_left
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,14 +40,6 @@ def _bench(
         timeout=100,
         check=False,
     )
-
-
-def _keys(redis_url: str, prefix: str) -> list[bytes]:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        return list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    finally:
-        client.close()
 
 
 def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> None:
@@ -81,14 +74,14 @@ def test_tiny_run_reports_every_figure_and_leaves_no_keys(redis_url: str) -> Non
     assert row["size"] == 400 and row["jobmesh"]["drain_jobs"] == 200
     assert row["bullmq"] == {"skipped": "--skip-bullmq"}
     assert "backlog (bench/backlog.py)" in done.stdout
-    assert _keys(redis_url, prefix) == []  # result-backend keys (<prefix>:result:<id>) too
-    assert _keys(redis_url, f"{prefix}-backlog") == []
+    assert keys_left(redis_url, prefix) == []  # result-backend keys (<prefix>:result:<id>) too
+    assert keys_left(redis_url, f"{prefix}-backlog") == []
     # the fleet (bench.fleet): eight queues, two worker processes, delayed jobs; its keys gone too
     fleet = report["fleet"]
     assert fleet["queues"] == 8 and fleet["processes"] == 2 and fleet["notes"] == []
     assert fleet["jobmesh"]["drain_jobs_s"] > 0 and fleet["jobmesh"]["early"] == 0
     assert "delayed started > 100 ms late" in done.stdout
-    assert _keys(redis_url, f"{prefix}-fleet") == []
+    assert keys_left(redis_url, f"{prefix}-fleet") == []
 
 
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
@@ -167,4 +160,4 @@ def test_rounds_alternate_and_drains_are_set_beside_the_same_window(redis_url: s
     assert ratios["drain_start_window_jobs_s"] == pytest.approx(start_window / 10, rel=0.01)
     assert "order by round: jobmesh>bullmq, bullmq>jobmesh, jobmesh>bullmq" in done.stdout
     assert report["notes"] == [], report["notes"]
-    assert _keys(redis_url, prefix) == []
+    assert keys_left(redis_url, prefix) == []

@@ -10,10 +10,10 @@ import shutil
 import uuid
 
 import pytest
-import redis
 
 from bench.fleet import bullmq_modules, drain_figures, lateness_figures, run_bullmq, run_fleet
 from bench.options import parse
+from tests.bench.leftovers import keys_left
 
 FIGURES = (
     "drain_jobs_s",
@@ -25,14 +25,6 @@ FIGURES = (
     "late_over_100ms",
     "early",
 )
-
-
-def _keys(redis_url: str, prefix: str) -> list[bytes]:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        return list(client.scan_iter(match=f"{prefix}*", count=1000))
-    finally:
-        client.close()
 
 
 def test_drain_figures_count_the_first_half_of_starts_per_queue_and_the_split_per_process() -> None:
@@ -66,7 +58,7 @@ async def test_jobmesh_fleet_starts_every_job_once_none_early_and_leaves_no_keys
     report = fleet.as_dict()
     assert report["queues"] == 8 and report["processes"] == 2
     assert "delayed lateness p99, ms" in fleet.table()
-    assert _keys(redis_url, f"{prefix}-") == []
+    assert keys_left(redis_url, prefix, match=f"{prefix}-*") == []
 
 
 @pytest.mark.skipif(shutil.which("node") is None or bullmq_modules() is None, reason="BullMQ not installed")
@@ -78,4 +70,4 @@ async def test_bullmq_fleet_starts_every_job_once_none_early_and_leaves_no_keys(
     result = await run_bullmq(opts, 40, modules)
     assert result.notes == []
     assert result.figures["early"] == 0 and set(FIGURES) <= set(result.figures)
-    assert _keys(redis_url, f"{prefix}-") == []
+    assert keys_left(redis_url, prefix, match=f"{prefix}-*") == []

@@ -22,6 +22,7 @@ import redis
 from bench.trading import busy_notes
 from bench.trading_options import QUICK, parse
 from bench.trading_report import TRADING_FIGURES
+from tests.bench.leftovers import keys_left
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = (
@@ -44,14 +45,6 @@ def _bench(redis_url: str, prefix: str, *extra: str) -> subprocess.CompletedProc
         timeout=110,
         check=False,
     )
-
-
-def _keys(redis_url: str, prefix: str) -> list[bytes]:
-    client = redis.Redis.from_url(redis_url)
-    try:
-        return list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    finally:
-        client.close()
 
 
 def _number(report: dict[str, Any], key: str) -> float:
@@ -99,7 +92,7 @@ def test_a_tiny_run_reports_every_phase_and_leaves_no_keys(redis_url: str) -> No
     # the table comes before the JSON line
     for heading in ("ListStrategies:", "DeployStrategy:", "WatchStrategy fan-out:", "bare grpc.aio"):
         assert heading in done.stdout
-    assert _keys(redis_url, prefix) == []
+    assert keys_left(redis_url, prefix) == []
 
 
 def test_the_fan_out_read_in_client_processes_checks_every_stream_alike(redis_url: str) -> None:
@@ -119,7 +112,7 @@ def test_the_fan_out_read_in_client_processes_checks_every_stream_alike(redis_ur
     assert report["watch_after_commit_p99_ms"] <= report["watch_max_ms"] + 1
     assert report["bare_after_commit_p99_ms"] is None
     assert "read in 3 client process(es)" in done.stdout
-    assert _keys(redis_url, prefix) == []
+    assert keys_left(redis_url, prefix) == []
 
 
 def test_refuses_a_prefix_that_holds_keys(redis_url: str) -> None:
