@@ -29,6 +29,7 @@ from queue_system.connection import connect
 from queue_system.envelope import JobRequest
 from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError, NotFoundError
 from queue_system.keys import WORKER_GROUP, JobField
+from queue_system.link import RedisLink
 from queue_system.options import lane_of
 from queue_system.producer import Added, Producer
 from queue_system.queue import RedisQueue
@@ -74,7 +75,8 @@ class QueueManager:
             )
             for q in queues
         }
-        self.producer = Producer(self.queues, ride_out_ms=settings.tuning.ride_out_ms)
+        self.link = RedisLink(self.client)
+        self.producer = Producer(self.queues, ride_out_ms=settings.tuning.ride_out_ms, link=self.link)
         self.workers: list[Worker] = []
 
     # -- set-up --------------------------------------------------------------
@@ -92,6 +94,7 @@ class QueueManager:
         """Stop every worker (grace period, give back unfinished jobs), then the client."""
         await asyncio.gather(*(w.stop(grace_s) for w in self.workers))
         self.workers.clear()
+        await self.link.aclose()
         if self._own_client:
             await self.client.aclose()
 

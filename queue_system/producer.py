@@ -38,6 +38,7 @@ from redis.exceptions import NoScriptError
 
 from queue_system.envelope import JobIds, JobRequest, envelope_bytes
 from queue_system.keys import NORMAL_LANE, RECEIPT_MARGIN_MS
+from queue_system.link import RedisLink
 from queue_system.options import duration_ms, lane_of
 from queue_system.outages import Outage, ride_out
 from queue_system.queue import NewJob, RedisQueue, added_flags, run_streamed
@@ -93,9 +94,13 @@ _Waiting = tuple[Sequence[tuple[str, NewJob]], "asyncio.Future[list[Added]]"]
 class Producer:
     """Adds jobs to the queues it knows (one RedisQueue per name)."""
 
-    def __init__(self, queues: dict[str, RedisQueue], *, ride_out_ms: int) -> None:
+    def __init__(
+        self, queues: dict[str, RedisQueue], *, ride_out_ms: int, link: RedisLink | None = None
+    ) -> None:
         self.queues = queues
         self.ride_out_ms = ride_out_ms
+        # single calls go over it (its own pipelined connection; far less client CPU than the pool)
+        self.link = link
         self.ids = JobIds()
         self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
         # group commit: while a send is out, later adds wait here and go together next
@@ -223,7 +228,7 @@ class Producer:
         async def attempt() -> list[Any]:
             first = self.queues[calls[0].queue]
             if len(calls) == 1:
-                return [await first.enqueue(jobs_of(calls[0]), calls[0].receipt, keep_ms)]
+                return [await first.enqueue(jobs_of(calls[0]), calls[0].receipt, keep_ms, self.link)]
             try:
                 return await run_streamed(first.client, (command(c) for c in calls))
             except NoScriptError:

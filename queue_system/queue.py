@@ -27,6 +27,7 @@ from queue_system.keys import (
     QueueKeys,
     script_keys,
 )
+from queue_system.link import RedisLink
 from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
@@ -233,22 +234,27 @@ class RedisQueue:
             self.keys.group_prefix,
         ]
 
-    async def _run(self, script: str, *args: Any, client: Any = None) -> Any:
-        return await self.scripts[script](
-            keys=self._keys, args=[*self._head, *args], client=client or self.client
-        )
+    async def _run(self, script: str, *args: Any) -> Any:
+        return await self.scripts[script](keys=self._keys, args=[*self._head, *args], client=self.client)
 
     # -- producing ---------------------------------------------------------
     async def enqueue(
-        self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int, client: Any = None
+        self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int, link: RedisLink | None = None
     ) -> list[bool]:
         """Add jobs; per job True when added, False when its id already existed.
 
         Sending the same jobs again with the same `receipt` (its reply was lost)
-        answers what the first add did, within `receipt_ttl_ms`.
+        answers what the first add did, within `receipt_ttl_ms`. With a `link`
+        the call goes over it (the producer's hot path), else through the client.
         """
-        res = await self._run("enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms, client=client)
-        return added_flags(res)
+        if link is None:
+            return added_flags(await self._run("enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms))
+        command = self.enqueue_command(jobs, receipt, receipt_ttl_ms)
+        try:
+            return added_flags(await link.call(*command))
+        except NoScriptError:  # a Redis that restarted forgot the scripts
+            await self.load_script("enqueue")
+            return added_flags(await link.call(*command))
 
     def enqueue_command(self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int) -> list[Any]:
         """The EVALSHA of `enqueue` as a command to write (`run_streamed`); its reply reads with
