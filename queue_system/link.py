@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, Final
 
 import hiredis
@@ -64,14 +65,24 @@ class _Replies(asyncio.Protocol):
             answer = self.waiting.popleft()
             if not answer.done():
                 answer.set_exception(self.lost)
+                answer.exception()  # one its caller no longer awaits (it gave up) is not logged
 
-    def send(self, packed: list[bytes]) -> asyncio.Future[Any]:
+    def send(self, packed: list[bytes], count: int) -> list[asyncio.Future[Any]]:
         if self.lost is not None:
             raise self.lost
-        answer = asyncio.get_running_loop().create_future()
-        self.waiting.append(answer)
+        loop = asyncio.get_running_loop()
+        answers = [loop.create_future() for _ in range(count)]
+        self.waiting.extend(answers)
         self.transport.writelines(packed)
-        return answer
+        return answers
+
+
+async def reply(answer: asyncio.Future[Any]) -> Any:
+    """The reply a `RedisLink.send` future answers; an error reply is raised."""
+    got = await answer
+    if isinstance(got, Exception):
+        raise got
+    return got
 
 
 class RedisLink:
@@ -86,13 +97,17 @@ class RedisLink:
 
     async def call(self, *args: Any) -> Any:
         """One command's reply; an error reply is raised as redis-py raises it."""
+        (answer,) = await self.send([args])
+        return await reply(answer)
+
+    async def send(self, commands: Sequence[Sequence[Any]]) -> list[asyncio.Future[Any]]:
+        """Write `commands` back to back, at once; one future per command answers its reply
+        (read it with `reply`). A future nobody awaits is harmless: its reply is dropped."""
         replies = self._replies
         if replies is None or replies.lost is not None or self._loop is not asyncio.get_running_loop():
             replies = await self._open()
-        reply = await replies.send(pack_command(*args))
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
+        packed = [part for command in commands for part in pack_command(*command)]
+        return replies.send(packed, len(commands))
 
     async def _open(self) -> _Replies:
         loop = asyncio.get_running_loop()

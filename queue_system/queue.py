@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, cast
 
 import redis.asyncio as aioredis
-from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError
 
 from queue_system.catalog import domain_channel
@@ -27,7 +26,7 @@ from queue_system.keys import (
     QueueKeys,
     script_keys,
 )
-from queue_system.link import RedisLink
+from queue_system.link import RedisLink, reply
 from queue_system.options import RetentionArgs
 from queue_system.scripts import QueueScripts
 
@@ -237,6 +236,17 @@ class RedisQueue:
     async def _run(self, script: str, *args: Any) -> Any:
         return await self.scripts[script](keys=self._keys, args=[*self._head, *args], client=self.client)
 
+    async def _run_over(self, link: RedisLink | None, script: str, *args: Any) -> Any:
+        """`_run` over `link` when there is one (a hot path's own connection), else the client."""
+        if link is None:
+            return await self._run(script, *args)
+        command = self._script_command(script, *args)
+        try:
+            return await link.call(*command)
+        except NoScriptError:  # a Redis that restarted forgot the scripts
+            await self.load_script(script)
+            return await link.call(*command)
+
     # -- producing ---------------------------------------------------------
     async def enqueue(
         self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int, link: RedisLink | None = None
@@ -247,14 +257,9 @@ class RedisQueue:
         answers what the first add did, within `receipt_ttl_ms`. With a `link`
         the call goes over it (the producer's hot path), else through the client.
         """
-        if link is None:
-            return added_flags(await self._run("enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms))
-        command = self.enqueue_command(jobs, receipt, receipt_ttl_ms)
-        try:
-            return added_flags(await link.call(*command))
-        except NoScriptError:  # a Redis that restarted forgot the scripts
-            await self.load_script("enqueue")
-            return added_flags(await link.call(*command))
+        return added_flags(
+            await self._run_over(link, "enqueue", _enqueue_blob(jobs), receipt, receipt_ttl_ms)
+        )
 
     def enqueue_command(self, jobs: Sequence[NewJob], receipt: str, receipt_ttl_ms: int) -> list[Any]:
         """The EVALSHA of `enqueue` as a command to write (`run_streamed`); its reply reads with
@@ -271,12 +276,14 @@ class RedisQueue:
         await self.client.script_load(self.scripts[name].script)
 
     # -- consuming ---------------------------------------------------------
-    async def fetch(self, want: int, limit_max: int = 0, limit_ms: int = 0) -> Fetch:
-        return _fetched(await self._run("fetch", want, limit_max, limit_ms))
+    async def fetch(
+        self, want: int, limit_max: int = 0, limit_ms: int = 0, link: RedisLink | None = None
+    ) -> Fetch:
+        return _fetched(await self._run_over(link, "fetch", want, limit_max, limit_ms))
 
     async def wait_then_fetch(
         self,
-        conn: AbstractConnection,
+        link: RedisLink,
         last_ids: Sequence[bytes],
         block_ms: int,
         want: int,
@@ -288,7 +295,7 @@ class RedisQueue:
         """Block until an entry newer than each lane's `last_ids` arrives (or `block_ms` passes),
         then fetch as `fetch` does: one round trip per wake-up.
 
-        The XREAD and the fetch script go down `conn` (a connection of the caller's own) back to
+        The XREAD and the fetch script go down `link` (a connection of the caller's own) back to
         back: Redis runs the script the moment the read unblocks, instead of waiting for this
         process to hear of the new entry and ask. The read claims nothing; the script decides as
         ever (pause, rate limit, lanes in order, at most `want`). `blocked` hears the
@@ -301,23 +308,21 @@ class RedisQueue:
             ["XREAD", "COUNT", 1, "BLOCK", block_ms, "STREAMS", *streams, *streams.values()],
             self._script_command("fetch", want, limit_max, limit_ms),
         ]
-        done = False
+        client_id, read, fetched = await link.send(commands)
         try:
-            await conn.send_packed_command(conn.pack_commands(commands))
-            blocked(int(await conn.read_response()))
+            blocked(int(await reply(client_id)))
             try:
-                await conn.read_response()
+                await reply(read)
             finally:
                 blocked(None)
-            try:
-                res = await conn.read_response()
-            except NoScriptError:  # a restarted Redis forgot the script: loads it again
-                done = True
-                return await self.fetch(want, limit_max, limit_ms)
-            done = True
-        finally:
-            if not done:  # the replies left on the way would answer the next command
-                await conn.disconnect(nowait=True)
+            res = await reply(fetched)
+        except NoScriptError:  # a restarted Redis forgot the script: loads it again
+            return await self.fetch(want, limit_max, limit_ms)
+        except BaseException:
+            # given up (cancelled: the worker stops) with the fetch still queued behind the read:
+            # dropping the connection drops it too, else it would claim jobs nobody runs
+            await link.aclose()
+            raise
         return _fetched(res)
 
     async def reclaim(self, min_idle_ms: int, want: int, max_deliveries: int, idle: bool) -> list[Delivery]:
@@ -341,7 +346,7 @@ class RedisQueue:
             args += (lane, entry_id, job_id)
         return int(await self._run("release", len(args) // 3, *args))
 
-    async def complete(self, done: Sequence[Finished]) -> list[bool]:
+    async def complete(self, done: Sequence[Finished], link: RedisLink | None = None) -> list[bool]:
         parts = []
         for f in done:
             r, job_id = f.retention, f.job_id.encode()
@@ -351,7 +356,7 @@ class RedisQueue:
                 )
             )
             parts += (f.entry_id, job_id, f.result)
-        return [bool(x) for x in await self._run("complete", b"".join(parts))]
+        return [bool(x) for x in await self._run_over(link, "complete", b"".join(parts))]
 
     async def retry(
         self, d: Delivery, *, attempts_made: int, error: bytes, wait_ms: int, reason: str, run_ms: int

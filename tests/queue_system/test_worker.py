@@ -16,11 +16,11 @@ from jobmesh.events.v1 import job_events_pb2
 from jobmesh.jobs.v1 import envelope_pb2 as env
 from jobmesh.jobs.v1 import failure_pb2
 from queue_system.catalog import CATEGORIZATION
-from queue_system.connection import dedicated
 from queue_system.context import JobContext
 from queue_system.envelope import JobRequest, envelope_bytes
 from queue_system.errors import RetryAfterError, UnrecoverableError
 from queue_system.events import event_from_entry
+from queue_system.link import RedisLink
 from queue_system.manager import QueueManager
 from queue_system.options import RetentionArgs, backoff_ms
 from queue_system.queue import EMPTY, FETCHED, PAUSED, Finished
@@ -575,7 +575,7 @@ async def test_a_batch_of_acks_finishes_only_what_this_consumer_holds_in_every_l
 async def test_a_wake_up_fetches_the_new_job_in_the_same_round_trip(manager: QueueManager) -> None:
     """wait_then_fetch blocks while nothing is ready and returns the job that arrived, claimed."""
     q = manager.queue(Q)
-    conn = dedicated(q.client)
+    conn = RedisLink(q.client)
     try:
         empty = await q.fetch(5)
         assert empty.status == EMPTY and len(empty.last_ids) == 4
@@ -598,12 +598,12 @@ async def test_a_wake_up_fetches_the_new_job_in_the_same_round_trip(manager: Que
         assert await q.client.client_unblock(ids[0])
         assert (await asyncio.wait_for(waiting, 5)).status == EMPTY and ids[1:] == [None]
     finally:
-        await conn.disconnect()
+        await conn.aclose()
 
 
 async def test_a_wake_up_while_paused_claims_nothing(manager: QueueManager) -> None:
     q = manager.queue(Q)
-    conn = dedicated(q.client)
+    conn = RedisLink(q.client)
     try:
         empty = await q.fetch(5)
         waiting = asyncio.ensure_future(q.wait_then_fetch(conn, empty.last_ids, 5000, 5))
@@ -613,7 +613,7 @@ async def test_a_wake_up_while_paused_claims_nothing(manager: QueueManager) -> N
         assert (await asyncio.wait_for(waiting, 5)).status == PAUSED
         assert (await manager.get_queue_stats(Q)).counts.paused == 1
     finally:
-        await conn.disconnect()
+        await conn.aclose()
 
 
 async def test_a_takeover_ends_the_blocked_read_and_claims_only_the_slots_left(
