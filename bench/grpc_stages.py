@@ -35,6 +35,7 @@ import redis.asyncio.client
 import queue_system.manager
 import service_kit.rich_errors
 import service_kit.server
+from queue_system.link import RedisLink
 from queue_system.producer import Producer
 from service_kit.idempotency import Idempotent
 from trading_svc.app import build
@@ -52,7 +53,7 @@ STAGES: Final[dict[str, tuple[str, str]]] = {
     "idempotency": ("servicer", "request-id handling (Idempotent: check, stored answer)"),
     "validation": ("idempotency", "job validation (checked_job)"),
     "encode": ("idempotency", "envelope encoding (Producer.encode)"),
-    "redis": ("idempotency", "Redis commands via redis-py (pool, pack, round trip, parse)"),
+    "redis": ("idempotency", "Redis commands (the producer's link; redis-py's pool for the rest)"),
     "serialize": ("", "response encoding"),
 }
 
@@ -150,6 +151,7 @@ def instrument() -> None:
     _wrap(queue_system.manager, "checked_job", "validation")
     _wrap(Producer, "encode", "encode")
     _wrap(redis.asyncio.client.Redis, "execute_command", "redis")
+    _wrap(RedisLink, "call", "redis")
     make_server = grpc.aio.server
 
     def server(*args: Any, **kwargs: Any) -> Any:
