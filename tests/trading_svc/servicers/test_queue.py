@@ -234,6 +234,12 @@ async def test_pause_cancel_retry_clean_and_drain(
     retried = await stub.RetryJobs(pb.RetryJobsRequest(queue=Q, state=env.JOB_STATE_FAILED, limit=2))
     assert retried.retried == 2 and set(retried.job_ids) < set(failed)
     await wait_until(lambda: _failed(manager, 1))
+
+    async def retried_finished() -> bool:  # failed counts 1 once they left it, before they ran again
+        jobs = [(await stub.GetJob(pb.GetJobRequest(queue=Q, job_id=j))).job for j in retried.job_ids]
+        return all(job.state == env.JOB_STATE_COMPLETED for job in jobs)
+
+    await wait_until(retried_finished)
     for job_id in retried.job_ids:  # ran again, and kept the first run's error
         job = (await stub.GetJob(pb.GetJobRequest(queue=Q, job_id=job_id))).job
         assert (job.state, job.attempts_made) == (env.JOB_STATE_COMPLETED, 2)
