@@ -16,12 +16,11 @@ The messages a job is made of (`JOB_VALIDATED`) are not walked: the job
 validator (queue_system.validation) checks them, bounds included, when the
 job is added, and walking them here too would double the cost of a batch of
 10,000 jobs. The walk is cheap otherwise: one plan per message type, made
-once, and only set fields visited (ListFields).
+once, and only the planned fields read (`_reads`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
@@ -224,22 +223,43 @@ def plan(descriptor: Descriptor) -> Mapping[int, tuple[str, Check]]:
     return checks
 
 
+@cache
+def _reads(descriptor: Descriptor) -> tuple[tuple[str, Check, bool], ...]:
+    """`plan` as the walk reads it: (field name, check, skip it when unset) in field number
+    order, the order ListFields gives, so violations come in the same order.
+
+    The walk reads each planned field itself instead of asking ListFields for the set ones:
+    plans are small (at most six fields on any request of the contract), while ListFields
+    lists, and wraps as Python objects, every set field, the job's payload and options
+    included, which are not planned (EnqueueJob's walk: 1.1 → 0.4 µs). An unset field reads
+    as its default, which no check refuses (every file is proto3: "" and b"" are within any
+    bound, an unset repeated or map field has no entries), so only an unset message field is
+    skipped (HasField), not to make an empty one to walk.
+    """
+    checks = plan(descriptor)
+    return tuple(
+        (field.name, checks[field.number][1], field.message_type is not None and not field.is_repeated)
+        for field in sorted(descriptor.fields, key=lambda f: f.number)
+        if field.number in checks
+    )
+
+
 def _walk(msg: Message, path: str, found: _Found) -> None:
-    checks = plan(msg.DESCRIPTOR)
-    if not checks:
-        return
-    for field, value in msg.ListFields():
-        planned = checks.get(field.number)
-        if planned is not None:
-            name, check = planned
-            check(value, _at(path, name), found)
+    for name, check, only_if_set in _reads(msg.DESCRIPTOR):
+        if only_if_set and not msg.HasField(name):
+            continue
+        check(getattr(msg, name), _at(path, name), found)
 
 
 def bound_violations(request: Message) -> list[FieldViolation]:
     """Every field of `request` over its bound (at most MAX_REPORTED), by its path in the request."""
     found = _Found()
-    with contextlib.suppress(_EnoughError):
+    # not contextlib.suppress: that is a context manager made and entered on every request
+    # (~0.3 µs); a try costs nothing until a walk stops early
+    try:  # noqa: SIM105
         _walk(request, "", found)
+    except _EnoughError:
+        pass
     return found.violations
 
 

@@ -156,6 +156,24 @@ def wrap_handler(
     h: Any = handler
 
     def around_unary(behaviour: Behaviour) -> Callable[..., Awaitable[Any]]:
+        if not streaming and inspect.iscoroutinefunction(behaviour):
+            # The usual shape, told apart once per method rather than on every call: one request,
+            # a servicer that returns a coroutine. `call` hands that coroutine straight to `unary`,
+            # without `_call_unary`'s extra coroutine and its per-call awaitable test; `admit`
+            # still runs inside `unary`, where its errors are translated.
+            if admit is None:
+
+                async def run_coroutine(request: Any, context: Context) -> Any:
+                    return await unary(lambda: behaviour(request, context), context)
+
+                return run_coroutine
+            admit_request = admit
+
+            async def run_admitted(request: Any, context: Context) -> Any:
+                return await unary(lambda: behaviour(admit_request(request), context), context)
+
+            return run_admitted
+
         async def run(request: Any, context: Context) -> Any:
             return await unary(
                 lambda: _call_unary(behaviour, request, context, admit, streaming), context

@@ -76,6 +76,8 @@ class Idempotent:
     async def __call__(
         self, rpc: str, request_id: str, response_type: type[M], compute: Callable[[], Awaitable[M]]
     ) -> M:
+        if not request_id:  # nothing to look up or keep: no scope to build, no call of first_answer
+            return await compute()
         return await first_answer(
             self.client,
             prefix=self.prefix,

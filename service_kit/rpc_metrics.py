@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any, Final
 
 import grpc
@@ -34,13 +34,21 @@ MSG_SENT: Final = Counter(
 )
 
 
+# Each code's label, read once: an enum member's `.name` is a property lookup (~0.3 µs), and the
+# code of every call is labelled.
+_CODE_NAMES: Final[Mapping[grpc.StatusCode, str]] = {code: code.name for code in grpc.StatusCode}
+_OK: Final = grpc.StatusCode.OK.name
+
+
 def final_code(context: Context, error: BaseException | None) -> str:
     """The code the client gets: the one set on the context, else what the error implies."""
     code = context.code()
+    if code is None and error is None:  # the usual call: nothing set, nothing raised
+        return _OK
     if isinstance(code, grpc.StatusCode):
-        return code.name
+        return _CODE_NAMES[code]
     if error is None:
-        return grpc.StatusCode.OK.name
+        return _OK
     if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
         return grpc.StatusCode.CANCELLED.name
     return grpc.StatusCode.UNKNOWN.name
@@ -56,9 +64,10 @@ def with_metrics(
     started = STARTED.labels(*labels)
     seconds = HANDLING_SECONDS.labels(*labels)
     handled: dict[str, Any] = {}
+    clock = time.perf_counter
 
     def finish(context: Context, start: float, error: BaseException | None) -> None:
-        seconds.observe(time.perf_counter() - start)
+        seconds.observe(clock() - start)
         code = final_code(context, error)
         counter = handled.get(code)
         if counter is None:
@@ -67,7 +76,7 @@ def with_metrics(
 
     async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
         started.inc()
-        start = time.perf_counter()
+        start = clock()
         try:
             result = await call()
         except BaseException as exc:
@@ -76,10 +85,16 @@ def with_metrics(
         finish(context, start, None)
         return result
 
+    # MSG_SENT's child, looked up on the first streamed call (not here: a unary method never
+    # shows a grpc_server_msg_sent_total series) and kept for the method's later calls.
+    sent_child: list[Any] = []
+
     async def stream(call: Callable[[], AsyncIterator[Any]], context: Context) -> AsyncIterator[Any]:
         started.inc()
-        start = time.perf_counter()
-        sent = MSG_SENT.labels(*labels)
+        start = clock()
+        if not sent_child:
+            sent_child.append(MSG_SENT.labels(*labels))
+        sent = sent_child[0]
         try:
             async for item in call():
                 sent.inc()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 
-from service_kit.handlers import HandlerCollector, WrappedOnce
+from service_kit.handlers import HandlerCollector, WrappedOnce, wrap_handler
 
 
 class _Details:
@@ -49,3 +50,39 @@ def test_the_collector_keeps_generic_handlers_and_drops_registered_ones() -> Non
     collector.add_generic_rpc_handlers((generic,))
     collector.add_registered_method_handlers("pkg.Svc", {"A": grpc.unary_unary_rpc_method_handler(_answer)})
     assert collector.handlers == [generic]
+
+
+async def test_a_coroutine_servicer_and_a_plain_one_run_inside_the_around_with_admit_inside_too() -> None:
+    """Both shapes of unary servicer (wrap_handler tells them apart once per method) run inside
+    `unary`, and `admit` too: what it raises reaches the around, which may translate it."""
+    seen: list[str] = []
+
+    async def coroutine_servicer(request: Any, context: Any) -> str:
+        return f"async {request}"
+
+    def plain_servicer(request: Any, context: Any) -> str:
+        return f"plain {request}"
+
+    def admit(request: Any) -> Any:
+        if request == "bad":
+            raise ValueError("refused")
+        return request.upper()
+
+    async def around(call: Callable[[], Awaitable[Any]], context: Any) -> Any:
+        seen.append("in")
+        try:
+            return await call()
+        except ValueError as exc:
+            return f"translated {exc}"
+
+    async def no_stream(call: Callable[[], AsyncIterator[Any]], context: Any) -> AsyncIterator[Any]:
+        yield None  # pragma: no cover (unary methods only)
+
+    for servicer, shape in ((coroutine_servicer, "async"), (plain_servicer, "plain")):
+        handler = wrap_handler(grpc.unary_unary_rpc_method_handler(servicer), around, no_stream, admit=admit)
+        run: Any = handler.unary_unary
+        assert await run("ok", None) == f"{shape} OK"
+        assert await run("bad", None) == "translated refused"
+        unadmitted: Any = wrap_handler(grpc.unary_unary_rpc_method_handler(servicer), around, no_stream)
+        assert await unadmitted.unary_unary("ok", None) == f"{shape} ok"
+    assert seen == ["in"] * 6
