@@ -202,7 +202,10 @@ class Worker:
                 continue
             outage.over()
             last_ids = found.last_ids if found.status == EMPTY else None
-            if found.status == PAUSED:
+            if found.status == FETCHED:
+                # let the jobs just dispatched start before the next fetch is written
+                await asyncio.sleep(0)
+            elif found.status == PAUSED:
                 await nap(PAUSED_POLL_S, self.stopping)
             elif found.status == LIMITED:
                 await nap(min(found.wait_ms, self.tuning.block_ms) / 1000, self.stopping)
