@@ -102,7 +102,9 @@ class Producer:
         # single calls go over it (its own pipelined connection; far less client CPU than the pool)
         self.link = link
         self.ids = JobIds()
-        self._receipts = (f"{os.urandom(6).hex()}-{n:x}" for n in itertools.count(1))
+        # unique as job ids are (a random stem per producer, then a counter): no urandom call per add
+        stem = os.urandom(6).hex()
+        self._receipts = (f"{stem}-{n:x}" for n in itertools.count(1))
         # group commit: while a send is out, later adds wait here and go together next
         self._sending = False
         self._waiting: list[_Waiting] = []
