@@ -461,14 +461,18 @@ class Scheduler:
         return any(state in _UNFINISHED for state in states.values())
 
     async def _states(self, s: Schedule, job_ids: Sequence[str]) -> dict[str, int]:
-        """JobState of each job (0 for one whose record is gone: it finished, retention took it)."""
-        out: dict[str, int] = {}
-        for job_id in job_ids:
+        """JobState of each job (0 for one whose record is gone: it finished, retention took it),
+        read side by side: a daily sync's run holds a job per account, and one at a time the page
+        paid a round trip for each."""
+
+        async def state_of(job_id: str) -> int:
             try:
-                out[job_id] = (await self.broker.manager.get_job(s.queue, job_id)).state
+                return (await self.broker.manager.get_job(s.queue, job_id)).state
             except NotFoundError:
-                out[job_id] = 0
-        return out
+                return 0
+
+        unique = list(dict.fromkeys(job_ids))
+        return dict(zip(unique, await asyncio.gather(*map(state_of, unique)), strict=True))
 
     async def trigger(self, name: str, token: str = "") -> tuple[Schedule, list[str]]:
         """Send a schedule's jobs now, outside its cron, with job ids of their own

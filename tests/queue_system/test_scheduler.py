@@ -345,3 +345,32 @@ async def test_a_slot_whose_scheduler_died_before_sending_is_sent_by_another_rep
     assert await duplicates(redis_client, queue_prefix) == 0
     state = await b.state(b.get("s"))
     assert state.counts[ScheduleField.FIRED] == 1
+
+
+async def test_a_runs_jobs_states_are_read_for_every_job_of_the_slot(
+    brokers: list[JobBroker], redis_client: aioredis.Redis
+) -> None:
+    """A slot that sends a job per account shows each job's state; a job whose record is gone
+    (retention took it) shows 0."""
+    declare(brokers[0], [{"cron": "0 6 * * *", "schedule_id": "s"}])
+    clock = Clock(utc(2026, 5, 1, 5, 30))
+    accounts = [f"acc-{i}" for i in range(12)]
+
+    async def per_account(slot: datetime) -> Sequence[Planned]:
+        return [
+            Planned(fin.CategorizationJob(transaction_ids=[a], method=fin.CATEGORIZATION_METHOD_RULES), a)
+            for a in accounts
+        ]
+
+    s = Scheduler(brokers[0], [LabelScheduleSource(brokers[0])], planners={"s": per_account}, clock=clock)
+    await s.load()
+    await s.tick()
+    clock.now = utc(2026, 5, 1, 6, 0, 5)
+    await s.tick()
+    ids = {a: slot_job_id("s", utc(2026, 5, 1, 6), a) for a in accounts}
+    gone = ids["acc-3"]
+    await redis_client.delete(QueueKeys(brokers[0].manager.settings.queue_prefix, CATEGORIZATION).job(gone))
+    state = await s.state(s.get("s"))
+    assert state.job_states == {
+        job_id: 0 if job_id == gone else env.JOB_STATE_WAITING for job_id in ids.values()
+    }
