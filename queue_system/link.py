@@ -1,5 +1,5 @@
-"""A pipelined Redis connection for the producer's hot path: one socket, replies read by hiredis
-as they arrive, no pool.
+"""A pipelined Redis connection for the hot paths (a producer's single adds, a worker's reads,
+fetches and acks): one socket, replies read by hiredis as they arrive, no pool.
 
 Why: a single add through redis-py's asyncio client costs the caller ~110 µs of CPU
 (pool checkout and release, retry wrapper, timeouts, observability hooks, a stream

@@ -317,7 +317,7 @@ class RedisQueue:
                 blocked(None)
             res = await reply(fetched)
         except NoScriptError:  # a restarted Redis forgot the script: loads it again
-            return await self.fetch(want, limit_max, limit_ms)
+            return await self.fetch(want, limit_max, limit_ms, link)
         except BaseException:
             # given up (cancelled: the worker stops) with the fetch still queued behind the read:
             # dropping the connection drops it too, else it would claim jobs nobody runs

@@ -601,6 +601,23 @@ async def test_a_wake_up_fetches_the_new_job_in_the_same_round_trip(manager: Que
         await conn.aclose()
 
 
+async def test_a_wake_up_after_redis_forgot_the_scripts_loads_them_and_fetches(manager: QueueManager) -> None:
+    """SCRIPT FLUSH while a read waits: the fetch queued behind it answers NOSCRIPT, and the
+    wake-up loads the script and fetches the job that woke it, on the same link."""
+    q = manager.queue(Q)
+    link = RedisLink(q.client)
+    try:
+        empty = await q.fetch(5)
+        waiting = asyncio.ensure_future(q.wait_then_fetch(link, empty.last_ids, 5000, 5))
+        await asyncio.sleep(0.1)
+        await q.client.script_flush()
+        added = await manager.add_job(Q, categorization("after-flush"))
+        found = await asyncio.wait_for(waiting, 5)
+        assert found.status == FETCHED and [d.job_id for d in found.deliveries] == [added.job_id]
+    finally:
+        await link.aclose()
+
+
 async def test_a_wake_up_while_paused_claims_nothing(manager: QueueManager) -> None:
     q = manager.queue(Q)
     conn = RedisLink(q.client)
