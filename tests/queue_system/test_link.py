@@ -79,19 +79,17 @@ async def test_a_redis_that_goes_away_fails_what_is_in_flight_and_the_next_call_
         await client.aclose()
 
 
-async def test_it_dials_as_the_client_does_password_and_database() -> None:
-    server = RedisProcess()
-    server.start()
-    admin = aioredis.Redis.from_url(server.url)
+async def test_it_dials_as_the_client_does_password_and_database(private_redis: RedisProcess) -> None:
+    admin = aioredis.Redis.from_url(private_redis.url)
     try:
         await admin.config_set("requirepass", "s3cret-link")
-        url = server.url.replace("redis://", "redis://:s3cret-link@").rsplit("/", 1)[0] + "/3"
+        url = private_redis.url.replace("redis://", "redis://:s3cret-link@").rsplit("/", 1)[0] + "/3"
         client = connect(url)
         link = RedisLink(client)
         try:
             assert await link.call("SET", "where", "db3") == b"OK"
             assert await client.get("where") == b"db3"  # the same database as the client's
-            probe = aioredis.Redis.from_url(server.url, password="s3cret-link")
+            probe = aioredis.Redis.from_url(private_redis.url, password="s3cret-link")
             assert await probe.get("where") is None  # not database 0
             await probe.aclose()
         finally:
@@ -99,7 +97,6 @@ async def test_it_dials_as_the_client_does_password_and_database() -> None:
             await client.aclose()
     finally:
         await admin.aclose()
-        server.close()
 
 
 async def test_closing_fails_what_is_in_flight_and_a_later_call_opens_it_again(
