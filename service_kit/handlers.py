@@ -161,23 +161,15 @@ def wrap_handler(
             # a servicer that returns a coroutine. `call` hands that coroutine straight to `unary`,
             # without `_call_unary`'s extra coroutine and its per-call awaitable test; `admit`
             # still runs inside `unary`, where its errors are translated.
-            if admit is None:
+            async def run_coroutine(request: Any, context: Context) -> Any:
+                return await unary(
+                    lambda: behaviour(request if admit is None else admit(request), context), context
+                )
 
-                async def run_coroutine(request: Any, context: Context) -> Any:
-                    return await unary(lambda: behaviour(request, context), context)
-
-                return run_coroutine
-            admit_request = admit
-
-            async def run_admitted(request: Any, context: Context) -> Any:
-                return await unary(lambda: behaviour(admit_request(request), context), context)
-
-            return run_admitted
+            return run_coroutine
 
         async def run(request: Any, context: Context) -> Any:
-            return await unary(
-                lambda: _call_unary(behaviour, request, context, admit, streaming), context
-            )
+            return await unary(lambda: _call_unary(behaviour, request, context, admit, streaming), context)
 
         return run
 
