@@ -21,6 +21,14 @@ ledger dedupes by fingerprint), `currency` defaults to the reply's top-level
 `currency`, `status` is "booked" (default) or "pending". A non-null `next` is
 a cursor: the worker asks again with `cursor=<next>` until it is null. A 429
 is retried after its Retry-After (or X-RateLimit-Reset) seconds.
+
+With FINANCIAL_API_DAILY_CALLS set, the worker also keeps an allowance of
+calls a day per account and endpoint (details, transactions, balance; each
+page of a listing is a call), shared by replicas in Redis (sync/budget.py),
+for a service that passes on its banks' limits: the call past it is refused
+here as a rate limit and retried when the window ends, a refused call is
+given back, and a 429 spends what is left until its retry time. Unset, the
+worker counts nothing.
 """
 
 from __future__ import annotations
@@ -32,8 +40,9 @@ from typing import Any, Final
 import httpx
 
 from worker_financial.ledger.entries import NewTransaction
+from worker_financial.sync.budget import CallBudget
 from worker_financial.sync.errors import ProviderError, ProviderNotConfiguredError
-from worker_financial.sync.http import decimal_of, json_of, path_segment, refuse
+from worker_financial.sync.http import decimal_of, json_of, path_segment, refuse, retry_after
 from worker_financial.sync.provider import ProviderAccount, ReportedBalance
 
 NAME: Final = "api"
@@ -48,9 +57,11 @@ class ApiSettings:
     base_url: str | None = None
     token: str | None = None
     timeout_s: float = 30.0
+    # Calls a day per account and endpoint (FINANCIAL_API_DAILY_CALLS); None: not counted.
+    daily_calls: int | None = None
 
     def __repr__(self) -> str:  # never print the token
-        return f"ApiSettings(base_url={self.base_url!r})"
+        return f"ApiSettings(base_url={self.base_url!r}, daily_calls={self.daily_calls!r})"
 
 
 def _date(value: object, what: str) -> date:
@@ -86,8 +97,12 @@ def transaction_of(item: Any, currency: str | None) -> NewTransaction:
 class ApiProvider:
     """A client of the shape in the module docstring."""
 
-    def __init__(self, settings: ApiSettings, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, settings: ApiSettings, budget: CallBudget | None = None, http: httpx.AsyncClient | None = None
+    ) -> None:
         self._settings = settings
+        # The account's allowance of calls a day (FINANCIAL_API_DAILY_CALLS); None: not counted.
+        self._budget = budget
         headers = {"Accept": "application/json"}
         if settings.token:
             headers["Authorization"] = f"Bearer {settings.token}"
@@ -102,10 +117,23 @@ class ApiProvider:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str, account: str, params: dict[str, str] | None = None) -> Any:
+    async def _get(self, path: str, account: str, scope: str, params: dict[str, str] | None = None) -> Any:
+        """One GET below the base URL, counted against the account's `scope` allowance when there
+        is one; its JSON object."""
         if not self._settings.base_url:
             raise ProviderNotConfiguredError("the api provider is not configured: set FINANCIAL_API_BASE_URL")
-        reply = await self._http.get(path, params=params)
+        budget = self._budget
+        if budget is not None:
+            await budget.spend(account, scope)
+        try:
+            reply = await self._http.get(path, params=params)
+        except BaseException:
+            if budget is not None:
+                await budget.give_back(account, scope)
+            raise
+        if budget is not None:
+            spent = float(retry_after(reply)) if reply.status_code == 429 else None
+            await budget.settle(account, scope, reply.is_success, spent)
         refuse(reply, NAME, account)
         body = json_of(reply, NAME)
         if not isinstance(body, dict):
@@ -113,7 +141,7 @@ class ApiProvider:
         return body
 
     async def account(self, external_id: str) -> ProviderAccount:
-        body = await self._get(f"/accounts/{path_segment(external_id)}", external_id)
+        body = await self._get(f"/accounts/{path_segment(external_id)}", external_id, "details")
         currency = str(body.get("currency") or "").upper()
         if len(currency) != 3:
             raise ProviderError(f"HTTP 200 from api /accounts/{external_id}: no currency")
@@ -130,7 +158,7 @@ class ApiProvider:
         out: list[NewTransaction] = []
         path = f"/accounts/{path_segment(external_id)}/transactions"
         for _ in range(MAX_PAGES):
-            body = await self._get(path, external_id, params)
+            body = await self._get(path, external_id, "transactions", params)
             items = body.get("transactions")
             if not isinstance(items, list):
                 raise ProviderError(f"HTTP 200 from api {path}: `transactions` is not a list")
@@ -147,7 +175,7 @@ class ApiProvider:
         raise ProviderError(f"HTTP 200 from api {path}: more than {MAX_PAGES} pages")
 
     async def reported_balance(self, external_id: str) -> ReportedBalance:
-        body = await self._get(f"/accounts/{path_segment(external_id)}/balance", external_id)
+        body = await self._get(f"/accounts/{path_segment(external_id)}/balance", external_id, "balance")
         try:
             return ReportedBalance(
                 amount=decimal_of(body.get("amount"), "amount"),

@@ -5,7 +5,9 @@ low as 4 calls a day per account and endpoint (transactions, balances,
 details); a call past it is answered 429 and the account stays locked until
 the bank's window ends. So the worker counts its calls itself and refuses the
 fifth with a RateLimitedError (retried when the window ends) instead of
-spending a call the bank would refuse anyway. The count is one Redis key per
+spending a call the bank would refuse anyway. The `api` provider has an
+allowance too when FINANCIAL_API_DAILY_CALLS sets one (a service in front of
+such banks has the same limits). The count is one Redis key per
 provider, account and endpoint (queue_system.keys.bank_calls_key), so two
 replicas share one allowance; a call the bank did not count (GoCardless counts
 successful calls only) is given back, and when the bank says none is left the
@@ -61,6 +63,15 @@ class CallBudget:
         key = self._key(account, scope)
         if int(await self._client.decr(key)) < 0:
             await self._client.delete(key)
+
+    async def settle(self, account: str, scope: str, answered: bool, spent_s: float | None) -> None:
+        """After the provider answered a counted call: when it says no call is left for `spent_s`
+        seconds, none is here either; a call it refused otherwise (`answered` False) is given back,
+        as providers count the calls they serve."""
+        if spent_s is not None:
+            await self.exhaust(account, scope, spent_s)
+        elif not answered:
+            await self.give_back(account, scope)
 
     async def exhaust(self, account: str, scope: str, reset_s: float) -> None:
         """The bank says no call is left until `reset_s` seconds from now: none is, here too."""

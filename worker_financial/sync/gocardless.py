@@ -269,11 +269,7 @@ class GoCardlessProvider:
             raise
         if counted:
             # GoCardless counts successful calls only; when it says none is left, none is here either.
-            spent = account_limit_spent(reply.headers)
-            if spent is not None:
-                await self.budget.exhaust(*counted, spent)
-            elif not reply.is_success:
-                await self.budget.give_back(*counted)
+            await self.budget.settle(*counted, reply.is_success, account_limit_spent(reply.headers))
         refuse(reply, NAME, account)
         return json_of(reply, NAME)
 

@@ -7,6 +7,8 @@ Read once at start-up (a bad value stops it with one line naming the variable):
     GOCARDLESS_BASE_URL                           default https://bankaccountdata.gocardless.com
     GOCARDLESS_DAILY_CALLS                        calls a day per account and endpoint (default 4)
     FINANCIAL_API_BASE_URL, FINANCIAL_API_TOKEN   the `api` provider (sync/api.py) and its bearer token
+    FINANCIAL_API_DAILY_CALLS                     calls a day per account and endpoint to the `api`
+                                                  provider (unset: not counted)
     TRANSACTION_SYNC_OVERLAP_DAYS                 days an incremental sync reaches back before the
                                                   last booked date it has (default 3)
 """
@@ -52,6 +54,7 @@ def load(env: Mapping[str, str] | None = None) -> SyncSettings:
     base = get("GOCARDLESS_BASE_URL")
     daily = get("GOCARDLESS_DAILY_CALLS")
     api_url = get("FINANCIAL_API_BASE_URL")
+    api_daily = get("FINANCIAL_API_DAILY_CALLS")
     overlap = get("TRANSACTION_SYNC_OVERLAP_DAYS")
     return SyncSettings(
         gocardless=GoCardlessSettings(
@@ -63,6 +66,7 @@ def load(env: Mapping[str, str] | None = None) -> SyncSettings:
         api=ApiSettings(
             base_url=_http_url("FINANCIAL_API_BASE_URL", api_url) if api_url else None,
             token=get("FINANCIAL_API_TOKEN"),
+            daily_calls=positive_int("FINANCIAL_API_DAILY_CALLS", api_daily) if api_daily else None,
         ),
         overlap_days=positive_int("TRANSACTION_SYNC_OVERLAP_DAYS", overlap, upper=366)
         if overlap
@@ -76,9 +80,11 @@ class Providers:
     def __init__(self, settings: SyncSettings, client: aioredis.Redis, prefix: str) -> None:
         self.settings = settings
         budget = CallBudget(client, prefix, gocardless.NAME, settings.gocardless.daily_calls)
+        daily = settings.api.daily_calls
+        api_budget = CallBudget(client, prefix, api.NAME, daily) if daily is not None else None
         self._by_name: dict[str, Provider] = {
             gocardless.NAME: GoCardlessProvider(settings.gocardless, budget),
-            api.NAME: ApiProvider(settings.api),
+            api.NAME: ApiProvider(settings.api, api_budget),
         }
 
     def get(self, name: str) -> Provider | None:

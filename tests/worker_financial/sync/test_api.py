@@ -15,6 +15,7 @@ from bench.bank_servers import ApiAccount, FakeApi
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from worker_financial.ledger.store import Ledger
 from worker_financial.sync.api import ApiSettings
+from worker_financial.sync.budget import CallBudget
 from worker_financial.sync.errors import (
     ProviderAuthError,
     ProviderNotConfiguredError,
@@ -171,3 +172,43 @@ async def test_refusals_become_the_failures_the_queue_handles(
         await wrong.aclose()
         await unset.aclose()
     assert await ledger.account(account_id) is None
+
+
+async def test_a_daily_allowance_refuses_the_call_past_it_without_asking_the_server(
+    api_server: FakeApi, redis_client: aioredis.Redis, queue_prefix: str, ledger: Ledger, account_id: str
+) -> None:
+    """FINANCIAL_API_DAILY_CALLS=3: the first sync spends 1 details call and 3 transaction pages;
+    the second's first page is refused here; a 429 spends the rest of the balance allowance, and a
+    refused call (404) is given back."""
+    api_server.accounts[account_id] = api_account()
+    tight = Providers(
+        SyncSettings(api=ApiSettings(base_url=api_server.base_url, token=TOKEN, daily_calls=3)),
+        redis_client,
+        queue_prefix,
+    )
+    budget = CallBudget(redis_client, queue_prefix, "api", 3)
+    try:
+        first = await sync_transactions(api_sync(account_id), ledger, tight)
+        assert (first.transactions_processed, first.new_transactions) == (5, 5)
+        asked = len(api_server.requests)
+        with pytest.raises(RateLimitedError, match="refused here") as refused:
+            await sync_transactions(api_sync(account_id), ledger, tight)
+        assert len(api_server.requests) == asked  # the server was not asked
+        assert 0 < refused.value.retry_after <= 24 * 3600
+        assert await budget.used(account_id, "details") == 1
+        assert await budget.used(account_id, "transactions") == 3
+
+        api_server.throttle_next(1, retry_after_s=30)
+        with pytest.raises(RateLimitedError) as throttled:
+            await reported_balance(account_id, ledger, tight)
+        assert throttled.value.retry_after == 30
+        with pytest.raises(RateLimitedError, match="refused here"):
+            await reported_balance(account_id, ledger, tight)
+        assert len(api_server.requests) == asked + 1
+        assert await budget.used(account_id, "balance") == 3
+
+        with pytest.raises(UnknownAccountError):
+            await sync_transactions(api_sync("acc_nobody_has"), ledger, tight)
+        assert await budget.used("acc_nobody_has", "details") == 0
+    finally:
+        await tight.aclose()

@@ -92,13 +92,14 @@ def test_the_providers_settings_come_from_the_environment() -> None:
         False,
         None,
     )
-    assert (default.gocardless.daily_calls, default.overlap_days) == (4, 3)
+    assert (default.gocardless.daily_calls, default.api.daily_calls, default.overlap_days) == (4, None, 3)
     env = {
         "GOCARDLESS_SECRET_ID": "id-1",
         "GOCARDLESS_SECRET_KEY": "key-1",
         "GOCARDLESS_BASE_URL": "http://127.0.0.1:9/",
         "GOCARDLESS_DAILY_CALLS": "10",
         "FINANCIAL_API_BASE_URL": "https://bank.example/api",
+        "FINANCIAL_API_DAILY_CALLS": "25",
         "TRANSACTION_SYNC_OVERLAP_DAYS": "7",
     }
     loaded = providers.load(env)
@@ -108,8 +109,13 @@ def test_the_providers_settings_come_from_the_environment() -> None:
         "https://bank.example/api",
         7,
     )
+    assert loaded.api.daily_calls == 25
     assert "key-1" not in repr(loaded)
-    for variable, bad in (("GOCARDLESS_BASE_URL", "ftp://x"), ("GOCARDLESS_DAILY_CALLS", "0")):
+    for variable, bad in (
+        ("GOCARDLESS_BASE_URL", "ftp://x"),
+        ("GOCARDLESS_DAILY_CALLS", "0"),
+        ("FINANCIAL_API_DAILY_CALLS", "many"),
+    ):
         with pytest.raises(ConfigError, match=variable):
             providers.load({variable: bad})
 
