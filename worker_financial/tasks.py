@@ -39,7 +39,7 @@ from queue_system.catalog import (
 from queue_system.context import JobContext
 from queue_system.events import event_json
 from worker_financial import events
-from worker_financial.categorization.categorize import METHODS, categorize_job
+from worker_financial.categorization.categorize import METHODS, TrainedModels, categorize_job
 from worker_financial.ledger.store import Ledger
 from worker_financial.reconciliation.provider_balance import provider_balances
 from worker_financial.reconciliation.reconcile import ReportedBalance, reconcile
@@ -67,6 +67,7 @@ def register_tasks(
     client = broker.manager.client
     providers = Providers(sync or SyncSettings(), client, broker.manager.settings.queue_prefix)
     balances = reported_balance if reported_balance is not None else provider_balances(providers)
+    models = TrainedModels()  # the categorization model, retrained only when the labels change
 
     async def announce(name: str, data: Message) -> None:
         await client.publish(FINANCIAL_EVENTS_CHANNEL, event_json(SERVICE, name, data, with_zeros=True))
@@ -99,7 +100,7 @@ def register_tasks(
 
     @broker.task(queue=CATEGORIZATION, throws=BAD_INPUT)
     async def categorization(job: fj.CategorizationJob, ctx: JobContext) -> fr.CategorizationResult:
-        result = await categorize_job(job, ledger)
+        result = await categorize_job(job, ledger, models)
         data = events.categorization_completed(result, METHODS[job.method], ctx.job_id)
         await announce("categorization_completed", data)
         return result

@@ -129,6 +129,32 @@ async def train_from(ledger: Ledger) -> ml.CategoryModel | str:
     return await asyncio.to_thread(ml.train, labelled)
 
 
+class TrainedModels:
+    """The model a worker process last trained, kept while the ledger's labels stay the same.
+
+    The hourly schedule's run would otherwise retrain on every slot (seconds for tens of
+    thousands of labelled transactions) though nobody labelled anything since. The model is a
+    function of the labelled set alone, so it is reused while `Ledger.labelled_version` is
+    unchanged, and retrained the moment a person labels or relabels a transaction. Kept in memory
+    only: never pickled, never shared.
+    """
+
+    def __init__(self) -> None:
+        self._version: tuple[int, int, str] | None = None
+        self._model: ml.CategoryModel | str = ""
+        self._lock = asyncio.Lock()
+        self.trainings = 0  # how many times this process trained (the tests read it)
+
+    async def model(self, ledger: Ledger) -> ml.CategoryModel | str:
+        async with self._lock:  # two runs at once train once
+            version = await ledger.labelled_version()
+            if version != self._version:
+                self._model = await train_from(ledger)
+                self._version = version
+                self.trainings += 1
+            return self._model
+
+
 async def categorize(
     ledger: Ledger,
     *,
@@ -138,11 +164,13 @@ async def categorize(
     confidence: float = DEFAULT_CONFIDENCE,
     allowed: Sequence[str] = (),
     model: ml.CategoryModel | str | None = None,
+    models: TrainedModels | None = None,
 ) -> Outcome:
     """Categorize the named transactions (None: every uncategorized one) and write the decisions.
 
     `model` may be passed in (a benchmark trains once and times categorization alone); otherwise
-    an `ai` or `hybrid` run trains one from the ledger when some transaction is left for it.
+    an `ai` or `hybrid` run takes one from `models` (trained again only when the labels changed),
+    or trains one from the ledger, when some transaction is left for it.
     CategorizationInputError when a named transaction is not in the ledger.
     """
     if transaction_ids is None:
@@ -160,7 +188,8 @@ async def categorize(
             and (method == "ai" or first_match(rules, t) is None)
             for t in transactions
         )
-        model = await train_from(ledger) if needs_model else None
+        if needs_model:
+            model = await (models.model(ledger) if models is not None else train_from(ledger))
     decided = model
     # Off the event loop: matching many rules and predicting are CPU work, and the worker's other
     # jobs and lease renewals must keep running meanwhile.
@@ -204,7 +233,9 @@ async def _rules_of(
         raise CategorizationInputError(f"the ledger's kept rules: {exc}") from None
 
 
-async def categorize_job(job: fj.CategorizationJob, ledger: Ledger) -> fr.CategorizationResult:
+async def categorize_job(
+    job: fj.CategorizationJob, ledger: Ledger, models: TrainedModels | None = None
+) -> fr.CategorizationResult:
     """Run one categorization job against `ledger` and say what it did."""
     method = METHODS.get(job.method)
     if method is None:
@@ -228,6 +259,7 @@ async def categorize_job(job: fj.CategorizationJob, ledger: Ledger) -> fr.Catego
         rules=rules,
         confidence=confidence,
         allowed=allowed,
+        models=models,
     )
     return fr.CategorizationResult(
         method=job.method,

@@ -44,6 +44,15 @@ from worker_financial.ledger.money import to_units
 RECOMPUTABLE: Final = ("rules", "ai")
 # Rows per INSERT: well under SQLite's bound-parameter limit (32766) at 14 columns a row.
 _BATCH: Final = 500
+# What a model may learn from: categorized by a person (or arriving with a category), never by a
+# categorization run (see Ledger.labelled).
+_LABELLED: Final = (
+    LedgerTransaction.category.is_not(None),
+    or_(
+        LedgerTransaction.category_method.is_(None),
+        LedgerTransaction.category_method.not_in(RECOMPUTABLE),
+    ),
+)
 # Providers that fetch an account's transactions over the network ("linked" accounts).
 LINKED_PROVIDERS: Final = ("gocardless", "api")
 
@@ -354,20 +363,21 @@ class Ledger:
         Learning from its own guesses would only entrench them, and learning from a run's writes at
         all would make running the same job again decide differently."""
         await self.migrate()
-        query = (
-            select(LedgerTransaction)
-            .where(
-                LedgerTransaction.category.is_not(None),
-                or_(
-                    LedgerTransaction.category_method.is_(None),
-                    LedgerTransaction.category_method.not_in(RECOMPUTABLE),
-                ),
-            )
-            .order_by(LedgerTransaction.id.desc())
-            .limit(limit)
-        )
+        query = select(LedgerTransaction).where(*_LABELLED).order_by(LedgerTransaction.id.desc()).limit(limit)
         async with self._sessions() as session:
             return [_transaction_record(row) for row in await session.scalars(query)]
+
+    async def labelled_version(self) -> tuple[int, int, str]:
+        """What changes whenever `labelled` would read something else: how many labelled rows,
+        the newest id and the latest time a person set a category. A model trained at one version
+        is still the model the ledger would train while it holds."""
+        await self.migrate()
+        query = select(
+            func.count(), func.max(LedgerTransaction.id), func.max(LedgerTransaction.categorized_at)
+        ).where(*_LABELLED)
+        async with self._sessions() as session:
+            count, newest, latest = (await session.execute(query)).one()
+        return int(count), int(newest or 0), str(latest or "")
 
     async def assign_categories(self, assignments: Sequence[CategoryAssignment]) -> None:
         """Write what a categorization run decided.

@@ -13,7 +13,7 @@ from google.protobuf import json_format
 from bench.labelled_transactions import Labelled, labelled_set, split
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
 from worker_financial.categorization import model as ml
-from worker_financial.categorization.categorize import categorize, categorize_job
+from worker_financial.categorization.categorize import TrainedModels, categorize, categorize_job
 from worker_financial.categorization.errors import CategorizationInputError
 from worker_financial.categorization.rules import compile_rules
 from worker_financial.ledger.entries import CategoryAssignment, NewAccount, TransactionRecord
@@ -203,3 +203,31 @@ async def test_rules_kept_in_the_ledger_serve_the_jobs_that_carry_none(own_ledge
     assert await own_ledger.saved_rules() == []
     with pytest.raises(CategorizationInputError, match="method rules needs at least one rule"):
         await categorize_job(fj.CategorizationJob(method=fj.CATEGORIZATION_METHOD_RULES), own_ledger)
+
+
+async def test_a_model_is_trained_again_only_when_a_person_changes_the_labels(own_ledger: Ledger) -> None:
+    """The hourly run keeps the process's model while nobody labels anything; a new label, or a
+    label changed, trains a new one, and what it decides follows the new labels."""
+    train, test = split(labelled_set())
+    history = await load(own_ledger, "acc_history", train, labelled=True)
+    fresh = await load(own_ledger, "acc_new", test[:10], labelled=False)
+    models = TrainedModels()
+    first = await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[0].id])
+    assert models.trainings == 1 and first.processed == 1
+    # The hourly run: every uncategorized transaction, on the same model.
+    again = await categorize(own_ledger, method="ai", models=models)
+    assert models.trainings == 1 and again.processed == 10 - first.by_model
+    assert again.by_model > 0
+    assert again.training_transactions == first.training_transactions == len(train)
+
+    # A person labels one more transaction: the next run trains on len(train) + 1.
+    await own_ledger.assign_categories([CategoryAssignment(fresh[0].id, "groceries", "manual")])
+    third = await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[1].id])
+    assert models.trainings == 2 and third.training_transactions == len(train) + 1
+    # A person relabels one (same count, same newest id): trained again.
+    await own_ledger.assign_categories([CategoryAssignment(history[0].id, "travel", "manual")])
+    await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[1].id])
+    assert models.trainings == 3
+    # What a run itself wrote (method "ai") is not a label: no training for it.
+    await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[2].id])
+    assert models.trainings == 3
