@@ -22,6 +22,8 @@ from service_kit.server import ServedService, ServiceContext, run_service
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
+from worker_financial.reports import fonts
+from worker_financial.reports.fonts import PdfFont
 from worker_financial.schedules import financial_scheduler
 from worker_financial.sync import providers
 from worker_financial.sync.providers import Providers, SyncSettings
@@ -32,7 +34,9 @@ log = logging.getLogger(__name__)
 REPORTS = "reports"
 
 
-def build(context: ServiceContext, sync: SyncSettings | None = None) -> Sequence[ServedService]:
+def build(
+    context: ServiceContext, sync: SyncSettings | None = None, pdf_font: PdfFont | None = None
+) -> Sequence[ServedService]:
     settings = context.settings
     ledger = Ledger(async_url(settings.database_url, settings.data_dir))
 
@@ -48,11 +52,21 @@ def build(context: ServiceContext, sync: SyncSettings | None = None) -> Sequence
         log.info("ledger ready (%s, schema %s): %s", ledger.dialect, await ledger.revision(), where)
 
     sync = sync if sync is not None else providers.load()
+    if pdf_font is None:
+        log.info("PDF reports in Helvetica, Latin-1 only (no JOBMESH_PDF_FONT, no DejaVu Sans found)")
+    else:
+        log.info("PDF reports in %s", pdf_font.regular)
     opened: list[Providers] = []
 
     def register(broker: JobBroker) -> None:
         opened.append(
-            register_tasks(broker, ledger, reports_dir=(settings.data_dir / REPORTS).absolute(), sync=sync)
+            register_tasks(
+                broker,
+                ledger,
+                reports_dir=(settings.data_dir / REPORTS).absolute(),
+                pdf_font=pdf_font,
+                sync=sync,
+            )
         )
 
     async def close_providers() -> None:
@@ -75,11 +89,13 @@ def build(context: ServiceContext, sync: SyncSettings | None = None) -> Sequence
 
 
 def main() -> None:
-    """Read the providers' variables first (GOCARDLESS_*, FINANCIAL_API_*: sync/providers.py): a bad
-    one stops start-up with one line naming it, as the service's other variables do."""
+    """Read the providers' variables (GOCARDLESS_*, FINANCIAL_API_*: sync/providers.py) and the
+    reports' font (JOBMESH_PDF_FONT: reports/fonts.py) first: a bad one stops start-up with one
+    line naming it, as the service's other variables do."""
     try:
         sync = providers.load()
+        pdf_font = fonts.load()
     except ConfigError as exc:
         print(f"worker-financial: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
-    run_service("worker_financial", lambda context: build(context, sync))
+    run_service("worker_financial", lambda context: build(context, sync, pdf_font))

@@ -43,6 +43,7 @@ from worker_financial.categorization.categorize import METHODS, TrainedModels, c
 from worker_financial.ledger.store import Ledger
 from worker_financial.reconciliation.provider_balance import provider_balances
 from worker_financial.reconciliation.reconcile import ReportedBalance, reconcile
+from worker_financial.reports.fonts import PdfFont
 from worker_financial.reports.generate import generate_report
 from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.sync.transaction_sync import sync_transactions
@@ -57,13 +58,15 @@ def register_tasks(
     ledger: Ledger,
     *,
     reports_dir: Path,
+    pdf_font: PdfFont | None = None,
     sync: SyncSettings | None = None,
     reported_balance: ReportedBalance | None = None,
 ) -> Providers:
     """Declare worker-financial's tasks on `broker`, keeping the books in `ledger`, writing reports
-    under `reports_dir`, with the network providers `sync` configures (default: none configured),
-    asking `reported_balance` (default: those providers) for an account's balance. Returns the
-    providers: the caller closes them (`aclose`) at shutdown."""
+    under `reports_dir` (PDFs in `pdf_font`, default Helvetica), with the network providers `sync`
+    configures (default: none configured), asking `reported_balance` (default: those providers)
+    for an account's balance. Returns the providers: the caller closes them (`aclose`) at
+    shutdown."""
     client = broker.manager.client
     providers = Providers(sync or SyncSettings(), client, broker.manager.settings.queue_prefix)
     balances = reported_balance if reported_balance is not None else provider_balances(providers)
@@ -94,7 +97,7 @@ def register_tasks(
 
     @broker.task(queue=REPORT_GENERATION, throws=BAD_INPUT)
     async def report_generation(job: fj.ReportGenerationJob, ctx: JobContext) -> fr.ReportGenerationResult:
-        result = await generate_report(job, ctx.job_id, ledger, reports_dir)
+        result = await generate_report(job, ctx.job_id, ledger, reports_dir, pdf_font)
         await announce("report_generation_completed", events.report_generation_completed(result, ctx.job_id))
         return result
 

@@ -33,7 +33,8 @@ from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from worker_financial.ledger import aggregates, report_files
 from worker_financial.ledger.store import Ledger
 from worker_financial.reports.content import REPORT_NAMES, Report, build
-from worker_financial.reports.render import FORMAT_EXTENSIONS, RENDERERS
+from worker_financial.reports.fonts import PdfFont
+from worker_financial.reports.render import FORMAT_EXTENSIONS, render
 
 FORMAT_NAMES: Final = {
     fj.REPORT_FORMAT_PDF: "pdf",
@@ -107,9 +108,9 @@ def report_path(
     return reports_dir / report_type / name
 
 
-def _write(path: Path, report: Report, kind: str) -> tuple[int, str]:
+def _write(path: Path, report: Report, kind: str, pdf_font: PdfFont | None) -> tuple[int, str]:
     """Render and write atomically (temp file, fsync, rename); (size, sha256)."""
-    content = RENDERERS[kind](report)
+    content = render(report, kind, pdf_font)
     path.parent.mkdir(parents=True, exist_ok=True)  # the reports folder is made on first use
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".partial-")
     try:
@@ -125,9 +126,14 @@ def _write(path: Path, report: Report, kind: str) -> tuple[int, str]:
 
 
 async def generate_report(
-    job: fj.ReportGenerationJob, job_id: str, ledger: Ledger, reports_dir: Path
+    job: fj.ReportGenerationJob,
+    job_id: str,
+    ledger: Ledger,
+    reports_dir: Path,
+    pdf_font: PdfFont | None = None,
 ) -> fr.ReportGenerationResult:
-    """Make the job's report as a file under `reports_dir`, register it, and say where it is."""
+    """Make the job's report as a file under `reports_dir`, register it, and say where it is. A PDF
+    is written in `pdf_font` (reports/fonts.py; None: the built-in Helvetica, Latin-1 only)."""
     report_type, kind, start, end, accounts = _checked(job)
     if accounts:
         missing = sorted(set(accounts) - await aggregates.known_accounts(ledger, accounts))
@@ -140,7 +146,7 @@ async def generate_report(
     report = dataclasses.replace(report, account_ids=tuple(shown))
     path = report_path(reports_dir, report_type, kind, start=start, end=end, job_id=job_id)
     # Rendering (a PDF, a workbook) and writing are CPU and disk work: off the event loop.
-    size, digest = await asyncio.to_thread(_write, path, report, kind)
+    size, digest = await asyncio.to_thread(_write, path, report, kind, pdf_font)
     await report_files.register(
         ledger,
         report_files.ReportFile(

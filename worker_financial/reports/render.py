@@ -12,9 +12,11 @@ them up again) with two decimal places shown.
   reader can pick one out.
 - Excel: a "Summary" sheet (period, accounts, totals per currency), then one
   sheet per table (openpyxl).
-- PDF: an A4 document with the tables (fpdf2, pure Python). Its built-in
-  Helvetica covers Latin-1 only: any other character prints as "?", which
-  only a category or account name can contain.
+- PDF: an A4 document with the tables (fpdf2, pure Python), in the TrueType
+  font reports/fonts.py finds (DejaVu Sans where the system has it), so any
+  name prints as written. Without one it falls back to fpdf2's built-in
+  Helvetica, which covers Latin-1 only: any other character prints as "?",
+  which only a category or account name can contain.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import csv
 import io
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from worker_financial.reports.content import Cell, Report, Table
+from worker_financial.reports.fonts import PdfFont
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -148,45 +153,71 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
-def _pdf_table(pdf: FPDF, table: Table) -> None:
+def _as_is(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class _Typeface:
+    """The font family set on the document, and what its text must go through first."""
+
+    family: str
+    printable: Callable[[str], str]
+
+
+def _typeface(pdf: FPDF, font: PdfFont | None) -> _Typeface:
+    if font is None:
+        return _Typeface("helvetica", _latin1)
+    pdf.add_font("report", "", font.regular)
+    pdf.add_font("report", "B", font.bold)
+    return _Typeface("report", _as_is)
+
+
+def _pdf_table(pdf: FPDF, face: _Typeface, table: Table) -> None:
     from fpdf.fonts import FontFace  # noqa: PLC0415 (see as_excel)
 
-    pdf.set_font("helvetica", "B", 12)
-    pdf.cell(text=_latin1(table.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(face.family, "B", 12)
+    pdf.cell(text=face.printable(table.title), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1)
-    pdf.set_font("helvetica", size=9)
+    pdf.set_font(face.family, size=9)
     aligns = tuple("LEFT" if i == 0 else "RIGHT" for i in range(len(table.columns)))
     with pdf.table(text_align=aligns, headings_style=FontFace(emphasis="BOLD")) as grid:
         for row in (table.columns, *table.rows, table.total):
             line = grid.row()
             for cell in row:
-                line.cell(_latin1(_text(cell)))
+                line.cell(face.printable(_text(cell)))
     pdf.ln(4)
 
 
-def as_pdf(report: Report) -> bytes:
+def as_pdf(report: Report, font: PdfFont | None = None) -> bytes:
+    """The report as an A4 PDF in `font` (None: the built-in Helvetica, Latin-1 only)."""
     from fpdf import FPDF  # noqa: PLC0415 (see as_excel)
 
     pdf = FPDF(format="A4")
-    pdf.set_title(_latin1(report.title))
+    face = _typeface(pdf, font)
+    pdf.set_title(face.printable(report.title))
     pdf.set_creator("jobmesh worker-financial")
     pdf.add_page()
-    pdf.set_font("helvetica", "B", 16)
-    pdf.cell(text=_latin1(report.title), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("helvetica", size=10)
+    pdf.set_font(face.family, "B", 16)
+    pdf.cell(text=face.printable(report.title), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(face.family, size=10)
     for line in (
         f"Period: {report.period_start.isoformat()} to {report.period_end.isoformat()}",
         f"Accounts: {', '.join(report.account_ids) or '(none)'}",
         f"Transactions: {report.transactions}",
         f"Generated at: {report.generated_at.isoformat()}",
     ):
-        pdf.multi_cell(0, text=_latin1(line), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, text=face.printable(line), new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     if not report.tables:
         pdf.cell(text="No booked transactions in this period.", new_x="LMARGIN", new_y="NEXT")
     for table in report.tables:
-        _pdf_table(pdf, table)
+        _pdf_table(pdf, face, table)
     return bytes(pdf.output())
 
 
-RENDERERS: Final = {"json": as_json, "csv": as_csv, "excel": as_excel, "pdf": as_pdf}
+def render(report: Report, kind: str, pdf_font: PdfFont | None = None) -> bytes:
+    """The report as the bytes of a `kind` file (a key of FORMAT_EXTENSIONS)."""
+    if kind == "pdf":
+        return as_pdf(report, pdf_font)
+    return {"json": as_json, "csv": as_csv, "excel": as_excel}[kind](report)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from worker_financial.ledger import report_files
 from worker_financial.ledger.entries import NewAccount, NewTransaction
 from worker_financial.ledger.models import LedgerTransaction
 from worker_financial.ledger.store import Ledger
+from worker_financial.reports import fonts
 from worker_financial.reports.generate import ReportInputError, generate_report
 
 # (account, day, amount, category, booked)
@@ -288,3 +290,46 @@ async def test_bad_input_is_refused_by_name(
     assert says in str(refused.value)
     assert not tmp_path.joinpath("cash_flow").exists()
     assert await report_files.find(ledger, "rep-bad") is None
+
+
+async def test_a_pdf_prints_names_beyond_latin_1_in_the_systems_font(
+    ledger: Ledger, account_id: str, tmp_path: Path
+) -> None:
+    """Categories named in Cyrillic, Polish and with a euro sign print as written in DejaVu Sans;
+    in the built-in Helvetica (Latin-1) they would print as question marks."""
+    font = fonts.load({})
+    if font is None:
+        missing = "no DejaVu Sans on this machine (apt install fonts-dejavu-core, or set JOBMESH_PDF_FONT)"
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    await ledger.open_account(NewAccount(account_id, "Konto", "EUR", "manual"))
+    names = {"t-food": "Продукты", "t-city": "Łódź € fees"}
+    for n, provider_id in enumerate(names):
+        entry = NewTransaction(
+            date(2024, 3, 4), Decimal("-12.34") * (n + 1), "EUR", "payee", provider_transaction_id=provider_id
+        )
+        await ledger.record(account_id, [entry])
+    async with ledger.sessions.begin() as session:
+        for provider_id, category in names.items():
+            await session.execute(
+                update(LedgerTransaction)
+                .where(
+                    LedgerTransaction.account_id == account_id,
+                    LedgerTransaction.provider_transaction_id == provider_id,
+                )
+                .values(category=category)
+            )
+    job = report_job(
+        fj.REPORT_TYPE_PROFIT_LOSS, fj.REPORT_FORMAT_PDF, [account_id], (date(2024, 3, 1), date(2024, 3, 31))
+    )
+
+    def text_of(result_location: str) -> str:
+        pages = PdfReader(io.BytesIO(file_bytes(result_location))).pages
+        return " ".join(" ".join(page.extract_text() for page in pages).split())
+
+    written = text_of((await generate_report(job, "rep-unicode", ledger, tmp_path, font)).location)
+    assert "Продукты 0.00 -12.34 -12.34" in written
+    assert "Łódź € fees 0.00 -24.68 -24.68" in written
+    builtin = text_of((await generate_report(job, "rep-latin1", ledger, tmp_path)).location)
+    assert "Продукты" not in builtin and "???????? 0.00 -12.34" in builtin
