@@ -29,7 +29,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from mesh.dev_tls import DevPki, ensure_dev_pki
 from mesh.redis_server import RedisProcess
-from queue_system.settings import ConfigError, redact_url
+from queue_system.settings import ConfigError, reader, redact_url
 from service_kit.auth import credential_line, new_token
 from service_kit.settings import SERVICES, ServiceSettings, ServiceSpec, load
 
@@ -75,6 +75,39 @@ class Child:
         return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
 
 
+@dataclass(frozen=True, slots=True)
+class UpTls:
+    """How `jobmesh up` itself reaches services that serve TLS it did not make (JOBMESH_UP_TLS_*):
+    the CA that signed their certificates, a client certificate when they require one (mTLS), and
+    the name their certificate carries when it is not the address up dials."""
+
+    ca: bytes | None = None
+    cert: bytes | None = None
+    key: bytes | None = None
+    server_name: str | None = None
+
+
+def up_tls(env: Mapping[str, str]) -> UpTls:
+    """JOBMESH_UP_TLS_CA_FILE, _CERT_FILE and _KEY_FILE (the last two together), _SERVER_NAME;
+    ConfigError naming the variable of a file that cannot be read."""
+    get = reader(env)
+
+    def read(variable: str) -> bytes | None:
+        path = get(variable)
+        if path is None:
+            return None
+        try:
+            return Path(path).expanduser().read_bytes()
+        except OSError:
+            raise ConfigError(variable, "a readable file", path) from None
+
+    cert, key = read("JOBMESH_UP_TLS_CERT_FILE"), read("JOBMESH_UP_TLS_KEY_FILE")
+    if (cert is None) != (key is None):
+        missing = "JOBMESH_UP_TLS_KEY_FILE" if key is None else "JOBMESH_UP_TLS_CERT_FILE"
+        raise ConfigError(missing, "set with its pair (a client certificate and its key)", "")
+    return UpTls(read("JOBMESH_UP_TLS_CA_FILE"), cert, key, get("JOBMESH_UP_TLS_SERVER_NAME"))
+
+
 class Mesh:
     """Redis plus the four services, with the order of starting and stopping built in."""
 
@@ -88,6 +121,8 @@ class Mesh:
         self.stop_requested = threading.Event()
         self.pki: DevPki | None = None
         self.mtls = False
+        self.tls = up_tls(self.env)
+        self.credentials: grpc.ChannelCredentials | None = None
 
     def use_dev_tls(self, directory: Path, mtls: bool) -> None:
         """TLS from a development PKI in `directory`, and a bearer token required: an admin token
@@ -143,23 +178,38 @@ class Mesh:
         self.say(f"Redis {self.redis.url} (private redis-server, stops with the mesh)")
 
     def channel_credentials(self) -> grpc.ChannelCredentials | None:
-        """How the supervisor's health checks reach TLS services: trusting the development CA (or
-        JOBMESH_TLS_CLIENT_CA_FILE, or the system's roots), with the dev client certificate under mTLS."""
+        """How the supervisor's health checks reach TLS services. With --dev-tls: trusting the
+        development CA, with its client certificate under --mtls. With TLS of the operator's own:
+        trusting JOBMESH_UP_TLS_CA_FILE (else JOBMESH_TLS_CLIENT_CA_FILE, else the system's roots),
+        presenting JOBMESH_UP_TLS_CERT_FILE/_KEY_FILE; where the services require client
+        certificates and none is given, a ConfigError now rather than health checks that can only
+        time out."""
         if not self.env.get("JOBMESH_TLS_CERT_FILE"):
             return None
-        ca = self.env.get("JOBMESH_TLS_CLIENT_CA_FILE")
-        root = Path(ca).read_bytes() if ca else None
         if self.pki is not None:
-            root = self.pki.ca.read_bytes()
-        if self.pki is not None and self.mtls:
-            return grpc.ssl_channel_credentials(
-                root, self.pki.client_key.read_bytes(), self.pki.client_cert.read_bytes()
+            dev_ca = self.pki.ca.read_bytes()
+            if self.mtls:
+                return grpc.ssl_channel_credentials(
+                    dev_ca, self.pki.client_key.read_bytes(), self.pki.client_cert.read_bytes()
+                )
+            return grpc.ssl_channel_credentials(dev_ca)
+        own = self.tls
+        client_ca = self.env.get("JOBMESH_TLS_CLIENT_CA_FILE")
+        if client_ca and own.cert is None:
+            raise ConfigError(
+                "JOBMESH_UP_TLS_CERT_FILE",
+                "a client certificate (with JOBMESH_UP_TLS_KEY_FILE) that JOBMESH_TLS_CLIENT_CA_FILE "
+                "accepts: the services require one, and jobmesh up checks their health",
+                "",
             )
-        return grpc.ssl_channel_credentials(root)
+        root = own.ca if own.ca is not None else (Path(client_ca).read_bytes() if client_ca else None)
+        return grpc.ssl_channel_credentials(root, own.key, own.cert)
 
     def start_services(self) -> None:
         host = _connect_host(self.settings.bind_host)
-        credentials = self.channel_credentials()
+        credentials = self.credentials
+        # A certificate made for another name than the address dialled (JOBMESH_UP_TLS_SERVER_NAME).
+        options = [("grpc.ssl_target_name_override", self.tls.server_name)] if self.tls.server_name else []
         self.say("starting " + ", ".join(s.name for s in SERVICES))
         for spec in SERVICES:
             proc = subprocess.Popen(
@@ -168,7 +218,7 @@ class Mesh:
             address = f"{host}:{self.settings.grpc_ports[spec.module]}"
             metrics_url = f"http://{host}:{self.settings.metrics_ports[spec.module]}/metrics"
             channel = (
-                grpc.secure_channel(address, credentials) if credentials is not None
+                grpc.secure_channel(address, credentials, options=options) if credentials is not None
                 else grpc.insecure_channel(address)
             )
             self.children.append(Child(spec, proc, address, metrics_url, channel))
@@ -260,6 +310,7 @@ def up(
             directory = dev_tls if str(dev_tls) not in ("", ".") else settings.data_dir / "dev-tls"
             mesh.use_dev_tls(directory, mtls)
             settings = mesh.settings = load(mesh.env)
+        mesh.credentials = mesh.channel_credentials()
     except ConfigError as exc:
         print(f"jobmesh: {exc}", file=err)
         return 2

@@ -8,10 +8,8 @@ examples, which are these lines, are checked for real.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +18,7 @@ import pytest
 from mesh.cli import main
 from mesh.dev_tls import ensure_dev_pki
 from service_kit.auth import parse_credentials
-from tests.mesh.test_up import RunningMesh, _command, _started
-from tests.service_processes import ROOT, SPECS, base_env, free_port
+from tests.mesh.test_up import RunningMesh, _started, free_ports_env, running_up
 
 pytestmark = pytest.mark.slow
 
@@ -30,31 +27,9 @@ GRPCURL_LINE = "jobmesh:   grpcurl "
 
 @pytest.fixture
 def dev_tls_mesh(tmp_path: Path) -> Iterator[tuple[RunningMesh, Path]]:
-    ports = {}
-    for spec in SPECS.values():
-        ports[f"{spec.env_stem}_PORT"] = str(free_port())
-        ports[f"{spec.env_stem}_METRICS_PORT"] = str(free_port())
-    env = base_env(**ports)
     directory = tmp_path / "dev-tls"
-    fd, name = tempfile.mkstemp(prefix="jobmesh-up-tls-", suffix=".log")
-    with os.fdopen(fd, "w") as err:
-        proc = subprocess.Popen(
-            [*_command(), "up", "--timeout", "40", "--dev-tls", str(directory)], env=env, cwd=ROOT,
-            text=True, stdout=subprocess.PIPE, stderr=err,
-        )
-    mesh = RunningMesh(proc, Path(name))
-    try:
+    with running_up("--dev-tls", str(directory), env=free_ports_env()) as mesh:
         yield mesh, directory
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        mesh.close()
-        Path(name).unlink(missing_ok=True)
 
 
 def _shell(command: str) -> subprocess.CompletedProcess[str]:

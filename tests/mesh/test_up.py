@@ -6,6 +6,7 @@ every port moved to a free one so the test can run beside a live mesh.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -91,18 +92,22 @@ class RunningMesh:
         return self.stderr_path.read_text(errors="replace")
 
 
-@pytest.fixture
-def mesh_up() -> Iterator[RunningMesh]:
+def free_ports_env(**extra: str) -> dict[str, str]:
+    """The test's environment with a free gRPC and metrics port for every service, plus `extra`."""
     ports = {}
     for spec in SPECS.values():
         ports[f"{spec.env_stem}_PORT"] = str(free_port())
         ports[f"{spec.env_stem}_METRICS_PORT"] = str(free_port())
-    env = base_env(**ports)
-    assert "REDIS_URL" not in env
+    return base_env(**ports, **extra)
+
+
+@contextlib.contextmanager
+def running_up(*args: str, env: dict[str, str]) -> Iterator[RunningMesh]:
+    """`jobmesh up --timeout 40 ARGS` as a user runs it; SIGTERM (then SIGKILL) when the test is done."""
     fd, name = tempfile.mkstemp(prefix="jobmesh-up-", suffix=".log")
     with os.fdopen(fd, "w") as err:
         proc = subprocess.Popen(
-            [*_command(), "up", "--timeout", "40"], env=env, cwd=ROOT, text=True,
+            [*_command(), "up", "--timeout", "40", *args], env=env, cwd=ROOT, text=True,
             stdout=subprocess.PIPE, stderr=err,
         )
     mesh = RunningMesh(proc, Path(name))
@@ -118,6 +123,14 @@ def mesh_up() -> Iterator[RunningMesh]:
                 proc.wait()
         mesh.close()
         Path(name).unlink(missing_ok=True)
+
+
+@pytest.fixture
+def mesh_up() -> Iterator[RunningMesh]:
+    env = free_ports_env()
+    assert "REDIS_URL" not in env
+    with running_up(env=env) as mesh:
+        yield mesh
 
 
 def _listening(port: int) -> bool:
