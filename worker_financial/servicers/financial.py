@@ -163,8 +163,10 @@ def _refused_fields(message: str) -> list[FieldViolation]:
 
 @contextmanager
 def _provider_errors(resource: str = "", name: str = "") -> Iterator[None]:
-    """GoCardless's failures as the statuses a caller can act on (see the module docstring);
-    a 404 is NotFoundError on (`resource`, `name`)."""
+    """GoCardless's failures as the statuses a caller can act on (see the module docstring): a
+    requisition not linked yet is FAILED_PRECONDITION naming the link, a 404 NotFoundError on
+    (`resource`, `name`) when the call names one, any other 4xx FAILED_PRECONDITION saying what
+    GoCardless said."""
     try:
         yield
     except sync_errors.ProviderNotConfiguredError:
@@ -178,10 +180,13 @@ def _provider_errors(resource: str = "", name: str = "") -> Iterator[None]:
         ) from None
     except sync_errors.RateLimitedError as exc:
         raise ProviderRateLimitedError(str(exc), float(exc.retry_after), PROVIDER) from None
-    except sync_errors.UnknownResourceError:
-        if not resource:
-            raise
-        raise NotFoundError(resource, name) from None
+    except NotLinkedError as exc:
+        subject = f"requisitions/{exc.requisition.id}"
+        raise RequisitionNotLinkedError(str(exc), "REQUISITION_NOT_LINKED", subject) from None
+    except sync_errors.SyncInputError as exc:  # a 4xx: no such requisition, a listed account it lacks, ...
+        if resource and isinstance(exc, sync_errors.UnknownResourceError):
+            raise NotFoundError(resource, name) from None
+        raise FailedPreconditionError(f"GoCardless refused: {exc}", "PROVIDER_REFUSED", PROVIDER) from None
     except sync_errors.ProviderError as exc:
         raise ProviderUnavailableError(f"GoCardless failed: {exc}; retry shortly") from None
     except httpx.TransportError as exc:  # no answer at all: refused, reset, timed out
@@ -233,9 +238,7 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
                     made = await self.providers.gocardless.create_requisition(
                         request.institution_id, request.redirect_url, reference
                     )
-                except sync_errors.SyncInputError as exc:
-                    if isinstance(exc, sync_errors.ProviderAuthError | sync_errors.UnknownResourceError):
-                        raise
+                except sync_errors.SyncInputError as exc:  # a 4xx: what was asked for
                     raise InvalidArgumentError(_refused_fields(str(exc))) from None
             return pb.CreateBankLinkResponse(bank_link=_bank_link(made, reference))
 
@@ -251,14 +254,9 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
 
         async def complete() -> pb.CompleteBankLinkResponse:
             with _provider_errors("requisition", request.requisition_id):
-                try:
-                    requisition, opened = await complete_requisition(
-                        request.requisition_id, self.providers.gocardless, self.ledger
-                    )
-                except NotLinkedError as exc:
-                    raise RequisitionNotLinkedError(
-                        str(exc), "REQUISITION_NOT_LINKED", f"requisitions/{request.requisition_id}"
-                    ) from None
+                requisition, opened = await complete_requisition(
+                    request.requisition_id, self.providers.gocardless, self.ledger
+                )
             listed = await listings.accounts_by_id(self.ledger, [a.id for a in opened])
             return pb.CompleteBankLinkResponse(
                 bank_link=_bank_link(requisition), accounts=[_account(a) for a in listed]
