@@ -49,8 +49,9 @@ def _accounts_query() -> Any:
 
 async def accounts_page(ledger: Ledger, size: int, token: str) -> tuple[list[ListedAccount], str]:
     """Up to `size` accounts after the token's (by id), and the next page's token ('' at the end)."""
-    after = decode_token(token, TOKEN_FIELD).get("after", "")
-    if not isinstance(after, str):
+    data = decode_token(token, TOKEN_FIELD)
+    after = data.get("after", "") if data.keys() <= {"after"} else None
+    if not isinstance(after, str):  # not ours, or another list's (ListReports')
         raise _not_ours()
     await ledger.migrate()
     query = _accounts_query().where(Account.id > after).order_by(Account.id).limit(size + 1)

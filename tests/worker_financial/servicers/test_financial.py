@@ -6,6 +6,7 @@ DATA_LOSS; every refusal comes with the status and detail a client acts on."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date
@@ -197,6 +198,14 @@ async def test_a_bank_is_linked_its_accounts_opened_once_and_listed(
         "GBP", "gocardless", "Savings",
     )
     assert listed[account_id].created_at.ToSeconds() > 0
+    reports_token = '{"at":"2024-01-01T00:00:00+00:00","id":"x"}'
+    answer, _ = await refused(
+        stub.ListAccounts(
+            pb.ListAccountsRequest(page_token=base64.urlsafe_b64encode(reports_token.encode()).decode()),
+            timeout=DEADLINE,
+        )
+    )
+    assert answer.code == grpc.StatusCode.INVALID_ARGUMENT and set(answer.bad_fields) == {"page_token"}
     ids = [a.account_id for a in await all_accounts(stub, page_size=1000)]
     # by id (in the database's collation): pages of one neither repeat nor skip what one page shows
     assert ids == list(listed) and len(set(ids)) == len(ids)
