@@ -68,6 +68,19 @@ class UnavailableError(JobmeshError):
     reason = "REDIS_UNAVAILABLE"
 
 
+class DataLossError(JobmeshError):
+    """Stored data is gone or no longer what was recorded (a file missing, or its SHA-256 changed):
+    the service refuses to hand it out rather than hand out something else. `resource_type` and
+    `name` say which."""
+
+    reason = "DATA_LOSS"
+
+    def __init__(self, message: str, resource_type: str, name: str) -> None:
+        super().__init__(message)
+        self.resource_type = resource_type
+        self.name = name
+
+
 class NotImplementedYetError(JobmeshError):
     """The RPC is part of the contract but its behaviour is not built yet."""
 

@@ -30,6 +30,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from queue_system.errors import (
+    DataLossError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
@@ -95,6 +96,15 @@ def _resource_info(exc: NotFoundError) -> list[Message]:
     ]
 
 
+def _lost(exc: DataLossError) -> list[Message]:
+    """ResourceInfo names what was lost, so a client knows which resource to regenerate."""
+    return [
+        error_details_pb2.ResourceInfo(
+            resource_type=exc.resource_type, resource_name=exc.name, description=str(exc)
+        )
+    ]
+
+
 def _precondition_failure(exc: FailedPreconditionError) -> list[Message]:
     violation = error_details_pb2.PreconditionFailure.Violation(
         type=exc.violation_type, subject=exc.subject, description=str(exc)
@@ -127,6 +137,8 @@ def _metadata(exc: JobmeshError) -> dict[str, str]:
         return {"resource_type": exc.resource_type, "resource_name": exc.name}
     if isinstance(exc, PermissionDeniedError):
         return {"required_role": exc.required_role}
+    if isinstance(exc, DataLossError):
+        return {"resource_type": exc.resource_type, "resource_name": exc.name}
     if isinstance(exc, FailedPreconditionError):
         return {k: v for k, v in (("violation_type", exc.violation_type), ("subject", exc.subject)) if v}
     return {}
@@ -150,6 +162,7 @@ RULES: Final[Mapping[type[JobmeshError], Rule]] = {
     UnauthenticatedError: Rule(grpc.StatusCode.UNAUTHENTICATED, _no_detail),
     PermissionDeniedError: Rule(grpc.StatusCode.PERMISSION_DENIED, _no_detail),
     RateLimitedError: Rule(grpc.StatusCode.RESOURCE_EXHAUSTED, _rate_limited),
+    DataLossError: Rule(grpc.StatusCode.DATA_LOSS, _lost),
     # A job handler's verdict that leaked to an RPC is a server-side failure.
     UnrecoverableError: Rule(grpc.StatusCode.INTERNAL, _no_detail),
     JobmeshError: Rule(grpc.StatusCode.INTERNAL, _no_detail),

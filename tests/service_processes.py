@@ -36,7 +36,7 @@ SPECS = {s.module: s for s in SERVICES}
 # What each service serves besides health and reflection.
 SERVED: dict[str, set[str]] = {
     "trading_svc": {"jobmesh.trading.v1.TradingService", "jobmesh.queue.v1.QueueService"},
-    "worker_financial": {"jobmesh.worker.v1.WorkerService"},
+    "worker_financial": {"jobmesh.worker.v1.WorkerService", "jobmesh.financial.v1.FinancialService"},
     "worker_trading": {"jobmesh.worker.v1.WorkerService"},
     "dlq_svc": {"jobmesh.dlq.v1.DeadLetterService"},
 }

@@ -1,4 +1,5 @@
-"""worker-financial: runs the financial queues and serves WorkerService over them.
+"""worker-financial: runs the financial queues and serves WorkerService over them, and
+FinancialService over its own data (bank links, accounts, reports: servicers/financial.py).
 
 The ledger is opened here from the service settings (DATABASE_URL, else an
 SQLite file in JOBMESH_DATA_DIR), migrated to the newest schema before the
@@ -15,16 +16,19 @@ from collections.abc import Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from jobmesh.financial.v1 import financial_service_pb2, financial_service_pb2_grpc
 from queue_system.broker import JobBroker
 from queue_system.catalog import FINANCIAL_QUEUES
 from queue_system.settings import ConfigError
-from service_kit.server import ServedService, ServiceContext, run_service
+from service_kit.idempotency import Idempotent
+from service_kit.server import ServedService, ServiceContext, run_service, served
 from service_kit.worker_service import WorkerRole, build_worker
 from worker_financial.ledger.database import LEDGER_FILE, async_url
 from worker_financial.ledger.store import Ledger
 from worker_financial.reports import fonts
 from worker_financial.reports.fonts import PdfFont
 from worker_financial.schedules import financial_scheduler
+from worker_financial.servicers.financial import FinancialServicer
 from worker_financial.sync import providers
 from worker_financial.sync.providers import Providers, SyncSettings
 from worker_financial.tasks import register_tasks
@@ -56,27 +60,23 @@ def build(
         log.info("PDF reports in Helvetica, Latin-1 only (no JOBMESH_PDF_FONT, no DejaVu Sans found)")
     else:
         log.info("PDF reports in %s", pdf_font.regular)
-    opened: list[Providers] = []
+    reports_dir = (settings.data_dir / REPORTS).absolute()
+    opened: list[tuple[Providers, Idempotent]] = []
 
     def register(broker: JobBroker) -> None:
-        opened.append(
-            register_tasks(
-                broker,
-                ledger,
-                reports_dir=(settings.data_dir / REPORTS).absolute(),
-                pdf_font=pdf_font,
-                sync=sync,
-            )
-        )
+        manager = broker.manager
+        once = Idempotent(manager.client, manager.settings.queue_prefix, "FinancialService")
+        network = register_tasks(broker, ledger, reports_dir=reports_dir, pdf_font=pdf_font, sync=sync)
+        opened.append((network, once))
 
     async def close_providers() -> None:
-        for each in opened:
+        for each, _ in opened:
             await each.aclose()
 
     context.on_startup(open_ledger)
     context.on_shutdown(ledger.close)  # registered first: shutdown hooks run last-first
     context.on_shutdown(close_providers)
-    return build_worker(
+    worker = build_worker(
         context,
         WorkerRole(
             queues=FINANCIAL_QUEUES,
@@ -86,6 +86,19 @@ def build(
             ),
         ),
     )
+    # build_worker registered the tasks: FinancialService shares their GoCardless client (one
+    # token, one call budget) and the broker's Redis for its idempotent answers.
+    (network, once), = opened
+    financial = FinancialServicer(ledger, network, reports_dir, once)
+    return [
+        *worker,
+        served(
+            financial_service_pb2,
+            "FinancialService",
+            financial_service_pb2_grpc.add_FinancialServiceServicer_to_server,
+            financial,
+        ),
+    ]
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from prometheus_client import REGISTRY
 from jobmesh.dlq.v1 import dead_letter_service_pb2 as pb
 from jobmesh.dlq.v1 import dead_letter_service_pb2_grpc as pb_grpc
 from queue_system.errors import (
+    DataLossError,
     FailedPreconditionError,
     FieldViolation,
     InvalidArgumentError,
@@ -199,6 +200,7 @@ def test_every_error_class_maps_to_its_code() -> None:
         NotFoundError("job", "j1"): grpc.StatusCode.NOT_FOUND,
         FailedPreconditionError("paused"): grpc.StatusCode.FAILED_PRECONDITION,
         NotImplementedYetError("later"): grpc.StatusCode.UNIMPLEMENTED,
+        DataLossError("changed", "report", "r1"): grpc.StatusCode.DATA_LOSS,
         redis.exceptions.TimeoutError("slow"): grpc.StatusCode.UNAVAILABLE,
         ValueError("boom"): grpc.StatusCode.INTERNAL,
     }

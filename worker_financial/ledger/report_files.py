@@ -55,17 +55,20 @@ async def find(ledger: Ledger, job_id: str) -> ReportFile | None:
     await ledger.migrate()
     async with ledger.sessions() as session:
         row = await session.get(GeneratedReport, job_id)
-        if row is None:
-            return None
-        return ReportFile(
-            job_id=row.job_id,
-            report_type=row.report_type,
-            format=row.format,
-            period_start=row.period_start,
-            period_end=row.period_end,
-            location=row.location,
-            size_bytes=row.size_bytes,
-            sha256=row.sha256,
-            transactions=row.transactions,
-            created_at=row.created_at,
-        )
+        return None if row is None else report_file(row)
+
+
+def report_file(row: GeneratedReport) -> ReportFile:
+    """A register row as a plain value (no ORM object leaves the ledger's modules)."""
+    return ReportFile(
+        job_id=row.job_id,
+        report_type=row.report_type,
+        format=row.format,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        location=row.location,
+        size_bytes=row.size_bytes,
+        sha256=row.sha256,
+        transactions=row.transactions,
+        created_at=row.created_at,
+    )

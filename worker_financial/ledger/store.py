@@ -57,7 +57,7 @@ _LABELLED: Final = (
 LINKED_PROVIDERS: Final = ("gocardless", "api")
 
 
-def _account_record(row: Account) -> AccountRecord:
+def account_record(row: Account) -> AccountRecord:
     return AccountRecord(
         id=row.id,
         name=row.name,
@@ -192,13 +192,13 @@ class Ledger:
                 .on_conflict_do_nothing(index_elements=["id"])
             )
             row = await session.get_one(Account, account.id)
-            return _account_record(row)
+            return account_record(row)
 
     async def account(self, account_id: str) -> AccountRecord | None:
         await self.migrate()
         async with self._sessions() as session:
             row = await session.get(Account, account_id)
-            return None if row is None else _account_record(row)
+            return None if row is None else account_record(row)
 
     async def uncategorized_transaction_ids(self) -> list[int]:
         """Ids of the transactions without a category, oldest first: the hourly categorization's work."""
@@ -275,7 +275,7 @@ class Ledger:
             rows = await session.scalars(
                 select(Account).where(Account.provider.in_(LINKED_PROVIDERS)).order_by(Account.id)
             )
-            return [_account_record(row) for row in rows]
+            return [account_record(row) for row in rows]
 
     async def transactions(self, account_id: str) -> list[TransactionRecord]:
         """The account's transactions, oldest booking date first (then in the order they came)."""

@@ -25,6 +25,11 @@ class UnknownAccountError(SyncInputError):
     """The provider does not know the account the job names (it answered 404)."""
 
 
+class UnknownResourceError(SyncInputError):
+    """The provider has no such thing (HTTP 404 for something other than an account, e.g. a
+    GoCardless requisition): the id is wrong, so retrying cannot help."""
+
+
 class RateLimitedError(RetryAfterError):
     """The provider refused for now (HTTP 429), or the worker refused itself to keep the bank's
     daily allowance for the account: try again after `retry_after` seconds.

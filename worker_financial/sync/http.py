@@ -26,6 +26,7 @@ from worker_financial.sync.errors import (
     RateLimitedError,
     SyncInputError,
     UnknownAccountError,
+    UnknownResourceError,
 )
 
 DEFAULT_RETRY_AFTER_S: Final = 60
@@ -117,6 +118,8 @@ def refuse(response: httpx.Response, provider: str, account: str | None = None) 
         raise ProviderAuthError(f"HTTP {status} from {where}: {said}")
     if status == 404 and account is not None:
         raise UnknownAccountError(f"{provider} has no account {account!r} (HTTP 404 from {where})")
+    if status == 404:
+        raise UnknownResourceError(f"HTTP 404 from {where}: {said}")
     if 400 <= status < 500 and status not in (408, 409):
         raise SyncInputError(f"HTTP {status} from {where}: {said}")
     raise ProviderError(f"HTTP {status} from {where}: {said}")

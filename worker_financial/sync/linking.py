@@ -13,22 +13,40 @@ from __future__ import annotations
 from worker_financial.ledger.entries import AccountRecord, NewAccount
 from worker_financial.ledger.store import Ledger
 from worker_financial.sync.errors import SyncInputError
-from worker_financial.sync.gocardless import NAME, GoCardlessProvider
+from worker_financial.sync.gocardless import NAME, GoCardlessProvider, Requisition
 
 LINKED: str = "LN"
+
+
+class NotLinkedError(SyncInputError):
+    """The requisition is not linked (yet): the person has not agreed at `link`, or it expired or
+    was rejected (`status`). A SyncInputError, so a job that meets it is not retried."""
+
+    def __init__(self, requisition: Requisition) -> None:
+        super().__init__(
+            f"requisition {requisition.id} is not linked (status {requisition.status or '?'}): "
+            f"the person has to agree at {requisition.link or 'the bank'} first"
+        )
+        self.requisition = requisition
 
 
 async def link_requisition(
     requisition_id: str, provider: GoCardlessProvider, ledger: Ledger
 ) -> list[AccountRecord]:
-    """Open a ledger account for each account the requisition linked; SyncInputError while the
-    person has not agreed yet (any status but LN)."""
+    """Open a ledger account for each account the requisition linked; NotLinkedError (a
+    SyncInputError) while the person has not agreed yet (any status but LN)."""
+    _, opened = await complete_requisition(requisition_id, provider, ledger)
+    return opened
+
+
+async def complete_requisition(
+    requisition_id: str, provider: GoCardlessProvider, ledger: Ledger
+) -> tuple[Requisition, list[AccountRecord]]:
+    """`link_requisition`, also returning the requisition as GoCardless describes it now (what
+    FinancialService.CompleteBankLink answers with beside the accounts)."""
     requisition = await provider.requisition(requisition_id)
     if requisition.status != LINKED:
-        raise SyncInputError(
-            f"requisition {requisition_id} is not linked (status {requisition.status or '?'}): "
-            f"the person has to agree at {requisition.link or 'the bank'} first"
-        )
+        raise NotLinkedError(requisition)
     opened = []
     for account_id in requisition.accounts:
         known = await ledger.account(account_id)
@@ -47,4 +65,4 @@ async def link_requisition(
                 )
             )
         )
-    return opened
+    return requisition, opened

@@ -82,13 +82,19 @@ class Providers:
         budget = CallBudget(client, prefix, gocardless.NAME, settings.gocardless.daily_calls)
         daily = settings.api.daily_calls
         api_budget = CallBudget(client, prefix, api.NAME, daily) if daily is not None else None
+        self._gocardless = GoCardlessProvider(settings.gocardless, budget)
         self._by_name: dict[str, Provider] = {
-            gocardless.NAME: GoCardlessProvider(settings.gocardless, budget),
+            gocardless.NAME: self._gocardless,
             api.NAME: ApiProvider(settings.api, api_budget),
         }
 
     def get(self, name: str) -> Provider | None:
         return self._by_name.get(name)
+
+    @property
+    def gocardless(self) -> GoCardlessProvider:
+        """The GoCardless client itself, for what only it does (bank links: requisitions)."""
+        return self._gocardless
 
     async def aclose(self) -> None:
         for provider in self._by_name.values():

@@ -1,0 +1,117 @@
+"""Pages of the ledger's accounts and of its report register, for people to browse
+(FinancialService's ListAccounts and ListReports).
+
+Keyset pages, not offsets: a page token holds the key of the last row it
+showed, so an account opened or a report written while someone pages through
+neither repeats a row nor skips one, and a deep page costs what the first does.
+Accounts come by id; reports newest first, by (created_at, job_id) descending.
+A token is opaque to the caller (queue_system.tokens); one this service did
+not issue is INVALID_ARGUMENT naming `page_token`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Final
+
+from sqlalchemy import and_, or_, select
+
+from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.tokens import decode_token, encode_token
+from worker_financial.ledger.entries import AccountRecord
+from worker_financial.ledger.models import Account, GeneratedReport, SyncCursor
+from worker_financial.ledger.report_files import ReportFile, report_file
+from worker_financial.ledger.store import Ledger, account_record
+
+TOKEN_FIELD: Final = "page_token"
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAccount:
+    """An account and how far a sync from its own provider has got (None: never synced)."""
+
+    account: AccountRecord
+    last_booked_date: date | None
+
+
+def _not_ours() -> InvalidArgumentError:
+    return InvalidArgumentError([FieldViolation(TOKEN_FIELD, "is not a token this service issued")])
+
+
+def _accounts_query() -> Any:
+    """Accounts with their own provider's sync cursor (one LEFT JOIN: the cursor is cheap)."""
+    return select(Account, SyncCursor.last_booked_date).outerjoin(
+        SyncCursor, and_(SyncCursor.account_id == Account.id, SyncCursor.provider == Account.provider)
+    )
+
+
+async def accounts_page(ledger: Ledger, size: int, token: str) -> tuple[list[ListedAccount], str]:
+    """Up to `size` accounts after the token's (by id), and the next page's token ('' at the end)."""
+    data = decode_token(token, TOKEN_FIELD)
+    after = data.get("after", "") if data.keys() <= {"after"} else None
+    if not isinstance(after, str):  # not ours, or another list's (ListReports')
+        raise _not_ours()
+    await ledger.migrate()
+    query = _accounts_query().where(Account.id > after).order_by(Account.id).limit(size + 1)
+    async with ledger.sessions() as session:
+        rows = (await session.execute(query)).all()
+    listed = [ListedAccount(account_record(row[0]), row[1]) for row in rows[:size]]
+    more = len(rows) > size
+    return listed, encode_token({"after": listed[-1].account.id}) if more and listed else ""
+
+
+async def accounts_by_id(ledger: Ledger, ids: Sequence[str]) -> list[ListedAccount]:
+    """The accounts with these ids that the ledger holds, in the order of `ids`."""
+    await ledger.migrate()
+    async with ledger.sessions() as session:
+        rows = (await session.execute(_accounts_query().where(Account.id.in_(list(ids))))).all()
+    found = {row[0].id: ListedAccount(account_record(row[0]), row[1]) for row in rows}
+    return [found[i] for i in ids if i in found]
+
+
+def _report_key(token: str) -> tuple[datetime, str] | None:
+    """The (created_at, job_id) of the last report a token's page showed (None: from the newest)."""
+    data = decode_token(token, TOKEN_FIELD)
+    if not data:
+        return None
+    at, job_id = data.get("at"), data.get("id")
+    if not isinstance(at, str) or not isinstance(job_id, str):
+        raise _not_ours()
+    try:
+        created = datetime.fromisoformat(at)
+    except ValueError:
+        raise _not_ours() from None
+    if created.tzinfo is None:
+        raise _not_ours()
+    return created, job_id
+
+
+async def reports_page(
+    ledger: Ledger, size: int, token: str, report_type: str | None = None
+) -> tuple[list[ReportFile], str]:
+    """Up to `size` registered reports (of `report_type` only, when given), newest first, after the
+    token's, and the next page's token ('' at the end)."""
+    before = _report_key(token)
+    await ledger.migrate()
+    query = select(GeneratedReport)
+    if report_type is not None:
+        query = query.where(GeneratedReport.report_type == report_type)
+    if before is not None:
+        at, job_id = before
+        query = query.where(
+            or_(
+                GeneratedReport.created_at < at,
+                and_(GeneratedReport.created_at == at, GeneratedReport.job_id < job_id),
+            )
+        )
+    query = query.order_by(GeneratedReport.created_at.desc(), GeneratedReport.job_id.desc()).limit(size + 1)
+    async with ledger.sessions() as session:
+        rows = list(await session.scalars(query))
+    files = [report_file(row) for row in rows[:size]]
+    if len(rows) <= size or not files:
+        return files, ""
+    last = files[-1]
+    assert last.created_at is not None  # every registered report has its time
+    return files, encode_token({"at": last.created_at.isoformat(), "id": last.job_id})

@@ -1,0 +1,309 @@
+"""FinancialService over the wire: link a bank through GoCardless, list the ledger's accounts and
+reports, and download a report's file.
+
+Thin: each RPC checks its request's shape (every bad field named, as
+INVALID_ARGUMENT with a BadRequest), calls the domain (`sync/linking.py`,
+`ledger/listings.py`, `reports/download.py`) and encodes the answer. What
+GoCardless answers is turned into the status a caller can act on
+(`_provider_errors`): not configured or credentials refused is
+FAILED_PRECONDITION naming the variables to set, a 429 (or the bank's daily
+allowance spent) RESOURCE_EXHAUSTED with RetryInfo, a 5xx or no answer
+UNAVAILABLE. No message carries a secret: the provider's errors never hold
+one, and the settings' repr hides them. CreateBankLink answers a call
+repeated with the same `request_id` with its first answer, so a retry does
+not make a second requisition.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import grpc
+import httpx
+from google.protobuf import timestamp_pb2
+
+from jobmesh.financial.v1 import financial_service_pb2 as pb
+from jobmesh.financial.v1 import financial_service_pb2_grpc as pb_grpc
+from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
+from queue_system.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    RateLimitedError,
+    UnavailableError,
+)
+from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from service_kit.idempotency import Idempotent
+from worker_financial.ledger import listings
+from worker_financial.ledger.listings import ListedAccount
+from worker_financial.ledger.report_files import ReportFile
+from worker_financial.ledger.store import Ledger
+from worker_financial.reports import download
+from worker_financial.reports.content import REPORT_NAMES
+from worker_financial.reports.generate import FORMAT_NAMES
+from worker_financial.sync import errors as sync_errors
+from worker_financial.sync.gocardless import Requisition
+from worker_financial.sync.linking import NotLinkedError, complete_requisition
+from worker_financial.sync.providers import Providers
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+PROVIDER: Final = "gocardless"
+NOT_CONFIGURED: Final = (
+    "GoCardless is not configured on this worker-financial: set GOCARDLESS_SECRET_ID and "
+    "GOCARDLESS_SECRET_KEY (and GOCARDLESS_BASE_URL for another endpoint than the default), then restart it"
+)
+# GoCardless's ids: institutions ("SANDBOXFINANCE_SFIN0000"), requisitions (UUIDs).
+_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
+MAX_REFERENCE: Final = 256
+MAX_REPORT_ID: Final = 256
+TYPE_OF_NAME: Final = {name: number for number, name in REPORT_NAMES.items()}
+FORMAT_OF_NAME: Final = {name: number for number, name in FORMAT_NAMES.items()}
+
+
+class ProviderNotConfiguredError(FailedPreconditionError):
+    reason = "PROVIDER_NOT_CONFIGURED"
+
+
+class ProviderCredentialsError(FailedPreconditionError):
+    reason = "PROVIDER_CREDENTIALS_REFUSED"
+
+
+class RequisitionNotLinkedError(FailedPreconditionError):
+    reason = "REQUISITION_NOT_LINKED"
+
+
+class ProviderUnavailableError(UnavailableError):
+    """GoCardless failed (5xx, a broken reply) or did not answer: retry shortly."""
+
+    reason = "PROVIDER_UNAVAILABLE"
+
+
+class ProviderRateLimitedError(RateLimitedError):
+    """GoCardless (or the bank's daily allowance the worker keeps) refuses more calls for now."""
+
+    reason = "PROVIDER_RATE_LIMITED"
+
+
+def _raise(bad: list[FieldViolation]) -> None:
+    if bad:
+        raise InvalidArgumentError(bad)
+
+
+def _id(value: str, field: str, bad: list[FieldViolation]) -> None:
+    if not value:
+        bad.append(FieldViolation(field, "required"))
+    elif not _ID.fullmatch(value):
+        bad.append(FieldViolation(field, "must be 1 to 128 letters, digits, '_' or '-'"))
+
+
+def _page_size(size: int, bad: list[FieldViolation]) -> int:
+    if not 0 <= size <= MAX_PAGE:
+        bad.append(FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {size}"))
+    return size or DEFAULT_PAGE
+
+
+def _timestamp(at: datetime | None) -> timestamp_pb2.Timestamp | None:
+    if at is None:
+        return None
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
+
+
+def _account(listed: ListedAccount) -> pb.Account:
+    account = listed.account
+    return pb.Account(
+        account_id=account.id,
+        name=account.name,
+        currency=account.currency,
+        provider=account.provider,
+        external_id=account.external_id or "",
+        last_booked_date=listed.last_booked_date.isoformat() if listed.last_booked_date else "",
+        created_at=_timestamp(account.created_at),
+    )
+
+
+def _report(report: ReportFile) -> pb.Report:
+    return pb.Report(
+        report_id=report.job_id,
+        report_type=TYPE_OF_NAME.get(report.report_type, fj.REPORT_TYPE_UNSPECIFIED),
+        format=FORMAT_OF_NAME.get(report.format, fj.REPORT_FORMAT_UNSPECIFIED),
+        period_start=report.period_start.isoformat(),
+        period_end=report.period_end.isoformat(),
+        location=report.location,
+        size_bytes=report.size_bytes,
+        sha256=report.sha256,
+        transactions=report.transactions,
+        created_at=_timestamp(report.created_at),
+    )
+
+
+def _bank_link(requisition: Requisition, reference: str = "") -> pb.BankLink:
+    return pb.BankLink(
+        requisition_id=requisition.id, link=requisition.link, status=requisition.status, reference=reference
+    )
+
+
+def _refused_fields(message: str) -> list[FieldViolation]:
+    """GoCardless refused a new requisition (a 4xx): the fields its reply names, else the request."""
+    said = message.lower()
+    named = (("institution_id", "institution"), ("redirect_url", "redirect"), ("reference", "reference"))
+    fields = [field for field, word in named if word in said]
+    return [FieldViolation(f, f"refused by GoCardless: {message}") for f in fields or ["request"]]
+
+
+@contextmanager
+def _provider_errors(resource: str = "", name: str = "") -> Iterator[None]:
+    """GoCardless's failures as the statuses a caller can act on (see the module docstring): a
+    requisition not linked yet is FAILED_PRECONDITION naming the link, a 404 NotFoundError on
+    (`resource`, `name`) when the call names one, any other 4xx FAILED_PRECONDITION saying what
+    GoCardless said."""
+    try:
+        yield
+    except sync_errors.ProviderNotConfiguredError:
+        raise ProviderNotConfiguredError(NOT_CONFIGURED, "CONFIGURATION", PROVIDER) from None
+    except sync_errors.ProviderAuthError as exc:
+        raise ProviderCredentialsError(
+            f"GoCardless refused this worker's credentials ({exc}): check GOCARDLESS_SECRET_ID and "
+            "GOCARDLESS_SECRET_KEY",
+            "CONFIGURATION",
+            PROVIDER,
+        ) from None
+    except sync_errors.RateLimitedError as exc:
+        raise ProviderRateLimitedError(str(exc), float(exc.retry_after), PROVIDER) from None
+    except NotLinkedError as exc:
+        subject = f"requisitions/{exc.requisition.id}"
+        raise RequisitionNotLinkedError(str(exc), "REQUISITION_NOT_LINKED", subject) from None
+    except sync_errors.SyncInputError as exc:  # a 4xx: no such requisition, a listed account it lacks, ...
+        if resource and isinstance(exc, sync_errors.UnknownResourceError):
+            raise NotFoundError(resource, name) from None
+        raise FailedPreconditionError(f"GoCardless refused: {exc}", "PROVIDER_REFUSED", PROVIDER) from None
+    except sync_errors.ProviderError as exc:
+        raise ProviderUnavailableError(f"GoCardless failed: {exc}; retry shortly") from None
+    except httpx.TransportError as exc:  # no answer at all: refused, reset, timed out
+        raise ProviderUnavailableError(
+            f"GoCardless does not answer ({type(exc).__name__}); retry shortly"
+        ) from None
+
+
+class FinancialServicer(pb_grpc.FinancialServiceServicer):
+    """jobmesh.financial.v1.FinancialService over worker-financial's ledger, its reports folder and
+    its GoCardless client."""
+
+    def __init__(self, ledger: Ledger, providers: Providers, reports_dir: Path, once: Idempotent) -> None:
+        self.ledger = ledger
+        self.providers = providers
+        self.reports_dir = reports_dir
+        self._once = once
+
+    def _configured(self) -> None:
+        """FAILED_PRECONDITION before any call when the worker has no GoCardless secrets."""
+        if not self.providers.settings.gocardless.configured:
+            raise ProviderNotConfiguredError(NOT_CONFIGURED, "CONFIGURATION", PROVIDER)
+
+    async def CreateBankLink(
+        self, request: pb.CreateBankLinkRequest, context: Ctx
+    ) -> pb.CreateBankLinkResponse:
+        bad: list[FieldViolation] = []
+        _id(request.institution_id, "institution_id", bad)
+        url = urlsplit(request.redirect_url)
+        if not request.redirect_url:
+            bad.append(FieldViolation("redirect_url", "required"))
+        elif url.scheme not in ("http", "https") or not url.hostname:
+            bad.append(FieldViolation("redirect_url", "must be an http:// or https:// URL"))
+        if len(request.reference) > MAX_REFERENCE or not request.reference.isprintable():
+            bad.append(
+                FieldViolation("reference", f"must be at most {MAX_REFERENCE} printable characters")
+            )
+        elif request.reference != request.reference.strip():
+            bad.append(FieldViolation("reference", "must not start or end with whitespace"))
+        _raise(bad)
+        self._configured()
+
+        async def create() -> pb.CreateBankLinkResponse:
+            # GoCardless wants a reference unique per requisition; a retry with the same request_id
+            # gets the first answer (and its reference) back instead of a second requisition.
+            reference = request.reference or f"jobmesh-{uuid.uuid4().hex}"
+            with _provider_errors():
+                try:
+                    made = await self.providers.gocardless.create_requisition(
+                        request.institution_id, request.redirect_url, reference
+                    )
+                except sync_errors.SyncInputError as exc:  # a 4xx: what was asked for
+                    raise InvalidArgumentError(_refused_fields(str(exc))) from None
+            return pb.CreateBankLinkResponse(bank_link=_bank_link(made, reference))
+
+        return await self._once("CreateBankLink", request.request_id, pb.CreateBankLinkResponse, create)
+
+    async def CompleteBankLink(
+        self, request: pb.CompleteBankLinkRequest, context: Ctx
+    ) -> pb.CompleteBankLinkResponse:
+        bad: list[FieldViolation] = []
+        _id(request.requisition_id, "requisition_id", bad)
+        _raise(bad)
+        self._configured()
+
+        async def complete() -> pb.CompleteBankLinkResponse:
+            with _provider_errors("requisition", request.requisition_id):
+                requisition, opened = await complete_requisition(
+                    request.requisition_id, self.providers.gocardless, self.ledger
+                )
+            listed = await listings.accounts_by_id(self.ledger, [a.id for a in opened])
+            return pb.CompleteBankLinkResponse(
+                bank_link=_bank_link(requisition), accounts=[_account(a) for a in listed]
+            )
+
+        return await self._once(
+            "CompleteBankLink", request.request_id, pb.CompleteBankLinkResponse, complete
+        )
+
+    async def ListAccounts(self, request: pb.ListAccountsRequest, context: Ctx) -> pb.ListAccountsResponse:
+        bad: list[FieldViolation] = []
+        size = _page_size(request.page_size, bad)
+        _raise(bad)
+        listed, token = await listings.accounts_page(self.ledger, size, request.page_token)
+        return pb.ListAccountsResponse(accounts=[_account(a) for a in listed], next_page_token=token)
+
+    async def ListReports(self, request: pb.ListReportsRequest, context: Ctx) -> pb.ListReportsResponse:
+        bad: list[FieldViolation] = []
+        size = _page_size(request.page_size, bad)
+        kind = request.report_type
+        if kind != fj.REPORT_TYPE_UNSPECIFIED and kind not in REPORT_NAMES:
+            bad.append(
+                FieldViolation("report_type", f"must be one of {', '.join(fj.ReportType.keys())}, got {kind}")
+            )
+        _raise(bad)
+        files, token = await listings.reports_page(
+            self.ledger, size, request.page_token, REPORT_NAMES.get(kind)
+        )
+        return pb.ListReportsResponse(reports=[_report(f) for f in files], next_page_token=token)
+
+    async def DownloadReport(
+        self, request: pb.DownloadReportRequest, context: Ctx
+    ) -> AsyncIterator[pb.DownloadReportResponse]:
+        bad: list[FieldViolation] = []
+        if not request.report_id:
+            bad.append(FieldViolation("report_id", "required"))
+        elif len(request.report_id) > MAX_REPORT_ID:
+            bad.append(FieldViolation("report_id", f"must be at most {MAX_REPORT_ID} characters"))
+        _raise(bad)
+        report = await download.find_report(self.ledger, request.report_id)
+        async with aclosing(download.verified_chunks(report, self.reports_dir)) as chunks:
+            # The first chunk is read (and the whole file checked) before anything is sent: a lost
+            # or changed file fails the call before its metadata goes out, not after.
+            first = await anext(chunks, None)
+            yield pb.DownloadReportResponse(report=_report(report))
+            if first is None:
+                return
+            yield pb.DownloadReportResponse(chunk=first)
+            async for chunk in chunks:
+                yield pb.DownloadReportResponse(chunk=chunk)
