@@ -442,7 +442,8 @@ class AuditField:
 
 def audit_stream(prefix: str) -> str:
     """Capped stream (AUDIT_MAXLEN) of every call of a state-changing RPC on any service, refusals
-    included (fields in AuditField): who did what, when, and how it ended. Read it with
+    included (fields in AuditField): who did what, when, and how it ended. Read it over gRPC
+    with AuditService.ListAuditEntries (admins; queue_system/audit_trail.py), or with
     `XRANGE <prefix>:audit - +` or `XREVRANGE <prefix>:audit + - COUNT 20`."""
     return f"{prefix}:audit"
 

@@ -24,6 +24,9 @@ a servicer runs:
    stream (`keys.audit_stream`) and as `rpc_audited` on `system:events`, before
    the caller gets its answer. Every state-changing RPC of the contract is
    unary; a streaming one would be authorized and limited, but not audited.
+   Admins read the trail back with AuditService.ListAuditEntries (served by
+   every service: service_kit.audit_servicer); it needs ROLE_ADMIN, more than
+   a viewer, so reading the trail is itself limited and audited.
 
 Why SHA-256 and not a password KDF (argon2, scrypt) for tokens: the tokens are
 256-bit random strings this module makes (`new_token`), so a stolen hash file
