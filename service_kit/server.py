@@ -34,10 +34,11 @@ from prometheus_client import disable_created_metrics, start_http_server
 
 from jobmesh.auth.v1 import audit_service_pb2, audit_service_pb2_grpc
 from queue_system import failpoints
+from queue_system.caller_rate import CallerRate
 from queue_system.connection import connect
 from queue_system.settings import ConfigError
 from service_kit.audit_servicer import AuditServicer
-from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, required_roles
+from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, SharedCallerLimits, required_roles
 from service_kit.gc_tuning import settle_gc
 from service_kit.handlers import HandlerCollector, Wrap, WrappedOnce
 from service_kit.health import RedisHealth
@@ -47,9 +48,9 @@ from service_kit.settings import SERVICE_BY_MODULE, Security, ServiceSettings, S
 
 log = logging.getLogger(__name__)
 
-# The audit trail's own Redis connections (writing it, and AuditService reading it): one write
-# per state-changing call, each awaited before the call answers, so as many as calls in flight
-# are worth having.
+# The audit trail's own Redis connections (writing it, AuditService reading it, and counting the
+# per-caller limit): a count and a write per state-changing call, each awaited before the call
+# answers, so as many as calls in flight are worth having.
 AUDIT_CONNECTIONS: Final = 32
 
 # In-flight RPCs get at most this long once shutdown starts; watch streams never end
@@ -226,10 +227,14 @@ class Service:
         runtime = self.settings.runtime
         assert self._audit_client is not None  # made in start(), before the edge
         self._audit = AuditLog(self._audit_client, runtime.queue_prefix, self.spec.name)
+        count, period_ms = security.rate_count, security.rate_period_ms
         return AuthInterceptor(
             security.credentials,
             required_roles(s.name for s in self.served),
-            CallerLimits(security.rate_count, security.rate_period_ms / 1000),
+            SharedCallerLimits(
+                CallerRate(self._audit_client, runtime.queue_prefix, count, period_ms),
+                CallerLimits(count, period_ms / 1000),
+            ),
             self._audit,
         )
 
