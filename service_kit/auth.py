@@ -277,7 +277,7 @@ class SharedCallerLimits:
         except (RedisError, TimeoutError) as exc:
             self._local_until = self._clock() + self.FALLBACK_S
             log.warning(
-                "the per-caller limit is counted per process for %gs: Redis does not answer (%s)",
+                "the per-caller limit is counted per process for %gs: Redis did not count the call (%s)",
                 self.FALLBACK_S, type(exc).__name__,
             )
             return self.local.take(caller)
