@@ -419,7 +419,7 @@ def idempotency_key(prefix: str, scope: str, request_id: str) -> str:
     return f"{prefix}:idem:{scope}:{request_id}"
 
 
-# --- the audit trail (service_kit/auth.py) ------------------------------------------------------
+# --- the audit trail and the per-caller limit (service_kit/auth.py) -----------------------------
 
 # Entries kept in the audit stream (XADD MAXLEN ~): about a week of a busy operator's mutating
 # calls; older entries are trimmed, the system:events copies are the long-term record.
@@ -442,9 +442,17 @@ class AuditField:
 
 def audit_stream(prefix: str) -> str:
     """Capped stream (AUDIT_MAXLEN) of every call of a state-changing RPC on any service, refusals
-    included (fields in AuditField): who did what, when, and how it ended. Read it with
+    included (fields in AuditField): who did what, when, and how it ended. Read it over gRPC
+    with AuditService.ListAuditEntries (admins; queue_system/audit_trail.py), or with
     `XRANGE <prefix>:audit - +` or `XREVRANGE <prefix>:audit + - COUNT 20`."""
     return f"{prefix}:audit"
+
+
+def caller_rate(prefix: str, caller: str) -> str:
+    """String: the theoretical arrival time (µs, Redis's clock) of `caller`'s next state-changing
+    call, GCRA (lua/caller_rate.lua): the per-caller limit every service process counts together.
+    Expires once the caller's bucket is full again. `caller` is the audit name, never a token."""
+    return f"{prefix}:ratelimit:{caller}"
 
 
 # --- the paper exchange (worker_trading/paper_exchange.py) --------------------------------------

@@ -17,13 +17,17 @@ a servicer runs:
    a known caller; `grpc.health.v1.Health` needs nothing (probes and load
    balancers carry no tokens, and health tells nothing secret).
 3. **Limit.** Calls of state-changing RPCs (any role above viewer) are counted
-   per caller in a token bucket; one over the limit is RESOURCE_EXHAUSTED with
-   RetryInfo saying when to call again.
+   per caller in a token bucket kept in Redis, so all the mesh's processes
+   count together (`SharedCallerLimits`); one over the limit is
+   RESOURCE_EXHAUSTED with RetryInfo saying when to call again.
 4. **Audit.** Every call of a state-changing RPC, refusals included, is written
    with who, what, when, its request id and its outcome to the capped audit
    stream (`keys.audit_stream`) and as `rpc_audited` on `system:events`, before
    the caller gets its answer. Every state-changing RPC of the contract is
    unary; a streaming one would be authorized and limited, but not audited.
+   Admins read the trail back with AuditService.ListAuditEntries (served by
+   every service: service_kit.audit_servicer); it needs ROLE_ADMIN, more than
+   a viewer, so reading the trail is itself limited and audited.
 
 Why SHA-256 and not a password KDF (argon2, scrypt) for tokens: the tokens are
 256-bit random strings this module makes (`new_token`), so a stolen hash file
@@ -57,6 +61,7 @@ from redis.exceptions import RedisError
 
 from jobmesh.auth.v1 import auth_pb2
 from jobmesh.events.v1 import system_events_pb2
+from queue_system.caller_rate import CallerRate
 from queue_system.catalog import SYSTEM_EVENTS_CHANNEL
 from queue_system.errors import (
     JobmeshError,
@@ -215,10 +220,8 @@ def required_roles(services: Iterable[str]) -> dict[str, int]:
 class CallerLimits:
     """A token bucket per caller: `count` calls at once, refilled at `count` per `per_s` seconds.
 
-    Per process: each replica of a service counts its own callers (a shared count in Redis
-    would cost every state-changing call one more round trip, and the point is to stop a
-    runaway script, not to meter exactly). Callers are only ever authenticated ones, so the
-    buckets are bounded by the configured credentials.
+    Per process: what `SharedCallerLimits` falls back to while Redis does not answer. Callers
+    are only ever authenticated ones, so the buckets are bounded by the configured credentials.
     """
 
     def __init__(self, count: int, per_s: float, clock: Callable[[], float] = time.monotonic) -> None:
@@ -238,6 +241,46 @@ class CallerLimits:
             return 0.0
         self._buckets[caller] = (tokens, now)
         return (1.0 - tokens) / self._rate
+
+
+class SharedCallerLimits:
+    """The per-caller limit counted in Redis (queue_system.caller_rate): N processes of the
+    mesh together let a caller make `count` state-changing calls per `per_s`, not N times that.
+
+    It costs each state-changing call one more Redis round trip (the audit write is the other).
+    When Redis does not answer within LIMIT_WAIT_S, the call is counted by this process's own
+    bucket instead (`local`), and Redis is left alone for FALLBACK_S: refusing every call because
+    the limiter cannot count would turn a Redis outage into an outage of every RPC, even of those
+    that do not need Redis, while a runaway caller is still held to the limit per process.
+    """
+
+    LIMIT_WAIT_S: Final = 0.5
+    FALLBACK_S: Final = 1.0
+
+    def __init__(
+        self, shared: CallerRate, local: CallerLimits, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.shared = shared
+        self.local = local
+        self.count = local.count
+        self.per_s = local.per_s
+        self._clock = clock
+        self._local_until = 0.0
+
+    async def take(self, caller: str) -> float:
+        """0.0 when `caller` may call now (and counts the call), else seconds until it may."""
+        if self._clock() < self._local_until:
+            return self.local.take(caller)
+        try:
+            async with asyncio.timeout(self.LIMIT_WAIT_S):
+                return await self.shared.take(caller)
+        except (RedisError, TimeoutError) as exc:
+            self._local_until = self._clock() + self.FALLBACK_S
+            log.warning(
+                "the per-caller limit is counted per process for %gs: Redis did not count the call (%s)",
+                self.FALLBACK_S, type(exc).__name__,
+            )
+            return self.local.take(caller)
 
 
 class AuditLog:
@@ -328,7 +371,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         self,
         credentials: Credentials,
         roles: Mapping[str, int],
-        limits: CallerLimits,
+        limits: SharedCallerLimits,
         audit: AuditLog,
     ) -> None:
         self.credentials = credentials
@@ -347,7 +390,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             raise UnauthenticatedError(UNAUTHENTICATED_MESSAGE)
         return caller
 
-    def authorize(self, caller: Caller, method: str, needed: int | None) -> None:
+    async def authorize(self, caller: Caller, method: str, needed: int | None) -> None:
         """Nothing if `caller` may call `method` now; else the JobmeshError that refuses it."""
         if needed is None:  # reflection: any known caller
             return
@@ -355,7 +398,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             role = ROLE_NAMES.get(needed, "admin")
             raise PermissionDeniedError(f"{method} needs the {role} role", role)
         if needed != auth_pb2.ROLE_VIEWER:
-            wait_s = self.limits.take(caller.name)
+            wait_s = await self.limits.take(caller.name)
             if wait_s > 0:
                 raise RateLimitedError(
                     f"more than {self.limits.count} state-changing calls in {self.limits.per_s:g}s; "
@@ -387,7 +430,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         async def unary(call: Callable[[], Awaitable[Any]], context: Context) -> Any:
             try:
                 caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
-                self.authorize(caller, method, needed)
+                await self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
             acting = _CALLER.set(caller.name)
@@ -399,7 +442,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         async def stream(call: Callable[[], Any], context: Context) -> Any:
             try:
                 caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
-                self.authorize(caller, method, needed)
+                await self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 await _refuse(context, exc, method)
             acting = _CALLER.set(caller.name)
@@ -434,7 +477,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
             caller: Caller | None = None
             try:
                 caller = self.authenticate(bearer_token(context.invocation_metadata()), context)
-                self.authorize(caller, method, needed)
+                await self.authorize(caller, method, needed)
             except JobmeshError as exc:
                 status = to_grpc_status(exc, method)
                 await self.audit.record(entry(caller, request, status.code.name, context, start))

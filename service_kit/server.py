@@ -4,7 +4,8 @@ Each service package only says which servicers it serves (`build`); this
 module gives all four the same behaviour: configuration checked before
 anything starts (a bad variable is one line on stderr and exit code 2),
 `grpc.health.v1` that follows Redis, server reflection so grpcurl needs no
-.proto files, rich error statuses, gRPC metrics plus Prometheus over HTTP on
+.proto files, AuditService (the shared audit trail, read back: service_kit.audit_servicer),
+rich error statuses, gRPC metrics plus Prometheus over HTTP on
 the service's metrics port (each method's handler wrapped once in what the
 kit's interceptors do, not once per call), and a graceful stop on SIGTERM/SIGINT: health
 goes NOT_SERVING, the server stops accepting, in-flight calls get a grace
@@ -26,14 +27,18 @@ from typing import Any, Final
 from wsgiref.simple_server import WSGIServer
 
 import grpc
+import redis.asyncio as aioredis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from prometheus_client import disable_created_metrics, start_http_server
 
+from jobmesh.auth.v1 import audit_service_pb2, audit_service_pb2_grpc
 from queue_system import failpoints
+from queue_system.caller_rate import CallerRate
 from queue_system.connection import connect
 from queue_system.settings import ConfigError
-from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, required_roles
+from service_kit.audit_servicer import AuditServicer
+from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, SharedCallerLimits, required_roles
 from service_kit.gc_tuning import settle_gc
 from service_kit.handlers import HandlerCollector, Wrap, WrappedOnce
 from service_kit.health import RedisHealth
@@ -43,8 +48,9 @@ from service_kit.settings import SERVICE_BY_MODULE, Security, ServiceSettings, S
 
 log = logging.getLogger(__name__)
 
-# The audit trail's own Redis connections: one write per state-changing call, each awaited before
-# the call answers, so as many as calls in flight are worth having.
+# The audit trail's own Redis connections (writing it, AuditService reading it, and counting the
+# per-caller limit): a count and a write per state-changing call, each awaited before the call
+# answers, so as many as calls in flight are worth having.
 AUDIT_CONNECTIONS: Final = 32
 
 # In-flight RPCs get at most this long once shutdown starts; watch streams never end
@@ -136,6 +142,7 @@ class Service:
         self._server: grpc.aio.Server | None = None
         self._metrics_http: tuple[WSGIServer, threading.Thread] | None = None
         self._audit: AuditLog | None = None
+        self._audit_client: aioredis.Redis | None = None
         self._stopped = False
 
     @property
@@ -149,8 +156,10 @@ class Service:
 
     async def start(self) -> None:
         """Build the servicers, listen, and run the start-up hooks (inside the running loop)."""
-        self.served = list(self.build(self.context))
         redis = self.settings.runtime
+        # The kit's own services beside the service's: the audit trail is one stream all write.
+        self._audit_client = connect(redis.redis_url, max_connections=AUDIT_CONNECTIONS)
+        self.served = [*self.build(self.context), self._audit_service(self._audit_client)]
         self._health = RedisHealth(redis.redis_url, redis.redis_url_redacted, [s.name for s in self.served])
         self._server = server = grpc.aio.server(
             # Without this, grpc lets a second process bind the same port (SO_REUSEPORT).
@@ -191,6 +200,12 @@ class Service:
         for hook in self.context.startup_hooks:
             await hook()
 
+    def _audit_service(self, client: aioredis.Redis) -> ServedService:
+        """AuditService (service_kit.audit_servicer), served by every service: the trail is shared."""
+        servicer = AuditServicer(client, self.settings.runtime.queue_prefix)
+        add = audit_service_pb2_grpc.add_AuditServiceServicer_to_server
+        return served(audit_service_pb2, "AuditService", add, servicer)
+
     def _edge(self) -> Wrap:
         """What every method's handler is wrapped in: metrics, auth (when credentials are
         configured; none without, loopback only) and rich errors, outermost first."""
@@ -210,12 +225,16 @@ class Service:
         if not security.authenticating:
             return None
         runtime = self.settings.runtime
-        client = connect(runtime.redis_url, max_connections=AUDIT_CONNECTIONS)
-        self._audit = AuditLog(client, runtime.queue_prefix, self.spec.name)
+        assert self._audit_client is not None  # made in start(), before the edge
+        self._audit = AuditLog(self._audit_client, runtime.queue_prefix, self.spec.name)
+        count, period_ms = security.rate_count, security.rate_period_ms
         return AuthInterceptor(
             security.credentials,
             required_roles(s.name for s in self.served),
-            CallerLimits(security.rate_count, security.rate_period_ms / 1000),
+            SharedCallerLimits(
+                CallerRate(self._audit_client, runtime.queue_prefix, count, period_ms),
+                CallerLimits(count, period_ms / 1000),
+            ),
             self._audit,
         )
 
@@ -272,7 +291,8 @@ class Service:
                 log.exception("%s: a shutdown hook failed", self.spec.name)
         if self._audit is not None:
             await self._audit.flush()
-            await self._audit.client.aclose()
+        if self._audit_client is not None:
+            await self._audit_client.aclose()
         if self._metrics_http is not None:
             http, thread = self._metrics_http
             http.shutdown()

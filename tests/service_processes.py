@@ -34,11 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = {s.module: s for s in SERVICES}
 
 # What each service serves besides health and reflection.
+# Every service also serves the kit's AuditService (the audit trail is one stream all share).
+AUDIT = "jobmesh.auth.v1.AuditService"
 SERVED: dict[str, set[str]] = {
-    "trading_svc": {"jobmesh.trading.v1.TradingService", "jobmesh.queue.v1.QueueService"},
-    "worker_financial": {"jobmesh.worker.v1.WorkerService", "jobmesh.financial.v1.FinancialService"},
-    "worker_trading": {"jobmesh.worker.v1.WorkerService"},
-    "dlq_svc": {"jobmesh.dlq.v1.DeadLetterService"},
+    "trading_svc": {"jobmesh.trading.v1.TradingService", "jobmesh.queue.v1.QueueService", AUDIT},
+    "worker_financial": {"jobmesh.worker.v1.WorkerService", "jobmesh.financial.v1.FinancialService", AUDIT},
+    "worker_trading": {"jobmesh.worker.v1.WorkerService", AUDIT},
+    "dlq_svc": {"jobmesh.dlq.v1.DeadLetterService", AUDIT},
 }
 HEALTH = "grpc.health.v1.Health"
 REFLECTION = "grpc.reflection.v1alpha.ServerReflection"

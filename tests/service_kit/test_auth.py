@@ -7,6 +7,7 @@ test's prefix, with certificates made in the test.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -23,11 +24,13 @@ from jobmesh.auth.v1 import auth_pb2
 from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from mesh.dev_tls import DevPki, Issued, ensure_dev_pki, issue, make_ca
+from queue_system.caller_rate import CallerRate
 from queue_system.catalog import SYSTEM_EVENTS_CHANNEL, TRADING_QUEUES
-from queue_system.keys import AuditField, audit_stream
+from queue_system.keys import AuditField, audit_stream, caller_rate
 from queue_system.settings import ConfigError
 from service_kit.auth import (
     CallerLimits,
+    SharedCallerLimits,
     credential_line,
     new_token,
     parse_credentials,
@@ -100,13 +103,17 @@ async def _code(call: Any) -> grpc.StatusCode:
 
 def test_every_rpc_of_the_contract_names_the_role_it_needs() -> None:
     """The build fails here when an RPC is added without `(jobmesh.auth.v1.required_role)`;
-    reads (Get, List, Watch, Download) need viewer, and everything else needs more."""
+    reads (Get, List, Watch, Download) need viewer, and everything else needs more, except reading
+    the audit trail (who did what is an admin's to know)."""
     roles = required_roles(s.full_name for s in SERVICES)
     missing = [path(m) for _, m in methods() if roles[path(m)] == auth_pb2.ROLE_UNSPECIFIED]
     assert missing == [], f"RPCs without (jobmesh.auth.v1.required_role): {missing}"
+    admin_reads = {"/jobmesh.auth.v1.AuditService/ListAuditEntries"}
     for _, method in methods():
-        reads = method.name.startswith(("Get", "List", "Watch", "Download"))
+        named_a_read = method.name.startswith(("Get", "List", "Watch", "Download"))
+        reads = named_a_read and path(method) not in admin_reads
         assert (roles[path(method)] == auth_pb2.ROLE_VIEWER) == reads, path(method)
+    assert all(roles[p] == auth_pb2.ROLE_ADMIN for p in admin_reads)
     assert roles["/jobmesh.trading.v1.TradingService/EmergencyStopAll"] == auth_pb2.ROLE_ADMIN
     assert roles["/jobmesh.trading.v1.TradingService/DeployStrategy"] == auth_pb2.ROLE_TRADER
 
@@ -146,6 +153,37 @@ def test_the_caller_limit_refills_at_its_rate() -> None:
     assert limits.take("b") == 0  # per caller
     now[0] = 0.5
     assert limits.take("a") == 0 and limits.take("a") > 0
+
+
+async def test_while_redis_does_not_answer_the_limit_is_counted_per_process_then_shared_again(
+    redis_client: aioredis.Redis, queue_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [0.0]
+    down = aioredis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.2)  # nobody listens
+    rate = CallerRate(down, queue_prefix, 2, 60_000)
+    limits = SharedCallerLimits(rate, CallerLimits(2, 60.0, clock=lambda: now[0]), clock=lambda: now[0])
+    try:
+        # refused by nothing: the local bucket admits its count, then refuses, with RetryInfo's wait
+        assert [await limits.take("a"), await limits.take("a")] == [0.0, 0.0]
+        assert await limits.take("a") == pytest.approx(30.0)
+        assert limits._local_until == SharedCallerLimits.FALLBACK_S  # Redis is left alone meanwhile
+        # a Redis that hangs rather than refuses: the same, after LIMIT_WAIT_S
+        monkeypatch.setattr(SharedCallerLimits, "LIMIT_WAIT_S", 0.05)
+
+        async def hangs(caller: str) -> float:
+            await asyncio.sleep(10)
+            return 0.0
+
+        now[0] = 2.0
+        monkeypatch.setattr(rate, "take", hangs)
+        assert await limits.take("b") == 0.0 and limits._local_until == 3.0
+        # once FALLBACK_S is over, Redis counts again
+        now[0] = 3.5
+        limits.shared = CallerRate(redis_client, queue_prefix, 2, 60_000)
+        assert [await limits.take("a") for _ in range(3)][:2] == [0.0, 0.0]
+        assert await redis_client.exists(caller_rate(queue_prefix, "a")) == 1
+    finally:
+        await down.aclose()
 
 
 # --- over the wire -----------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDesc
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+from jobmesh.auth.v1 import audit_service_pb2, audit_service_pb2_grpc
 from jobmesh.dlq.v1 import dead_letter_service_pb2, dead_letter_service_pb2_grpc
 from jobmesh.financial.v1 import financial_service_pb2, financial_service_pb2_grpc
 from jobmesh.queue.v1 import queue_service_pb2, queue_service_pb2_grpc
@@ -35,6 +36,7 @@ CONTRACT: tuple[tuple[ModuleType, ModuleType, str], ...] = (
     (worker_service_pb2, worker_service_pb2_grpc, "WorkerService"),
     (dead_letter_service_pb2, dead_letter_service_pb2_grpc, "DeadLetterService"),
     (financial_service_pb2, financial_service_pb2_grpc, "FinancialService"),
+    (audit_service_pb2, audit_service_pb2_grpc, "AuditService"),
 )
 SERVICES: tuple[ServiceDescriptor, ...] = tuple(
     pb2.DESCRIPTOR.services_by_name[name] for pb2, _, name in CONTRACT

@@ -25,6 +25,8 @@ import grpc
 import pytest
 import redis
 
+from jobmesh.auth.v1 import audit_service_pb2 as apb
+from jobmesh.auth.v1 import audit_service_pb2_grpc as apb_grpc
 from jobmesh.auth.v1 import auth_pb2
 from jobmesh.trading.v1 import trading_service_pb2 as tpb
 from jobmesh.trading.v1 import trading_service_pb2_grpc as tpb_grpc
@@ -194,6 +196,48 @@ def test_the_audit_stream_names_each_caller_of_a_state_changing_rpc(mesh: Secure
     stop_all_ = "/jobmesh.trading.v1.TradingService/EmergencyStopAll"
     assert (stop_all_, "ops-trader-bot", "PERMISSION_DENIED") in seen
     assert any(m == stop_all_ and c == "admin-bot" and code != "PERMISSION_DENIED" for m, c, code in seen)
+
+
+def _read_trail(svc: ServiceProcess, request: apb.ListAuditEntriesRequest) -> list[apb.AuditEntry]:
+    """Every page of ListAuditEntries from `svc`, as the admin."""
+    stub = apb_grpc.AuditServiceStub(svc.channel)
+    admin = (("authorization", f"Bearer {TOKENS['admin']}"),)
+    entries: list[apb.AuditEntry] = []
+    while True:
+        page = stub.ListAuditEntries(request, metadata=admin, timeout=10)
+        assert len(page.entries) <= request.page_size
+        entries.extend(page.entries)
+        if not page.next_page_token:
+            return entries
+        request.page_token = page.next_page_token
+
+
+def test_an_admin_reads_the_same_trail_from_every_service_with_filters_and_pages(mesh: SecuredMesh) -> None:
+    client = redis.Redis.from_url(mesh.redis.url())
+    try:
+        stored = client.xrevrange(f"{mesh.prefix}:audit")
+    finally:
+        client.close()
+    drain = "/jobmesh.queue.v1.QueueService/DrainQueue"
+    expected = [i.decode() for i, f in stored if f[b"method"].decode() == drain]
+    for svc in mesh.services.values():
+        # one entry a page: the paging, end to end, on the stream every service shares
+        entries = _read_trail(svc, apb.ListAuditEntriesRequest(method="QueueService/DrainQueue", page_size=1))
+        assert [e.entry_id for e in entries] == expected, svc.spec.module
+    entries = _read_trail(mesh.services["dlq_svc"], apb.ListAuditEntriesRequest(method=drain, page_size=500))
+    seen = {(e.caller, e.code) for e in entries}
+    assert ("", "UNAUTHENTICATED") in seen and ("trader-bot", "PERMISSION_DENIED") in seen
+    assert any(c == "operator-bot" and code != "PERMISSION_DENIED" for c, code in seen)
+    assert all(e.service == "trading-svc" and e.peer and e.time.seconds > 0 for e in entries)
+    denied = _read_trail(mesh.services["worker_trading"], apb.ListAuditEntriesRequest(
+        caller="ops-trader-bot", code="PERMISSION_DENIED", method="EmergencyStopAll", page_size=500
+    ))
+    assert denied and all(e.method == "/jobmesh.trading.v1.TradingService/EmergencyStopAll" for e in denied)
+    # a window ending before the first entry holds nothing
+    first = min(e.time.ToMilliseconds() for e in entries)
+    until = apb.ListAuditEntriesRequest(method=drain, page_size=500)
+    until.until.FromMilliseconds(first)
+    assert _read_trail(mesh.services["worker_financial"], until) == []
 
 
 def _redis_dump(client: redis.Redis) -> Iterator[bytes]:
