@@ -16,6 +16,7 @@ not make a second requisition.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 import grpc
 import httpx
 from google.protobuf import timestamp_pb2
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from jobmesh.financial.v1 import financial_service_pb2 as pb
 from jobmesh.financial.v1 import financial_service_pb2_grpc as pb_grpc
@@ -85,6 +87,13 @@ class ProviderUnavailableError(UnavailableError):
     """GoCardless failed (5xx, a broken reply) or did not answer: retry shortly."""
 
     reason = "PROVIDER_UNAVAILABLE"
+
+
+class LedgerUnavailableError(UnavailableError):
+    """The ledger's database does not answer (PostgreSQL restarting, a lost connection): retry
+    shortly. Not INTERNAL: nothing is wrong with the request or the service, only unreachable."""
+
+    reason = "LEDGER_UNAVAILABLE"
 
 
 class ProviderRateLimitedError(RateLimitedError):
@@ -195,6 +204,30 @@ def _provider_errors(resource: str = "", name: str = "") -> Iterator[None]:
         ) from None
 
 
+@contextmanager
+def _ledger_errors() -> Iterator[None]:
+    """The ledger's database unreachable, as UNAVAILABLE (a caller retries), not INTERNAL."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        raise LedgerUnavailableError(
+            f"the ledger's database does not answer ({type(exc.orig or exc).__name__}); retry shortly"
+        ) from None
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        raise LedgerUnavailableError("the ledger's database dropped the connection; retry shortly") from None
+
+
+def default_reference(request_id: str) -> str:
+    """A requisition's reference when the caller gives none: derived from the request id when there
+    is one, so a retry whose first answer was lost asks GoCardless for the same reference (which it
+    refuses as a duplicate) instead of making a second requisition; random otherwise."""
+    if request_id:
+        return f"jobmesh-{hashlib.sha256(request_id.encode()).hexdigest()[:32]}"
+    return f"jobmesh-{uuid.uuid4().hex}"
+
+
 class FinancialServicer(pb_grpc.FinancialServiceServicer):
     """jobmesh.financial.v1.FinancialService over worker-financial's ledger, its reports folder and
     its GoCardless client."""
@@ -232,7 +265,7 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
         async def create() -> pb.CreateBankLinkResponse:
             # GoCardless wants a reference unique per requisition; a retry with the same request_id
             # gets the first answer (and its reference) back instead of a second requisition.
-            reference = request.reference or f"jobmesh-{uuid.uuid4().hex}"
+            reference = request.reference or default_reference(request.request_id)
             with _provider_errors():
                 try:
                     made = await self.providers.gocardless.create_requisition(
@@ -253,11 +286,11 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
         self._configured()
 
         async def complete() -> pb.CompleteBankLinkResponse:
-            with _provider_errors("requisition", request.requisition_id):
+            with _ledger_errors(), _provider_errors("requisition", request.requisition_id):
                 requisition, opened = await complete_requisition(
                     request.requisition_id, self.providers.gocardless, self.ledger
                 )
-            listed = await listings.accounts_by_id(self.ledger, [a.id for a in opened])
+                listed = await listings.accounts_by_id(self.ledger, [a.id for a in opened])
             return pb.CompleteBankLinkResponse(
                 bank_link=_bank_link(requisition), accounts=[_account(a) for a in listed]
             )
@@ -270,7 +303,8 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
         bad: list[FieldViolation] = []
         size = _page_size(request.page_size, bad)
         _raise(bad)
-        listed, token = await listings.accounts_page(self.ledger, size, request.page_token)
+        with _ledger_errors():
+            listed, token = await listings.accounts_page(self.ledger, size, request.page_token)
         return pb.ListAccountsResponse(accounts=[_account(a) for a in listed], next_page_token=token)
 
     async def ListReports(self, request: pb.ListReportsRequest, context: Ctx) -> pb.ListReportsResponse:
@@ -282,9 +316,10 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
                 FieldViolation("report_type", f"must be one of {', '.join(fj.ReportType.keys())}, got {kind}")
             )
         _raise(bad)
-        files, token = await listings.reports_page(
-            self.ledger, size, request.page_token, REPORT_NAMES.get(kind)
-        )
+        with _ledger_errors():
+            files, token = await listings.reports_page(
+                self.ledger, size, request.page_token, REPORT_NAMES.get(kind)
+            )
         return pb.ListReportsResponse(reports=[_report(f) for f in files], next_page_token=token)
 
     async def DownloadReport(
@@ -296,7 +331,8 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
         elif len(request.report_id) > MAX_REPORT_ID:
             bad.append(FieldViolation("report_id", f"must be at most {MAX_REPORT_ID} characters"))
         _raise(bad)
-        report = await download.find_report(self.ledger, request.report_id)
+        with _ledger_errors():
+            report = await download.find_report(self.ledger, request.report_id)
         async with aclosing(download.verified_chunks(report, self.reports_dir)) as chunks:
             # The first chunk is read (and the whole file checked) before anything is sent: a lost
             # or changed file fails the call before its metadata goes out, not after.

@@ -33,7 +33,7 @@ from worker_financial.ledger.entries import NewAccount, NewTransaction
 from worker_financial.ledger.store import Ledger
 from worker_financial.reports.download import CHUNK_BYTES
 from worker_financial.reports.generate import generate_report
-from worker_financial.servicers.financial import FinancialServicer
+from worker_financial.servicers.financial import MAX_REFERENCE, FinancialServicer, default_reference
 from worker_financial.sync.gocardless import GoCardlessSettings
 from worker_financial.sync.providers import Providers, SyncSettings
 
@@ -577,3 +577,59 @@ async def test_bad_requests_are_invalid_arguments_naming_each_field(
     answer = Answer.of(error)
     assert answer.code == grpc.StatusCode.INVALID_ARGUMENT and set(answer.bad_fields) == {"report_id"}
     assert gocardless_server.calls("/requisitions") == 0  # none reached GoCardless
+
+
+def test_a_requisitions_default_reference_follows_its_request_id() -> None:
+    """A retry whose first answer was lost asks GoCardless for the same reference (refused there as
+    a duplicate) instead of making a second requisition; without a request id, each is new."""
+    assert default_reference("req-1") == default_reference("req-1") != default_reference("req-2")
+    assert default_reference("") != default_reference("")
+    assert all(
+        len(r) <= MAX_REFERENCE and r.startswith("jobmesh-")
+        for r in (default_reference("x"), default_reference(""))
+    )
+
+
+async def test_a_link_without_a_reference_gets_the_one_its_request_id_names(
+    stub: pb_grpc.FinancialServiceStub, gocardless_server: FakeGoCardless, account_id: str
+) -> None:
+    ask = pb.CreateBankLinkRequest(
+        request_id=f"ref-{account_id}", institution_id=INSTITUTION, redirect_url=BACK
+    )
+    created = (await stub.CreateBankLink(ask, timeout=DEADLINE)).bank_link
+    assert created.reference == default_reference(ask.request_id)
+    assert gocardless_server.requisitions[created.requisition_id]["reference"] == created.reference
+
+
+async def test_a_ledger_that_does_not_answer_is_unavailable_not_internal(
+    redis_client: aioredis.Redis, queue_prefix: str, reports_dir: Path
+) -> None:
+    """PostgreSQL restarting or unreachable: every ledger read answers UNAVAILABLE (a client
+    retries), never INTERNAL."""
+    down = Ledger("postgresql+psycopg://jobmesh@127.0.0.1:1/ledger")
+    none = Providers(SyncSettings(), redis_client, queue_prefix)
+    servicer = FinancialServicer(
+        down, none, reports_dir, Idempotent(redis_client, queue_prefix, "FinancialService")
+    )
+    server, port = await serve_with_kit(
+        [lambda s: pb_grpc.add_FinancialServiceServicer_to_server(servicer, s)]
+    )
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    stub = pb_grpc.FinancialServiceStub(channel)
+    try:
+        for call in (
+            stub.ListAccounts(pb.ListAccountsRequest(), timeout=DEADLINE),
+            stub.ListReports(pb.ListReportsRequest(), timeout=DEADLINE),
+            anext(
+                stub.DownloadReport(pb.DownloadReportRequest(report_id="rep-1"), timeout=DEADLINE).__aiter__()
+            ),
+        ):
+            answer, _ = await refused(call)
+            assert answer.code == grpc.StatusCode.UNAVAILABLE, answer
+            assert answer.info is not None and answer.info.reason == "LEDGER_UNAVAILABLE"
+            assert "retry shortly" in answer.message
+    finally:
+        await channel.close()
+        await server.stop(None)
+        await none.aclose()
+        await down.close()
