@@ -23,8 +23,10 @@ a cursor: the worker asks again with `cursor=<next>` until it is null. A 429
 is retried after its Retry-After (or X-RateLimit-Reset) seconds.
 
 With FINANCIAL_API_DAILY_CALLS set, the worker also keeps an allowance of
-calls a day per account and endpoint (details, transactions, balance; each
-page of a listing is a call), shared by replicas in Redis (sync/budget.py),
+calls a day per account and endpoint (details, transactions, balance; a
+listing is one call however many pages it has: counted per page, a listing
+longer than the allowance would spend it every day and never finish),
+shared by replicas in Redis (sync/budget.py),
 for a service that passes on its banks' limits: the call past it is refused
 here as a rate limit and retried when the window ends, a refused call is
 given back, and a 429 spends what is left until its retry time. Unset, the
@@ -117,28 +119,37 @@ class ApiProvider:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _get(self, path: str, account: str, scope: str, params: dict[str, str] | None = None) -> Any:
+    async def _get(
+        self, path: str, account: str, scope: str | None, params: dict[str, str] | None = None
+    ) -> Any:
         """One GET below the base URL, counted against the account's `scope` allowance when there
-        is one; its JSON object."""
+        is one (None: not counted, a listing's later pages); its JSON object."""
         if not self._settings.base_url:
             raise ProviderNotConfiguredError("the api provider is not configured: set FINANCIAL_API_BASE_URL")
-        budget = self._budget
-        if budget is not None:
-            await budget.spend(account, scope)
-        try:
+        if self._budget is None or scope is None:
             reply = await self._http.get(path, params=params)
-        except BaseException:
-            if budget is not None:
-                await budget.give_back(account, scope)
-            raise
-        if budget is not None:
-            spent = float(retry_after(reply)) if reply.status_code == 429 else None
-            await budget.settle(account, scope, reply.is_success, spent)
+        else:
+            reply = await self._counted_get(self._budget, account, scope, path, params)
         refuse(reply, NAME, account)
         body = json_of(reply, NAME)
         if not isinstance(body, dict):
             raise ProviderError(f"HTTP {reply.status_code} from api {path}: the reply is not an object")
         return body
+
+    async def _counted_get(
+        self, budget: CallBudget, account: str, scope: str, path: str, params: dict[str, str] | None
+    ) -> httpx.Response:
+        """A GET spent from the account's `scope` allowance: given back when it fails or is
+        refused, and a 429 spends the rest until its retry time (CallBudget.settle)."""
+        await budget.spend(account, scope)
+        try:
+            reply = await self._http.get(path, params=params)
+        except BaseException:
+            await budget.give_back(account, scope)
+            raise
+        spent = float(retry_after(reply)) if reply.status_code == 429 else None
+        await budget.settle(account, scope, reply.is_success, spent)
+        return reply
 
     async def account(self, external_id: str) -> ProviderAccount:
         body = await self._get(f"/accounts/{path_segment(external_id)}", external_id, "details")
@@ -157,8 +168,8 @@ class ApiProvider:
             params["to"] = date_to.isoformat()
         out: list[NewTransaction] = []
         path = f"/accounts/{path_segment(external_id)}/transactions"
-        for _ in range(MAX_PAGES):
-            body = await self._get(path, external_id, "transactions", params)
+        for page in range(MAX_PAGES):
+            body = await self._get(path, external_id, "transactions" if page == 0 else None, params)
             items = body.get("transactions")
             if not isinstance(items, list):
                 raise ProviderError(f"HTTP 200 from api {path}: `transactions` is not a list")

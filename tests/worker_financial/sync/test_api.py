@@ -177,26 +177,28 @@ async def test_refusals_become_the_failures_the_queue_handles(
 async def test_a_daily_allowance_refuses_the_call_past_it_without_asking_the_server(
     api_server: FakeApi, redis_client: aioredis.Redis, queue_prefix: str, ledger: Ledger, account_id: str
 ) -> None:
-    """FINANCIAL_API_DAILY_CALLS=3: the first sync spends 1 details call and 3 transaction pages;
-    the second's first page is refused here; a 429 spends the rest of the balance allowance, and a
-    refused call (404) is given back."""
+    """FINANCIAL_API_DAILY_CALLS=2: a sync spends 1 details call and 1 listing call, however many
+    pages the listing has (three here; counted per page, a listing longer than the allowance would
+    never finish); the third listing is refused here; a 429 spends the rest of the balance
+    allowance, and a refused call (404) is given back."""
     api_server.accounts[account_id] = api_account()
     tight = Providers(
-        SyncSettings(api=ApiSettings(base_url=api_server.base_url, token=TOKEN, daily_calls=3)),
+        SyncSettings(api=ApiSettings(base_url=api_server.base_url, token=TOKEN, daily_calls=2)),
         redis_client,
         queue_prefix,
     )
-    budget = CallBudget(redis_client, queue_prefix, "api", 3)
+    budget = CallBudget(redis_client, queue_prefix, "api", 2)
     try:
-        first = await sync_transactions(api_sync(account_id), ledger, tight)
-        assert (first.transactions_processed, first.new_transactions) == (5, 5)
+        for _ in range(2):
+            synced = await sync_transactions(api_sync(account_id), ledger, tight)
+            assert synced.transactions_processed == 5  # all three pages
+        assert await budget.used(account_id, "details") == 1
+        assert await budget.used(account_id, "transactions") == 2
         asked = len(api_server.requests)
         with pytest.raises(RateLimitedError, match="refused here") as refused:
             await sync_transactions(api_sync(account_id), ledger, tight)
         assert len(api_server.requests) == asked  # the server was not asked
         assert 0 < refused.value.retry_after <= 24 * 3600
-        assert await budget.used(account_id, "details") == 1
-        assert await budget.used(account_id, "transactions") == 3
 
         api_server.throttle_next(1, retry_after_s=30)
         with pytest.raises(RateLimitedError) as throttled:
@@ -205,7 +207,7 @@ async def test_a_daily_allowance_refuses_the_call_past_it_without_asking_the_ser
         with pytest.raises(RateLimitedError, match="refused here"):
             await reported_balance(account_id, ledger, tight)
         assert len(api_server.requests) == asked + 1
-        assert await budget.used(account_id, "balance") == 3
+        assert await budget.used(account_id, "balance") == 2
 
         with pytest.raises(UnknownAccountError):
             await sync_transactions(api_sync("acc_nobody_has"), ledger, tight)
