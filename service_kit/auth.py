@@ -55,7 +55,7 @@ from typing import Any, Final
 
 import grpc
 import redis.asyncio as aioredis
-from google.protobuf import descriptor_pool, json_format
+from google.protobuf import descriptor_pb2, descriptor_pool, json_format
 from google.protobuf.message import Message
 from redis.exceptions import RedisError
 
@@ -217,6 +217,24 @@ def required_roles(services: Iterable[str]) -> dict[str, int]:
     return found
 
 
+def side_effect_free(services: Iterable[str]) -> frozenset[str]:
+    """Full method names of `services` whose `idempotency_level` is NO_SIDE_EFFECTS: reads, even
+    where their role is above viewer (ListAuditEntries), which the per-caller limit on
+    state-changing calls leaves alone."""
+    pool = descriptor_pool.Default()
+    found: set[str] = set()
+    for name in services:
+        try:
+            service = pool.FindServiceByName(name)
+        except KeyError:
+            continue
+        for method in service.methods:
+            options: Any = method.GetOptions()
+            if options.idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS:
+                found.add(f"/{service.full_name}/{method.name}")
+    return frozenset(found)
+
+
 class CallerLimits:
     """A token bucket per caller: `count` calls at once, refilled at `count` per `per_s` seconds.
 
@@ -373,11 +391,14 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         roles: Mapping[str, int],
         limits: SharedCallerLimits,
         audit: AuditLog,
+        reads: frozenset[str] = frozenset(),
     ) -> None:
         self.credentials = credentials
         self.roles = dict(roles)
         self.limits = limits
         self.audit = audit
+        # Methods free of side effects (side_effect_free): audited by their role, never limited.
+        self.reads = reads
 
     def authenticate(self, token: str | None, context: Context) -> Caller:
         """The caller a token names, else the one a verified client certificate names."""
@@ -397,7 +418,7 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if not caller.may(needed):
             role = ROLE_NAMES.get(needed, "admin")
             raise PermissionDeniedError(f"{method} needs the {role} role", role)
-        if needed != auth_pb2.ROLE_VIEWER:
+        if needed != auth_pb2.ROLE_VIEWER and method not in self.reads:
             wait_s = await self.limits.take(caller.name)
             if wait_s > 0:
                 raise RateLimitedError(

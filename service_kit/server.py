@@ -38,7 +38,14 @@ from queue_system.caller_rate import CallerRate
 from queue_system.connection import connect
 from queue_system.settings import ConfigError
 from service_kit.audit_servicer import AuditServicer
-from service_kit.auth import AuditLog, AuthInterceptor, CallerLimits, SharedCallerLimits, required_roles
+from service_kit.auth import (
+    AuditLog,
+    AuthInterceptor,
+    CallerLimits,
+    SharedCallerLimits,
+    required_roles,
+    side_effect_free,
+)
 from service_kit.gc_tuning import settle_gc
 from service_kit.handlers import HandlerCollector, Wrap, WrappedOnce
 from service_kit.health import RedisHealth
@@ -228,14 +235,16 @@ class Service:
         assert self._audit_client is not None  # made in start(), before the edge
         self._audit = AuditLog(self._audit_client, runtime.queue_prefix, self.spec.name)
         count, period_ms = security.rate_count, security.rate_period_ms
+        names = [s.name for s in self.served]
         return AuthInterceptor(
             security.credentials,
-            required_roles(s.name for s in self.served),
+            required_roles(names),
             SharedCallerLimits(
                 CallerRate(self._audit_client, runtime.queue_prefix, count, period_ms),
                 CallerLimits(count, period_ms / 1000),
             ),
             self._audit,
+            side_effect_free(names),
         )
 
     def _warn_if_exposed(self) -> None:

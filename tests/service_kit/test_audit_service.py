@@ -26,11 +26,11 @@ from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.keys import AuditField, audit_stream
-from service_kit.auth import credential_line, new_token
+from service_kit.auth import credential_line, new_token, side_effect_free
 from service_kit.server import ServedService, Service, ServiceContext
 from service_kit.settings import SERVICE_BY_MODULE, ServiceSettings, load_security
 from service_kit.worker_service import WorkerRole, build_worker
-from tests.service_kit.wire import Answer
+from tests.service_kit.wire import SERVICES, Answer
 from tests.service_processes import free_port
 
 SPEC = SERVICE_BY_MODULE["worker_trading"]
@@ -207,3 +207,32 @@ async def test_without_auth_it_is_served_and_answers_what_the_stream_holds(
     assert [(e.caller, e.method, e.code, e.duration.ToMilliseconds()) for e in listed.entries] == [
         ("someone", PAUSE, "OK", 0)
     ]
+
+
+def test_only_the_trails_read_is_marked_free_of_side_effects_in_the_contract() -> None:
+    assert side_effect_free(s.full_name for s in SERVICES) == {LIST}
+
+
+async def test_reading_the_trail_is_audited_but_never_spends_the_admins_limit(
+    make_settings: Callable[..., Any], redis_client: aioredis.Redis, queue_prefix: str
+) -> None:
+    """An admin limited to 2 state-changing calls a minute pages through the trail 5 times, and
+    may still make its 2 calls (an EmergencyStopAll is never held back by reading); each read is
+    in the trail."""
+    admin = credential_line("admin-bot", ["admin"], TOKENS["admin"])
+    service = await _start(make_settings, {"JOBMESH_AUTH_TOKENS": admin, "JOBMESH_AUTH_RATE_LIMIT": "2/60s"})
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{service.grpc_port}")
+    worker, audit = pb_grpc.WorkerServiceStub(channel), apb_grpc.AuditServiceStub(channel)
+    try:
+        for _ in range(5):
+            await audit.ListAuditEntries(apb.ListAuditEntriesRequest(page_size=1), metadata=_bearer("admin"))
+        for n in range(2):
+            await worker.ResumeQueues(pb.ResumeQueuesRequest(request_id=f"r-{n}"), metadata=_bearer("admin"))
+        over = await _failure(worker.ResumeQueues(pb.ResumeQueuesRequest(), metadata=_bearer("admin")))
+        assert over.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        await channel.close()
+        await service.stop()
+    entries = await redis_client.xrange(audit_stream(queue_prefix))
+    methods = [fields[AuditField.METHOD.encode()].decode() for _, fields in entries]
+    assert methods.count(LIST) == 5 and methods.count("/jobmesh.worker.v1.WorkerService/ResumeQueues") == 3

@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#jobmesh/auth/v1/audit_service.proto\x12\x0fjobmesh.auth.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\"\xc4\x01\n\x17ListAuditEntriesRequest\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"a\n\x18ListAuditEntriesResponse\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.jobmesh.auth.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe7\x01\n\nAuditEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12\x0f\n\x07request\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\x0c\n\x04peer\x18\t \x01(\t\x12+\n\x08\x64uration\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration2}\n\x0c\x41uditService\x12m\n\x10ListAuditEntries\x12(.jobmesh.auth.v1.ListAuditEntriesRequest\x1a).jobmesh.auth.v1.ListAuditEntriesResponse\"\x04\x88\xb5\x18\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#jobmesh/auth/v1/audit_service.proto\x12\x0fjobmesh.auth.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\"\xc4\x01\n\x17ListAuditEntriesRequest\x12\x0e\n\x06\x63\x61ller\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x0c\n\x04\x63ode\x18\x03 \x01(\t\x12)\n\x05since\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"a\n\x18ListAuditEntriesResponse\x12,\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1b.jobmesh.auth.v1.AuditEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe7\x01\n\nAuditEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06\x63\x61ller\x18\x03 \x01(\t\x12\x0e\n\x06method\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x0c\n\x04\x63ode\x18\x06 \x01(\t\x12\x0f\n\x07request\x18\x07 \x01(\t\x12\x0f\n\x07service\x18\x08 \x01(\t\x12\x0c\n\x04peer\x18\t \x01(\t\x12+\n\x08\x64uration\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration2\x80\x01\n\x0c\x41uditService\x12p\n\x10ListAuditEntries\x12(.jobmesh.auth.v1.ListAuditEntriesRequest\x1a).jobmesh.auth.v1.ListAuditEntriesResponse\"\x07\x90\x02\x01\x88\xb5\x18\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,13 +35,13 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'jobmesh.auth.v1.audit_servi
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_AUDITSERVICE'].methods_by_name['ListAuditEntries']._loaded_options = None
-  _globals['_AUDITSERVICE'].methods_by_name['ListAuditEntries']._serialized_options = b'\210\265\030\004'
+  _globals['_AUDITSERVICE'].methods_by_name['ListAuditEntries']._serialized_options = b'\220\002\001\210\265\030\004'
   _globals['_LISTAUDITENTRIESREQUEST']._serialized_start=150
   _globals['_LISTAUDITENTRIESREQUEST']._serialized_end=346
   _globals['_LISTAUDITENTRIESRESPONSE']._serialized_start=348
   _globals['_LISTAUDITENTRIESRESPONSE']._serialized_end=445
   _globals['_AUDITENTRY']._serialized_start=448
   _globals['_AUDITENTRY']._serialized_end=679
-  _globals['_AUDITSERVICE']._serialized_start=681
-  _globals['_AUDITSERVICE']._serialized_end=806
+  _globals['_AUDITSERVICE']._serialized_start=682
+  _globals['_AUDITSERVICE']._serialized_end=810
 # @@protoc_insertion_point(module_scope)

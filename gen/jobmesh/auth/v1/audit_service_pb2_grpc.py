@@ -32,8 +32,11 @@ class AuditServiceStub:
     stream), so an operator asks whichever service is at hand.
 
     Reading who did what is an admin's right. A call of ListAuditEntries needs
-    more than ROLE_VIEWER, so it is itself rate limited and audited: who read
-    the trail is in the trail.
+    more than ROLE_VIEWER, so it is audited like the calls it shows (who read
+    the trail is in the trail); being free of side effects (its idempotency
+    level), it is not counted against the admin's limit on state-changing
+    calls, so paging through the trail in an incident never holds back an
+    EmergencyStopAll.
     """
 
     def __init__(self, channel):
@@ -56,8 +59,11 @@ class AuditServiceServicer:
     stream), so an operator asks whichever service is at hand.
 
     Reading who did what is an admin's right. A call of ListAuditEntries needs
-    more than ROLE_VIEWER, so it is itself rate limited and audited: who read
-    the trail is in the trail.
+    more than ROLE_VIEWER, so it is audited like the calls it shows (who read
+    the trail is in the trail); being free of side effects (its idempotency
+    level), it is not counted against the admin's limit on state-changing
+    calls, so paging through the trail in an incident never holds back an
+    EmergencyStopAll.
     """
 
     def ListAuditEntries(self, request, context):
@@ -90,8 +96,11 @@ class AuditService:
     stream), so an operator asks whichever service is at hand.
 
     Reading who did what is an admin's right. A call of ListAuditEntries needs
-    more than ROLE_VIEWER, so it is itself rate limited and audited: who read
-    the trail is in the trail.
+    more than ROLE_VIEWER, so it is audited like the calls it shows (who read
+    the trail is in the trail); being free of side effects (its idempotency
+    level), it is not counted against the admin's limit on state-changing
+    calls, so paging through the trail in an incident never holds back an
+    EmergencyStopAll.
     """
 
     @staticmethod
