@@ -34,6 +34,8 @@ SCAN_MAX: Final = 10_000
 SCAN_BATCH: Final = 500
 
 _ID: Final = re.compile(r"^(\d{1,20})-(\d{1,20})$")
+# Each part of a stream id (ms, sequence) is an unsigned 64-bit integer: Redis refuses anything else.
+ID_PART_MAX: Final = 2**64 - 1
 _BEFORE: Final = "before"
 
 StreamId = tuple[int, int]
@@ -84,8 +86,23 @@ class AuditRecord:
 
 
 def _parse_id(text: str) -> StreamId | None:
+    """The (ms, sequence) of a stream id Redis would take, else None."""
     match = _ID.match(text)
-    return (int(match[1]), int(match[2])) if match else None
+    if match is None:
+        return None
+    ms, seq = int(match[1]), int(match[2])
+    return (ms, seq) if ms <= ID_PART_MAX and seq <= ID_PART_MAX else None
+
+
+def time_violations(since_ms: int | None, until_ms: int | None) -> list[FieldViolation]:
+    """What is wrong with the time bounds, each naming its request field (`since`, `until`):
+    an entry's id is the ms epoch it was written at (0 to ID_PART_MAX), so a bound outside
+    that, such as one before 1970, bounds no id Redis would take."""
+    return [
+        FieldViolation(field, f"must be from 1970-01-01T00:00:00Z on (0 to {ID_PART_MAX} ms), got {ms} ms")
+        for field, ms in (("since", since_ms), ("until", until_ms))
+        if ms is not None and not 0 <= ms <= ID_PART_MAX
+    ]
 
 
 def _record(entry_id: str, fields: Mapping[str, str]) -> AuditRecord:
@@ -125,7 +142,11 @@ async def read_audit(
     client: aioredis.Redis, prefix: str, filters: AuditFilters, page_size: int, page_token: str = ""
 ) -> tuple[list[AuditRecord], str]:
     """Up to `page_size` (>= 1) entries passing `filters`, newest first, and the next page's token
-    ("" when nothing older passes them, as far as SCAN_MAX entries read could tell)."""
+    ("" when nothing older passes them, as far as SCAN_MAX entries read could tell).
+    InvalidArgumentError naming `since`, `until` (see time_violations) or `page_token`."""
+    bad = time_violations(filters.since_ms, filters.until_ms)
+    if bad:
+        raise InvalidArgumentError(bad)
     upper: StreamId | None = (filters.until_ms, 0) if filters.until_ms is not None else None
     before = page_token_id(page_token)
     if before is not None and (upper is None or before < upper):
@@ -133,7 +154,7 @@ async def read_audit(
     if upper == (0, 0):  # nothing is before the first possible id ("(0-0" is no valid bound)
         return [], ""
     high = f"({upper[0]}-{upper[1]}" if upper is not None else "+"
-    low = f"{max(0, filters.since_ms)}-0" if filters.since_ms is not None else "-"
+    low = f"{filters.since_ms}-0" if filters.since_ms is not None else "-"
     stream = audit_stream(prefix)
     page: list[AuditRecord] = []
     scanned = 0

@@ -22,7 +22,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from jobmesh.auth.v1 import audit_service_pb2 as pb
 from jobmesh.auth.v1 import audit_service_pb2_grpc as pb_grpc
-from queue_system.audit_trail import AuditFilters, AuditRecord, read_audit
+from queue_system.audit_trail import AuditFilters, AuditRecord, read_audit, time_violations
 from queue_system.errors import FieldViolation, InvalidArgumentError
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -33,21 +33,32 @@ DEFAULT_PAGE: Final = 50
 CODE_NAMES: Final = frozenset(code.name for code in grpc.StatusCode)
 
 
-def _ms(stamp: timestamp_pb2.Timestamp) -> int:
-    return int(stamp.ToMilliseconds())
+def _ms(request: pb.ListAuditEntriesRequest, field: str, bad: list[FieldViolation]) -> int | None:
+    """The ms epoch of a time bound of the request (None: not set, or not a valid Timestamp,
+    which is added to `bad`)."""
+    if not request.HasField(field):
+        return None
+    stamp: timestamp_pb2.Timestamp = getattr(request, field)
+    try:
+        return int(stamp.ToMilliseconds())
+    except ValueError:  # seconds past 0001..9999, or nanos out of 0..999,999,999
+        bad.append(FieldViolation(field, "is not a valid Timestamp"))
+        return None
 
 
 def filters_of(request: pb.ListAuditEntriesRequest) -> AuditFilters:
     """The request's filters, or InvalidArgumentError naming every field that is wrong
-    (page_size out of 0..MAX_PAGE, an unknown code name, since after until)."""
+    (page_size out of 0..MAX_PAGE, an unknown code name, since or until not a valid Timestamp
+    or before 1970, since after until)."""
     bad: list[FieldViolation] = []
     if not 0 <= request.page_size <= MAX_PAGE:
         bad.append(FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}"))
     code = request.code.strip().upper()
     if code and code not in CODE_NAMES:
         bad.append(FieldViolation("code", "must be a gRPC status code name such as OK or PERMISSION_DENIED"))
-    since = _ms(request.since) if request.HasField("since") else None
-    until = _ms(request.until) if request.HasField("until") else None
+    since = _ms(request, "since", bad)
+    until = _ms(request, "until", bad)
+    bad.extend(time_violations(since, until))
     if since is not None and until is not None and since > until:
         bad.append(FieldViolation("since", "must not be after until"))
     if bad:

@@ -134,6 +134,40 @@ async def test_a_page_token_not_issued_here_is_a_bad_page_token(
         assert [v.field for v in caught.value.violations] == ["page_token"]
 
 
+async def test_a_time_bound_outside_what_a_stream_id_holds_names_its_field(
+    redis_client: aioredis.Redis, queue_prefix: str, trail: list[str]
+) -> None:
+    """Before 1970 (or past 2**64-1 ms) no entry id is: refused by field, not sent to Redis
+    (which answers "Invalid stream ID" for "(-5-0")."""
+    cases = [
+        (AuditFilters(until_ms=-5), ["until"]),
+        (AuditFilters(since_ms=-5), ["since"]),
+        (AuditFilters(since_ms=-10, until_ms=-5, caller="alice"), ["since", "until"]),
+        (AuditFilters(since_ms=2**64), ["since"]),
+        (AuditFilters(until_ms=2**64), ["until"]),
+    ]
+    for filters, fields in cases:
+        with pytest.raises(InvalidArgumentError) as caught:
+            await read_audit(redis_client, queue_prefix, filters, 50)
+        assert [v.field for v in caught.value.violations] == fields, filters
+    # the ends of the range are bounds Redis takes
+    edges = AuditFilters(since_ms=0, until_ms=audit_trail.ID_PART_MAX)
+    assert (await _all_pages(redis_client, queue_prefix, edges, 50))[0] == trail[::-1]
+
+
+async def test_a_page_token_with_an_id_past_64_bits_is_a_bad_page_token(
+    redis_client: aioredis.Redis, queue_prefix: str, trail: list[str]
+) -> None:
+    """Twenty digits fit the id's pattern but not Redis's unsigned 64-bit parts."""
+    for before in ("99999999999999999999-0", f"{2**64}-0", f"1005-{2**64}"):
+        with pytest.raises(InvalidArgumentError) as caught:
+            await read_audit(redis_client, queue_prefix, AuditFilters(), 50, encode_token({"before": before}))
+        assert [v.field for v in caught.value.violations] == ["page_token"], before
+    top = encode_token({"before": f"{2**64 - 1}-{2**64 - 1}"})
+    page, _ = await read_audit(redis_client, queue_prefix, AuditFilters(), 50, top)
+    assert [r.entry_id for r in page] == trail[::-1]
+
+
 async def test_a_rare_match_on_a_long_trail_answers_a_short_page_and_goes_on_from_where_it_stopped(
     redis_client: aioredis.Redis, queue_prefix: str, trail: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -26,6 +26,7 @@ from jobmesh.worker.v1 import worker_service_pb2 as pb
 from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.catalog import TRADING_QUEUES
 from queue_system.keys import AuditField, audit_stream
+from queue_system.tokens import encode_token
 from service_kit.auth import credential_line, new_token, side_effect_free
 from service_kit.server import ServedService, Service, ServiceContext
 from service_kit.settings import SERVICE_BY_MODULE, ServiceSettings, load_security
@@ -182,8 +183,22 @@ async def test_only_admins_read_the_trail(secured: Stubs) -> None:
         ({"page_token": "not-a-token"}, {"page_token"}),
         ({"code": "NOT_A_CODE"}, {"code"}),
         ({"code": "nope", "page_size": 1000}, {"code", "page_size"}),
+        # before 1970: no stream id is (Redis would have refused "(-5000-0" as INTERNAL)
+        ({"until": _stamp(-5000)}, {"until"}),
+        ({"since": _stamp(-5000), "until": _stamp(-1000)}, {"since", "until"}),
+        ({"since": _stamp(-1)}, {"since"}),
+        # not a Timestamp at all (seconds past year 9999; nanos below 0)
+        ({"since": timestamp_pb2.Timestamp(seconds=2**62)}, {"since"}),
+        ({"until": timestamp_pb2.Timestamp(seconds=1, nanos=-1)}, {"until"}),
+        # the token's shape, but an id past 2**64-1 that Redis would refuse
+        ({"page_token": encode_token({"before": "99999999999999999999-0"})}, {"page_token"}),
+        ({"page_token": encode_token({"before": "5-18446744073709551616"})}, {"page_token"}),
     ],
-    ids=["page_size-over", "page_size-negative", "since-after-until", "page_token", "code", "two-fields"],
+    ids=[
+        "page_size-over", "page_size-negative", "since-after-until", "page_token", "code", "two-fields",
+        "until-before-1970", "since-and-until-before-1970", "since-before-1970", "since-not-a-timestamp",
+        "until-not-a-timestamp", "page_token-ms-past-u64", "page_token-seq-past-u64",
+    ],
 )
 async def test_a_bad_request_is_invalid_argument_naming_its_fields(
     secured: Stubs, request_fields: dict[str, Any], fields: set[str]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 from sqlalchemy import and_, or_, select
@@ -81,10 +81,13 @@ def _report_key(token: str) -> tuple[datetime, str] | None:
         raise _not_ours()
     try:
         created = datetime.fromisoformat(at)
-    except ValueError:
+        if created.tzinfo is None:
+            raise _not_ours()
+        # In UTC here, as the query binds it: an offset that moves it past year 1 or 9999
+        # ("0001-01-01T00:00:00+14:00") is no time this service wrote.
+        created = created.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise _not_ours() from None
-    if created.tzinfo is None:
-        raise _not_ours()
     return created, job_id
 
 

@@ -567,6 +567,11 @@ async def test_bad_requests_are_invalid_arguments_naming_each_field(
         ),
         (stub.ListReports(pb.ListReportsRequest(page_token="e30x"), timeout=DEADLINE), {"page_token"}),
     ]
+    # a report token's shape, but a time that is out of range once in UTC, as the query binds it
+    for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
+        token = base64.urlsafe_b64encode(f'{{"at":"{at}","id":"x"}}'.encode()).decode()
+        call = stub.ListReports(pb.ListReportsRequest(page_token=token), timeout=DEADLINE)
+        cases.append((call, {"page_token"}))
     for call, fields in cases:
         answer, _ = await refused(call)
         assert answer.code == grpc.StatusCode.INVALID_ARGUMENT, answer
