@@ -23,11 +23,14 @@ a servicer runs:
 4. **Audit.** Every call of a state-changing RPC, refusals included, is written
    with who, what, when, its request id and its outcome to the capped audit
    stream (`keys.audit_stream`) and as `rpc_audited` on `system:events`, before
-   the caller gets its answer. Every state-changing RPC of the contract is
-   unary; a streaming one would be authorized and limited, but not audited.
-   Admins read the trail back with AuditService.ListAuditEntries (served by
-   every service: service_kit.audit_servicer); it needs ROLE_ADMIN, more than
-   a viewer, so reading the trail is itself limited and audited.
+   the caller gets its answer (a failure too: rich_errors awaits the audit,
+   through BEFORE_ERROR_ANSWER, before it sends the error status). Every
+   state-changing RPC of the contract is unary; a streaming one would be
+   authorized and limited, but not audited. Admins read the trail back with
+   AuditService.ListAuditEntries (served by every service:
+   service_kit.audit_servicer); it needs ROLE_ADMIN, more than a viewer, so
+   reading the trail is audited too, but not limited: it is NO_SIDE_EFFECTS
+   in the contract (`side_effect_free`).
 
 Why SHA-256 and not a password KDF (argon2, scrypt) for tokens: the tokens are
 256-bit random strings this module makes (`new_token`), so a stolen hash file
@@ -73,7 +76,7 @@ from queue_system.events import event_json
 from queue_system.keys import AUDIT_MAXLEN, AuditField, audit_stream
 from queue_system.settings import ConfigError
 from service_kit.handlers import Context, wrap_handler
-from service_kit.rich_errors import to_grpc_status
+from service_kit.rich_errors import BEFORE_ERROR_ANSWER, to_grpc_status
 from service_kit.rpc_metrics import final_code
 
 log = logging.getLogger(__name__)
@@ -379,7 +382,11 @@ def _request_text(request: Any) -> str:
     size = request.ByteSize()
     if size > REQUEST_BYTES_MAX:
         return f"({request.DESCRIPTOR.full_name} of {size} bytes, not recorded)"
-    return json_format.MessageToJson(request, indent=None)[:REQUEST_CHARS_MAX]
+    try:
+        return json_format.MessageToJson(request, indent=None)[:REQUEST_CHARS_MAX]
+    except (json_format.Error, ValueError) as exc:
+        # A field JSON cannot carry (a Timestamp past year 9999): the call is still recorded.
+        return f"({request.DESCRIPTOR.full_name} of {size} bytes, not JSON: {type(exc).__name__})"
 
 
 class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -504,13 +511,28 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
                 await self.audit.record(entry(caller, request, status.code.name, context, start))
                 await context.abort(status.code, status.details, status.trailing_metadata)
             acting = _CALLER.set(caller.name if caller is not None else None)
+            recorded = False
+
+            async def before_error_answer(code: grpc.StatusCode) -> None:
+                nonlocal recorded
+                recorded = True
+                await self.audit.record(entry(caller, request, code.name, context, start))
+
+            # rich_errors awaits this before it sends an error status: the failure is recorded first
+            hooked = BEFORE_ERROR_ANSWER.set(before_error_answer)
             try:
                 result = inner(request, context)
                 response = await result if asyncio.iscoroutine(result) else result
-            except BaseException as exc:
-                self.audit.record_later(entry(caller, request, final_code(context, exc), context, start))
+            except Exception as exc:  # a failure rich_errors did not answer (a servicer's own abort)
+                if not recorded:
+                    await self.audit.record(entry(caller, request, final_code(context, exc), context, start))
+                raise
+            except BaseException as exc:  # cancelled: awaiting may no longer finish
+                if not recorded:
+                    self.audit.record_later(entry(caller, request, final_code(context, exc), context, start))
                 raise
             finally:
+                BEFORE_ERROR_ANSWER.reset(hooked)
                 _CALLER.reset(acting)
             await self.audit.record(entry(caller, request, final_code(context, None), context, start))
             return response

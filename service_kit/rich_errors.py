@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -223,9 +224,20 @@ def _note(exc: Exception, method: str) -> None:
         log.exception("%s failed", method)
 
 
+# Set around a state-changing call by the auth interceptor, which sits outside this one: awaited
+# with the status code before an error answer goes out (grpc.aio's abort sends the status at
+# once), so the call's audit entry is written before the caller hears of its failure.
+BEFORE_ERROR_ANSWER: ContextVar[Callable[[grpc.StatusCode], Awaitable[None]] | None] = ContextVar(
+    "before_error_answer", default=None
+)
+
+
 async def _abort(context: Context, exc: Exception, method: str) -> None:
     """End the call with the rich status of `exc` (raises grpc.aio.AbortError)."""
     status = to_grpc_status(exc, method)
+    before = BEFORE_ERROR_ANSWER.get()
+    if before is not None:
+        await before(status.code)
     await context.abort(status.code, status.details, status.trailing_metadata)
 
 

@@ -201,7 +201,11 @@ async def test_only_admins_read_the_trail(secured: Stubs) -> None:
     ],
 )
 async def test_a_bad_request_is_invalid_argument_naming_its_fields(
-    secured: Stubs, request_fields: dict[str, Any], fields: set[str]
+    secured: Stubs,
+    redis_client: aioredis.Redis,
+    queue_prefix: str,
+    request_fields: dict[str, Any],
+    fields: set[str],
 ) -> None:
     _, audit = secured
     answer = await _failure(
@@ -210,6 +214,10 @@ async def test_a_bad_request_is_invalid_argument_naming_its_fields(
     assert answer.code == grpc.StatusCode.INVALID_ARGUMENT, answer
     assert set(answer.bad_fields) == fields, answer.bad_fields
     assert answer.info is not None and answer.info.domain == "jobmesh"
+    # and it is in the trail, even a request JSON cannot carry (a Timestamp past year 9999)
+    (_, last), = await redis_client.xrevrange(audit_stream(queue_prefix), count=1)
+    recorded = {k.decode(): v.decode() for k, v in last.items()}
+    assert (recorded[AuditField.METHOD], recorded[AuditField.CODE]) == (LIST, "INVALID_ARGUMENT")
 
 
 async def test_without_auth_it_is_served_and_answers_what_the_stream_holds(
