@@ -52,7 +52,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -203,39 +203,36 @@ def credential_line(name: str, roles: Iterable[str], token: str) -> str:
     return f"{name} {','.join(roles)} {SHA256_PREFIX}{hash_token(token)}"
 
 
-def required_roles(services: Iterable[str]) -> dict[str, int]:
-    """Full method name -> the role its `(jobmesh.auth.v1.required_role)` option names
-    (ROLE_UNSPECIFIED when it has none), for every method of `services` the descriptor
-    pool knows (health and reflection are not jobmesh's and are left out)."""
+def _method_options(services: Iterable[str]) -> Iterator[tuple[str, Any]]:
+    """(full method name, its MethodOptions) for every method of `services` the descriptor pool
+    knows (health and reflection are not jobmesh's and are left out)."""
     pool = descriptor_pool.Default()
-    found: dict[str, int] = {}
     for name in services:
         try:
             service = pool.FindServiceByName(name)
         except KeyError:
             continue
         for method in service.methods:
-            options: Any = method.GetOptions()
-            found[f"/{service.full_name}/{method.name}"] = int(options.Extensions[auth_pb2.required_role])
-    return found
+            yield f"/{service.full_name}/{method.name}", method.GetOptions()
+
+
+def required_roles(services: Iterable[str]) -> dict[str, int]:
+    """Full method name -> the role its `(jobmesh.auth.v1.required_role)` option names
+    (ROLE_UNSPECIFIED when it has none), for every method of `services`."""
+    return {
+        path: int(options.Extensions[auth_pb2.required_role]) for path, options in _method_options(services)
+    }
 
 
 def side_effect_free(services: Iterable[str]) -> frozenset[str]:
     """Full method names of `services` whose `idempotency_level` is NO_SIDE_EFFECTS: reads, even
     where their role is above viewer (ListAuditEntries), which the per-caller limit on
     state-changing calls leaves alone."""
-    pool = descriptor_pool.Default()
-    found: set[str] = set()
-    for name in services:
-        try:
-            service = pool.FindServiceByName(name)
-        except KeyError:
-            continue
-        for method in service.methods:
-            options: Any = method.GetOptions()
-            if options.idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS:
-                found.add(f"/{service.full_name}/{method.name}")
-    return frozenset(found)
+    return frozenset(
+        path
+        for path, options in _method_options(services)
+        if options.idempotency_level == descriptor_pb2.MethodOptions.NO_SIDE_EFFECTS
+    )
 
 
 class CallerLimits:
