@@ -355,6 +355,24 @@ def put(location: str, content: bytes | None) -> None:
         Path(location).write_bytes(content)
 
 
+async def register_file(ledger: Ledger, job_id: str, path: Path, content: bytes) -> None:
+    """Record `path` (holding `content`) as a January cash-flow CSV report of job `job_id`."""
+    await report_files.register(
+        ledger,
+        report_files.ReportFile(
+            job_id=job_id,
+            report_type="cash_flow",
+            format="csv",
+            period_start=date(2024, 1, 1),
+            period_end=date(2024, 1, 31),
+            location=str(path),
+            size_bytes=len(content),
+            sha256=hashlib.sha256(content).hexdigest(),
+            transactions=0,
+        ),
+    )
+
+
 def report_job(report_type: int, report_format: int, account_id: str) -> fj.ReportGenerationJob:
     job = fj.ReportGenerationJob(report_type=report_type, format=report_format)  # type: ignore[arg-type]
     job.parameters.date_range.start.FromJsonString("2024-03-01T00:00:00Z")
@@ -439,20 +457,7 @@ async def test_a_large_report_comes_in_chunks_of_64_kib(
     path = reports_dir / "cash_flow" / f"{account_id}.csv"
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
-    await report_files.register(
-        ledger,
-        report_files.ReportFile(
-            job_id=account_id,
-            report_type="cash_flow",
-            format="csv",
-            period_start=date(2024, 1, 1),
-            period_end=date(2024, 1, 31),
-            location=str(path),
-            size_bytes=len(content),
-            sha256=hashlib.sha256(content).hexdigest(),
-            transactions=0,
-        ),
-    )
+    await register_file(ledger, account_id, path, content)
     got, error = await download(stub, account_id)
     assert error is None, error
     sizes = [len(m.chunk) for m in got[1:]]
@@ -496,20 +501,7 @@ async def test_a_report_recorded_outside_the_reports_folder_is_not_handed_out(
 ) -> None:
     elsewhere = tmp_path / "elsewhere.csv"
     elsewhere.write_bytes(b"not a report")
-    await report_files.register(
-        ledger,
-        report_files.ReportFile(
-            job_id=account_id,
-            report_type="cash_flow",
-            format="csv",
-            period_start=date(2024, 1, 1),
-            period_end=date(2024, 1, 31),
-            location=str(elsewhere),
-            size_bytes=12,
-            sha256=hashlib.sha256(b"not a report").hexdigest(),
-            transactions=0,
-        ),
-    )
+    await register_file(ledger, account_id, elsewhere, b"not a report")
     got, error = await download(stub, account_id)
     assert got == [] and error is not None
     assert Answer.of(error).code == grpc.StatusCode.DATA_LOSS
