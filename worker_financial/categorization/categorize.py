@@ -140,14 +140,14 @@ class TrainedModels:
     """
 
     def __init__(self) -> None:
-        self._version: tuple[int, int, str] | None = None
+        self._version: str | None = None
         self._model: ml.CategoryModel | str = ""
         self._lock = asyncio.Lock()
         self.trainings = 0  # how many times this process trained (the tests read it)
 
     async def model(self, ledger: Ledger) -> ml.CategoryModel | str:
         async with self._lock:  # two runs at once train once
-            version = await ledger.labelled_version()
+            version = await ledger.labelled_version(ml.MAX_TRAINING)
             if version != self._version:
                 self._model = await train_from(ledger)
                 self._version = version

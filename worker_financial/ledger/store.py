@@ -17,6 +17,7 @@ The schema is migrated to the newest revision before the first use.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Final, cast
@@ -367,17 +368,24 @@ class Ledger:
         async with self._sessions() as session:
             return [_transaction_record(row) for row in await session.scalars(query)]
 
-    async def labelled_version(self) -> tuple[int, int, str]:
-        """What changes whenever `labelled` would read something else: how many labelled rows,
-        the newest id and the latest time a person set a category. A model trained at one version
-        is still the model the ledger would train while it holds."""
+    async def labelled_version(self, limit: int) -> str:
+        """What changes whenever `labelled(limit)` would read something else: a SHA-256 of the ids
+        and categories of those rows (their text and amounts never change: a replaced row is a new
+        row). A model trained at one version is the model the ledger would train while it holds.
+        Read from the rows themselves, not from when they were written, so no writer's clock can
+        hide a relabel; two columns of at most `limit` rows, against the seconds a training takes."""
         await self.migrate()
-        query = select(
-            func.count(), func.max(LedgerTransaction.id), func.max(LedgerTransaction.categorized_at)
-        ).where(*_LABELLED)
+        query = (
+            select(LedgerTransaction.id, LedgerTransaction.category)
+            .where(*_LABELLED)
+            .order_by(LedgerTransaction.id.desc())
+            .limit(limit)
+        )
+        digest = hashlib.sha256()
         async with self._sessions() as session:
-            count, newest, latest = (await session.execute(query)).one()
-        return int(count), int(newest or 0), str(latest or "")
+            for row_id, category in await session.execute(query):
+                digest.update(f"{row_id}\x1f{category}\x1e".encode())
+        return digest.hexdigest()
 
     async def assign_categories(self, assignments: Sequence[CategoryAssignment]) -> None:
         """Write what a categorization run decided.

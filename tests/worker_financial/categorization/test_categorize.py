@@ -4,11 +4,13 @@ is never overwritten, and that running again changes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from google.protobuf import json_format
+from sqlalchemy import update
 
 from bench.labelled_transactions import Labelled, labelled_set, split
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
@@ -17,6 +19,7 @@ from worker_financial.categorization.categorize import TrainedModels, categorize
 from worker_financial.categorization.errors import CategorizationInputError
 from worker_financial.categorization.rules import compile_rules
 from worker_financial.ledger.entries import CategoryAssignment, NewAccount, TransactionRecord
+from worker_financial.ledger.models import LedgerTransaction
 from worker_financial.ledger.store import Ledger
 
 COFFEE_RULE: dict[str, Any] = {
@@ -231,3 +234,13 @@ async def test_a_model_is_trained_again_only_when_a_person_changes_the_labels(ow
     # What a run itself wrote (method "ai") is not a label: no training for it.
     await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[2].id])
     assert models.trainings == 3
+    # A relabel written by a process whose clock is behind (categorized_at in the past, same count,
+    # same newest id) still trains again: the version is read from the labels themselves.
+    async with own_ledger.sessions.begin() as session:
+        await session.execute(
+            update(LedgerTransaction)
+            .where(LedgerTransaction.id == history[1].id)
+            .values(category="gifts", categorized_at=datetime(2001, 1, 1, tzinfo=UTC))
+        )
+    await categorize(own_ledger, method="ai", models=models, transaction_ids=[fresh[3].id])
+    assert models.trainings == 4
