@@ -1,10 +1,12 @@
-"""Pages of the ledger's accounts and of its report register, for people to browse
-(FinancialService's ListAccounts and ListReports).
+"""Pages of the ledger's accounts, of its report register and of its kept reconciliations, for
+people to browse (FinancialService's ListAccounts, ListReports and ListReconciliations).
 
 Keyset pages, not offsets: a page token holds the key of the last row it
 showed, so an account opened or a report written while someone pages through
 neither repeats a row nor skips one, and a deep page costs what the first does.
-Accounts come by id; reports newest first, by (created_at, job_id) descending.
+Accounts come by id; reports and reconciliations newest first, by
+(created_at, job_id) descending, a reconciliation with how many unmatched
+items of each side it kept (counted in the same query, not one per row).
 A token is opaque to the caller (queue_system.tokens); one this service did
 not issue is INVALID_ARGUMENT naming `page_token`.
 """
@@ -16,12 +18,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.tokens import decode_token, encode_token
 from worker_financial.ledger.entries import AccountRecord
-from worker_financial.ledger.models import Account, GeneratedReport, SyncCursor
+from worker_financial.ledger.models import (
+    Account,
+    GeneratedReport,
+    Reconciliation,
+    ReconciliationItem,
+    SyncCursor,
+)
+from worker_financial.ledger.reconciliations import (
+    LEDGER_SIDE,
+    STATEMENT_SIDE,
+    ReconciliationRecord,
+    record_of,
+)
 from worker_financial.ledger.report_files import ReportFile, report_file
 from worker_financial.ledger.store import Ledger, account_record
 
@@ -71,12 +85,29 @@ async def accounts_by_id(ledger: Ledger, ids: Sequence[str]) -> list[ListedAccou
     return [found[i] for i in ids if i in found]
 
 
-def _report_key(token: str) -> tuple[datetime, str] | None:
-    """The (created_at, job_id) of the last report a token's page showed (None: from the newest)."""
+@dataclass(frozen=True, slots=True)
+class ListedReconciliation:
+    """A kept reconciliation's figures (`record`, without its items: its unmatched_* are empty) and
+    how many unmatched items of each side it kept."""
+
+    record: ReconciliationRecord
+    unmatched_ledger: int
+    unmatched_statement: int
+
+
+# What tells a reconciliations token from a reports one (both hold a time and an id).
+_RECONCILIATIONS: Final = {"of": "reconciliations"}
+
+
+def _newest_first_key(token: str, marks: dict[str, str]) -> tuple[datetime, str] | None:
+    """The (created_at, job_id) of the last row a token's page showed (None: from the newest); the
+    token must be one of the list `marks` (its extra keys) tells apart."""
     data = decode_token(token, TOKEN_FIELD)
     if not data:
         return None
     at, job_id = data.get("at"), data.get("id")
+    if data.keys() != {"at", "id", *marks} or any(data.get(k) != v for k, v in marks.items()):
+        raise _not_ours()
     if not isinstance(at, str) or not isinstance(job_id, str):
         raise _not_ours()
     try:
@@ -96,7 +127,7 @@ async def reports_page(
 ) -> tuple[list[ReportFile], str]:
     """Up to `size` registered reports (of `report_type` only, when given), newest first, after the
     token's, and the next page's token ('' at the end)."""
-    before = _report_key(token)
+    before = _newest_first_key(token, {})
     await ledger.migrate()
     query = select(GeneratedReport)
     if report_type is not None:
@@ -118,3 +149,52 @@ async def reports_page(
     last = files[-1]
     assert last.created_at is not None  # every registered report has its time
     return files, encode_token({"at": last.created_at.isoformat(), "id": last.job_id})
+
+
+def _item_counts() -> Any:
+    """Per reconciliation, how many unmatched items of each side it kept (one GROUP BY)."""
+    item = ReconciliationItem
+
+    def of(side: str) -> Any:
+        return func.sum(case((item.side == side, 1), else_=0))
+
+    return (
+        select(
+            item.reconciliation_id.label("reconciliation_id"),
+            of(LEDGER_SIDE).label("ledger"),
+            of(STATEMENT_SIDE).label("statement"),
+        )
+        .group_by(item.reconciliation_id)
+        .subquery()
+    )
+
+
+async def reconciliations_page(
+    ledger: Ledger, size: int, token: str, account_id: str = "", passed: bool | None = None
+) -> tuple[list[ListedReconciliation], str]:
+    """Up to `size` kept reconciliations (of `account_id` only, when given; passed or failed only,
+    when `passed` is not None), newest first, after the token's, and the next page's token ('' at
+    the end)."""
+    before = _newest_first_key(token, _RECONCILIATIONS)
+    await ledger.migrate()
+    r = Reconciliation
+    counts = _item_counts()
+    query = select(r, func.coalesce(counts.c.ledger, 0), func.coalesce(counts.c.statement, 0)).outerjoin(
+        counts, counts.c.reconciliation_id == r.job_id
+    )
+    if account_id:
+        query = query.where(r.account_id == account_id)
+    if passed is not None:
+        query = query.where(r.passed.is_(passed))
+    if before is not None:
+        at, job_id = before
+        query = query.where(or_(r.created_at < at, and_(r.created_at == at, r.job_id < job_id)))
+    query = query.order_by(r.created_at.desc(), r.job_id.desc()).limit(size + 1)
+    async with ledger.sessions() as session:
+        rows = (await session.execute(query)).all()
+    listed = [ListedReconciliation(record_of(row[0], ()), int(row[1]), int(row[2])) for row in rows[:size]]
+    if len(rows) <= size or not listed:
+        return listed, ""
+    last = listed[-1].record
+    assert last.created_at is not None  # every kept reconciliation has its time
+    return listed, encode_token({"at": last.created_at.isoformat(), "id": last.job_id, **_RECONCILIATIONS})

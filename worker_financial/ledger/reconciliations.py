@@ -171,6 +171,11 @@ async def load(ledger: Ledger, job_id: str) -> ReconciliationRecord | None:
                 .order_by(ReconciliationItem.id)
             )
         ).all()
+    return record_of(row, items)
+
+
+def record_of(row: Reconciliation, items: Sequence[ReconciliationItem]) -> ReconciliationRecord:
+    """A kept reconciliation's row as a record, with `items` (its item rows, in order) by side."""
     return ReconciliationRecord(
         job_id=row.job_id,
         account_id=row.account_id,

@@ -1,5 +1,5 @@
 """FinancialService over the wire: link a bank through GoCardless, list the ledger's accounts and
-reports, and download a report's file.
+reports, download a report's file, and read back the reconciliations the ledger kept.
 
 Thin: each RPC checks its request's shape (every bad field named, as
 INVALID_ARGUMENT with a BadRequest), calls the domain (`sync/linking.py`,
@@ -22,6 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, contextmanager
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -34,6 +35,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from jobmesh.financial.v1 import financial_service_pb2 as pb
 from jobmesh.financial.v1 import financial_service_pb2_grpc as pb_grpc
 from jobmesh.jobs.v1 import financial_jobs_pb2 as fj
+from jobmesh.jobs.v1 import financial_results_pb2 as fr
 from queue_system.errors import (
     FailedPreconditionError,
     FieldViolation,
@@ -45,9 +47,12 @@ from queue_system.errors import (
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
 from service_kit.idempotency import Idempotent
 from worker_financial.ledger import listings
-from worker_financial.ledger.listings import ListedAccount
+from worker_financial.ledger.listings import ListedAccount, ListedReconciliation
+from worker_financial.ledger.reconciliations import Item, ReconciliationRecord
+from worker_financial.ledger.reconciliations import load as load_reconciliation
 from worker_financial.ledger.report_files import ReportFile
 from worker_financial.ledger.store import Ledger
+from worker_financial.reconciliation.periods import TYPE_NAMES as RECONCILIATION_TYPE_NAMES
 from worker_financial.reports import download
 from worker_financial.reports.content import REPORT_NAMES
 from worker_financial.reports.generate import FORMAT_NAMES
@@ -67,6 +72,15 @@ NOT_CONFIGURED: Final = (
 _ID: Final = re.compile(r"[A-Za-z0-9_-]{1,128}")
 MAX_REFERENCE: Final = 256
 MAX_REPORT_ID: Final = 256
+# The ledger's own limits: an account id (accounts.id) and a reconciliation's job id.
+MAX_ACCOUNT_ID: Final = 128
+MAX_RECONCILIATION_ID: Final = 256
+RECONCILIATION_TYPE_OF_NAME: Final = {name: number for number, name in RECONCILIATION_TYPE_NAMES.items()}
+PASSED_OF_OUTCOME: Final = {
+    pb.RECONCILIATION_OUTCOME_UNSPECIFIED: None,
+    pb.RECONCILIATION_OUTCOME_PASSED: True,
+    pb.RECONCILIATION_OUTCOME_FAILED: False,
+}
 TYPE_OF_NAME: Final = {name: number for number, name in REPORT_NAMES.items()}
 FORMAT_OF_NAME: Final = {name: number for number, name in FORMAT_NAMES.items()}
 
@@ -153,6 +167,52 @@ def _report(report: ReportFile) -> pb.Report:
         sha256=report.sha256,
         transactions=report.transactions,
         created_at=_timestamp(report.created_at),
+    )
+
+
+def _money(amount: Decimal) -> str:
+    return format(amount, "f")
+
+
+def _reconciliation(
+    record: ReconciliationRecord, unmatched_ledger: int, unmatched_statement: int
+) -> pb.Reconciliation:
+    return pb.Reconciliation(
+        reconciliation_id=record.job_id,
+        account_id=record.account_id,
+        reconciliation_type=RECONCILIATION_TYPE_OF_NAME.get(
+            record.reconciliation_type, fj.RECONCILIATION_TYPE_UNSPECIFIED
+        ),
+        period_start=record.period_start.isoformat(),
+        period_end=record.period_end.isoformat(),
+        target_balance=_money(record.target_balance),
+        target_source=record.target_source,
+        opening_balance=_money(record.opening_balance),
+        matched_total=_money(record.matched_total),
+        matched_transactions=record.matched_count,
+        discrepancy=_money(record.discrepancy),
+        discrepancy_threshold=_money(record.threshold),
+        passed=record.passed,
+        items_compared=record.items_compared,
+        created_at=_timestamp(record.created_at),
+        unmatched_ledger_count=unmatched_ledger,
+        unmatched_statement_count=unmatched_statement,
+    )
+
+
+def _listed_reconciliation(listed: ListedReconciliation) -> pb.Reconciliation:
+    return _reconciliation(listed.record, listed.unmatched_ledger, listed.unmatched_statement)
+
+
+def _reconciliation_item(item: Item) -> fr.ReconciliationItem:
+    return fr.ReconciliationItem(
+        transaction_id=item.transaction_id or 0,
+        booking_date=item.booking_date.isoformat(),
+        amount=_money(item.amount),
+        payee=item.payee,
+        description=item.description,
+        provider_transaction_id=item.provider_transaction_id or "",
+        booked=item.booked,
     )
 
 
@@ -321,6 +381,49 @@ class FinancialServicer(pb_grpc.FinancialServiceServicer):
                 self.ledger, size, request.page_token, REPORT_NAMES.get(kind)
             )
         return pb.ListReportsResponse(reports=[_report(f) for f in files], next_page_token=token)
+
+    async def ListReconciliations(
+        self, request: pb.ListReconciliationsRequest, context: Ctx
+    ) -> pb.ListReconciliationsResponse:
+        bad: list[FieldViolation] = []
+        size = _page_size(request.page_size, bad)
+        if len(request.account_id) > MAX_ACCOUNT_ID:
+            bad.append(FieldViolation("account_id", f"must be at most {MAX_ACCOUNT_ID} characters"))
+        outcome = request.outcome
+        if outcome not in PASSED_OF_OUTCOME:
+            names = ", ".join(pb.ReconciliationOutcome.keys())
+            bad.append(FieldViolation("outcome", f"must be one of {names}, got {outcome}"))
+        _raise(bad)
+        with _ledger_errors():
+            listed, token = await listings.reconciliations_page(
+                self.ledger, size, request.page_token, request.account_id, PASSED_OF_OUTCOME[outcome]
+            )
+        return pb.ListReconciliationsResponse(
+            reconciliations=[_listed_reconciliation(r) for r in listed], next_page_token=token
+        )
+
+    async def GetReconciliation(
+        self, request: pb.GetReconciliationRequest, context: Ctx
+    ) -> pb.GetReconciliationResponse:
+        bad: list[FieldViolation] = []
+        if not request.reconciliation_id:
+            bad.append(FieldViolation("reconciliation_id", "required"))
+        elif len(request.reconciliation_id) > MAX_RECONCILIATION_ID:
+            bad.append(
+                FieldViolation("reconciliation_id", f"must be at most {MAX_RECONCILIATION_ID} characters")
+            )
+        _raise(bad)
+        with _ledger_errors():
+            record = await load_reconciliation(self.ledger, request.reconciliation_id)
+        if record is None:
+            raise NotFoundError("reconciliation", request.reconciliation_id)
+        return pb.GetReconciliationResponse(
+            reconciliation=_reconciliation(
+                record, len(record.unmatched_ledger), len(record.unmatched_statement)
+            ),
+            unmatched_ledger=[_reconciliation_item(i) for i in record.unmatched_ledger],
+            unmatched_statement=[_reconciliation_item(i) for i in record.unmatched_statement],
+        )
 
     async def DownloadReport(
         self, request: pb.DownloadReportRequest, context: Ctx

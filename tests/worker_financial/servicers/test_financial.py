@@ -2,14 +2,15 @@
 Redis, the ledger on SQLite and on PostgreSQL, GoCardless played by the local server of
 bench/bank_servers.py. A bank is linked from the first call to the accounts listed; reports written
 by report-generation are listed and downloaded byte for byte, and a changed or lost file is
-DATA_LOSS; every refusal comes with the status and detail a client acts on."""
+DATA_LOSS; the reconciliations kept are listed and read back with their unmatched items; every
+refusal comes with the status and detail a client acts on."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import grpc
 import pytest
 import redis.asyncio as aioredis
 from google.protobuf.message import Message
+from google.protobuf.struct_pb2 import Value
+from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
@@ -29,8 +32,9 @@ from service_kit.idempotency import Idempotent
 from tests.service_kit.wire import Answer, serve_with_kit
 from tests.worker_financial.conftest import sync_settings_for
 from worker_financial.ledger import report_files
-from worker_financial.ledger.entries import NewAccount, NewTransaction
+from worker_financial.ledger.entries import AccountRecord, NewAccount, NewTransaction
 from worker_financial.ledger.store import Ledger
+from worker_financial.reconciliation.reconcile import ProviderBalance, reconcile
 from worker_financial.reports.download import CHUNK_BYTES
 from worker_financial.reports.generate import generate_report
 from worker_financial.servicers.financial import MAX_REFERENCE, FinancialServicer, default_reference
@@ -517,6 +521,274 @@ async def test_an_unknown_report_is_not_found(stub: pb_grpc.FinancialServiceStub
     assert (info.resource_type, info.resource_name) == ("report", f"{account_id}-never")
 
 
+# --- reconciliations ---------------------------------------------------------------------------
+
+
+def reconciliation_job(
+    account_id: str, kind: int, target: str | None, threshold: str, *, span: tuple[date, date] | None = None
+) -> fj.AccountReconciliationJob:
+    """A reconciliation job run on 2 April 2024 (a monthly one covers March)."""
+    on = Timestamp()
+    on.FromDatetime(datetime(2024, 4, 2, 8, 0, tzinfo=UTC))
+    job = fj.AccountReconciliationJob(
+        account_id=account_id,
+        reconciliation_type=kind,  # type: ignore[arg-type]
+        discrepancy_threshold=Value(string_value=threshold),
+        timestamp=on,
+    )
+    if target is not None:
+        job.target_balance.string_value = target
+    if span is not None:
+        for field, day in ((job.date_range.start, span[0]), (job.date_range.end, span[1])):
+            field.FromDatetime(datetime(day.year, day.month, day.day, tzinfo=UTC))
+    return job
+
+
+async def all_reconciliations(
+    stub: pb_grpc.FinancialServiceStub, page_size: int, **filters: Any
+) -> list[pb.Reconciliation]:
+    """Every reconciliation the filters let through, page by page."""
+    found: list[pb.Reconciliation] = []
+    token = ""
+    while True:
+        page = await stub.ListReconciliations(
+            pb.ListReconciliationsRequest(page_size=page_size, page_token=token, **filters), timeout=DEADLINE
+        )
+        assert len(page.reconciliations) <= page_size
+        found += page.reconciliations
+        token = page.next_page_token
+        if not token:
+            return found
+
+
+@pytest.fixture
+async def reconciled(ledger: Ledger, account_id: str) -> tuple[str, str]:
+    """Two accounts and three reconciliation runs, oldest first: `{a}-ok` and `{a}-off` of account a,
+    `{b}-ok` of account b (see the figures in the test)."""
+    other = f"{account_id}_b"
+    await ledger.open_account(
+        NewAccount(account_id, "Giro", "EUR", "manual", opening_balance=Decimal("1000"))
+    )
+    await ledger.open_account(NewAccount(other, "Savings", "EUR", "manual", opening_balance=Decimal("10")))
+    await ledger.record(
+        account_id,
+        [
+            NewTransaction(
+                date(2024, 2, 28), Decimal("2500.00"), "EUR", "Employer", provider_transaction_id="s1"
+            ),
+            NewTransaction(
+                date(2024, 3, 1), Decimal("-1200.00"), "EUR", "Landlord", provider_transaction_id="r1"
+            ),
+            NewTransaction(
+                date(2024, 3, 5),
+                Decimal("-3.50"),
+                "EUR",
+                "Cafe",
+                description="flat white",
+                provider_transaction_id="c1",
+            ),
+            NewTransaction(date(2024, 3, 10), Decimal("-15.00"), "EUR", "Kiosk", booked=False),
+        ],
+    )
+    # March, from the job's target: the ledger adds up.
+    await reconcile(
+        reconciliation_job(account_id, fj.RECONCILIATION_TYPE_MONTHLY, "2296.50", "0"),
+        f"{account_id}-ok",
+        ledger,
+    )
+    bookshop = NewTransaction(
+        date(2024, 3, 20),
+        Decimal("-42.00"),
+        "EUR",
+        "Bookshop",
+        description="novel",
+        provider_transaction_id="b1",
+    )
+
+    async def provider(account: AccountRecord, start: date, end: date) -> ProviderBalance:
+        return ProviderBalance(
+            Decimal("2258.00"),
+            (
+                NewTransaction(
+                    date(2024, 3, 1), Decimal("-1200.00"), "EUR", "Landlord", provider_transaction_id="r1"
+                ),
+                bookshop,
+            ),
+        )
+
+    # The same March by hand over the provider's list: a bookshop payment the ledger lacks, no coffee.
+    march = (date(2024, 3, 1), date(2024, 3, 31))
+    await reconcile(
+        reconciliation_job(account_id, fj.RECONCILIATION_TYPE_MANUAL, None, "1", span=march),
+        f"{account_id}-off",
+        ledger,
+        provider,
+    )
+    await reconcile(
+        reconciliation_job(other, fj.RECONCILIATION_TYPE_DAILY, "10.00", "0"), f"{other}-ok", ledger
+    )
+    return account_id, other
+
+
+async def test_kept_reconciliations_are_listed_newest_first_filtered_and_read_back_with_their_items(
+    stub: pb_grpc.FinancialServiceStub, reconciled: tuple[str, str]
+) -> None:
+    """By hand, account a, March 2024: opening 1000.00 + 2500.00 (28 Feb) = 3500.00.
+    - `-ok` (monthly, target 2296.50 from the job, threshold 0): every booked March transaction
+      matches, -1200.00 - 3.50 = -1203.50 (2 of them), 3500.00 - 1203.50 = 2296.50: discrepancy 0.00,
+      passed; unmatched: the pending kiosk (ledger side).
+    - `-off` (manual 1..31 March, the provider's 2258.00 = 3500.00 - 1200.00 - 42.00, threshold 1):
+      only the rent matches (-1200.00, 1), 2258.00 - (3500.00 - 1200.00) = -42.00: failed; unmatched
+      ledger: the coffee it does not list and the pending kiosk; statement: the bookshop.
+    Account b (opened with 10.00, nothing booked), daily on 1 April, target 10.00: passed."""
+    a, b = reconciled
+    everything = await all_reconciliations(stub, 1000)
+    mine = [r for r in everything if r.account_id in (a, b)]
+    assert [r.reconciliation_id for r in mine] == [f"{b}-ok", f"{a}-off", f"{a}-ok"]  # newest first
+    times = [r.created_at.ToDatetime() for r in everything]
+    assert times == sorted(times, reverse=True)
+    figures = [
+        (
+            r.reconciliation_type,
+            r.period_start,
+            r.period_end,
+            r.target_balance,
+            r.target_source,
+            r.opening_balance,
+            r.matched_total,
+            r.matched_transactions,
+            r.discrepancy,
+            r.discrepancy_threshold,
+            r.passed,
+            r.items_compared,
+            r.unmatched_ledger_count,
+            r.unmatched_statement_count,
+        )
+        for r in mine
+    ]
+    assert figures == [
+        (
+            fj.RECONCILIATION_TYPE_DAILY,
+            "2024-04-01",
+            "2024-04-01",
+            "10.00",
+            "job",
+            "10.00",
+            "0.00",
+            0,
+            "0.00",
+            "0.00",
+            True,
+            False,
+            0,
+            0,
+        ),
+        (
+            fj.RECONCILIATION_TYPE_MANUAL,
+            "2024-03-01",
+            "2024-03-31",
+            "2258.00",
+            "provider",
+            "3500.00",
+            "-1200.00",
+            1,
+            "-42.00",
+            "1.00",
+            False,
+            True,
+            2,
+            1,
+        ),
+        (
+            fj.RECONCILIATION_TYPE_MONTHLY,
+            "2024-03-01",
+            "2024-03-31",
+            "2296.50",
+            "job",
+            "3500.00",
+            "-1203.50",
+            2,
+            "0.00",
+            "0.00",
+            True,
+            False,
+            1,
+            0,
+        ),
+    ]
+    assert all(r.created_at.ToSeconds() > 0 for r in mine)
+
+    # filters: an account's, passed only, failed only (and both)
+    ids = [r.reconciliation_id for r in await all_reconciliations(stub, 1000, account_id=a)]
+    assert ids == [f"{a}-off", f"{a}-ok"]
+    passed = await all_reconciliations(stub, 1000, outcome=pb.RECONCILIATION_OUTCOME_PASSED)
+    assert all(r.passed for r in passed)
+    assert {f"{a}-ok", f"{b}-ok"} <= {r.reconciliation_id for r in passed}
+    assert f"{a}-off" not in {r.reconciliation_id for r in passed}
+    failed = await all_reconciliations(stub, 1000, outcome=pb.RECONCILIATION_OUTCOME_FAILED)
+    assert not any(r.passed for r in failed)
+    assert f"{a}-off" in {r.reconciliation_id for r in failed}
+    assert not {f"{a}-ok", f"{b}-ok"} & {r.reconciliation_id for r in failed}
+    failed_of_a = await all_reconciliations(
+        stub, 1000, account_id=a, outcome=pb.RECONCILIATION_OUTCOME_FAILED
+    )
+    assert [r.reconciliation_id for r in failed_of_a] == [f"{a}-off"]
+    assert await all_reconciliations(stub, 1000, account_id=f"{a}_none") == []
+
+    # pages of one: the same reconciliations in the same order, none twice, none skipped
+    assert await all_reconciliations(stub, 1) == everything
+    assert await all_reconciliations(stub, 1, account_id=a) == mine[1:]
+
+    got = await stub.GetReconciliation(
+        pb.GetReconciliationRequest(reconciliation_id=f"{a}-off"), timeout=DEADLINE
+    )
+    assert got.reconciliation == mine[1]
+    ledger_side = [
+        (i.booking_date, i.amount, i.payee, i.description, i.provider_transaction_id, i.booked)
+        for i in got.unmatched_ledger
+    ]
+    assert ledger_side == [
+        ("2024-03-05", "-3.50", "Cafe", "flat white", "c1", True),
+        ("2024-03-10", "-15.00", "Kiosk", "", "", False),
+    ]
+    assert all(i.transaction_id > 0 for i in got.unmatched_ledger)  # the ledger's rows
+    assert len({i.transaction_id for i in got.unmatched_ledger}) == 2
+    statement_side = [
+        (
+            i.transaction_id,
+            i.booking_date,
+            i.amount,
+            i.payee,
+            i.description,
+            i.provider_transaction_id,
+            i.booked,
+        )
+        for i in got.unmatched_statement
+    ]
+    assert statement_side == [(0, "2024-03-20", "-42.00", "Bookshop", "novel", "b1", True)]
+
+    ok = await stub.GetReconciliation(
+        pb.GetReconciliationRequest(reconciliation_id=f"{a}-ok"), timeout=DEADLINE
+    )
+    assert ok.reconciliation == mine[2]
+    assert [(i.payee, i.amount, i.booked) for i in ok.unmatched_ledger] == [("Kiosk", "-15.00", False)]
+    assert list(ok.unmatched_statement) == []
+
+
+async def test_an_unknown_reconciliation_is_not_found(
+    stub: pb_grpc.FinancialServiceStub, account_id: str
+) -> None:
+    answer, details = await refused(
+        stub.GetReconciliation(
+            pb.GetReconciliationRequest(reconciliation_id=f"{account_id}-never"), timeout=DEADLINE
+        )
+    )
+    assert answer.code == grpc.StatusCode.NOT_FOUND, answer
+    info = details["ResourceInfo"]
+    assert isinstance(info, error_details_pb2.ResourceInfo)
+    assert (info.resource_type, info.resource_name) == ("reconciliation", f"{account_id}-never")
+
+
 # --- bad requests ------------------------------------------------------------------------------
 
 
@@ -558,7 +830,44 @@ async def test_bad_requests_are_invalid_arguments_naming_each_field(
             {"report_type", "page_size"},
         ),
         (stub.ListReports(pb.ListReportsRequest(page_token="e30x"), timeout=DEADLINE), {"page_token"}),
+        (
+            stub.ListReconciliations(
+                pb.ListReconciliationsRequest(page_size=-1, account_id="a" * 129, outcome=7),  # type: ignore[arg-type]
+                timeout=DEADLINE,
+            ),
+            {"page_size", "account_id", "outcome"},
+        ),
+        (
+            stub.ListReconciliations(pb.ListReconciliationsRequest(page_token="not ours"), timeout=DEADLINE),
+            {"page_token"},
+        ),
+        (stub.GetReconciliation(pb.GetReconciliationRequest(), timeout=DEADLINE), {"reconciliation_id"}),
+        (
+            stub.GetReconciliation(
+                pb.GetReconciliationRequest(reconciliation_id="r" * 257), timeout=DEADLINE
+            ),
+            {"reconciliation_id"},
+        ),
     ]
+    # one list's token is not another's: a reports token to ListReconciliations and back
+    report_token = base64.urlsafe_b64encode(b'{"at":"2024-03-01T00:00:00+00:00","id":"x"}').decode()
+    reconciliations_token = base64.urlsafe_b64encode(
+        b'{"at":"2024-03-01T00:00:00+00:00","id":"x","of":"reconciliations"}'
+    ).decode()
+    cases.append(
+        (
+            stub.ListReconciliations(
+                pb.ListReconciliationsRequest(page_token=report_token), timeout=DEADLINE
+            ),
+            {"page_token"},
+        )
+    )
+    cases.append(
+        (
+            stub.ListReports(pb.ListReportsRequest(page_token=reconciliations_token), timeout=DEADLINE),
+            {"page_token"},
+        )
+    )
     # a report token's shape, but a time that is out of range once in UTC, as the query binds it
     for at in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"):
         token = base64.urlsafe_b64encode(f'{{"at":"{at}","id":"x"}}'.encode()).decode()
@@ -617,6 +926,8 @@ async def test_a_ledger_that_does_not_answer_is_unavailable_not_internal(
         for call in (
             stub.ListAccounts(pb.ListAccountsRequest(), timeout=DEADLINE),
             stub.ListReports(pb.ListReportsRequest(), timeout=DEADLINE),
+            stub.ListReconciliations(pb.ListReconciliationsRequest(), timeout=DEADLINE),
+            stub.GetReconciliation(pb.GetReconciliationRequest(reconciliation_id="rec-1"), timeout=DEADLINE),
             anext(
                 stub.DownloadReport(pb.DownloadReportRequest(report_id="rep-1"), timeout=DEADLINE).__aiter__()
             ),

@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from jobmesh.auth.v1 import auth_pb2 as jobmesh_dot_auth_dot_v1_dot_auth__pb2
 from jobmesh.jobs.v1 import financial_jobs_pb2 as jobmesh_dot_jobs_dot_v1_dot_financial__jobs__pb2
+from jobmesh.jobs.v1 import financial_results_pb2 as jobmesh_dot_jobs_dot_v1_dot_financial__results__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,jobmesh/financial/v1/financial_service.proto\x12\x14jobmesh.financial.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a$jobmesh/jobs/v1/financial_jobs.proto\"l\n\x15\x43reateBankLinkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0einstitution_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_url\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"S\n\x08\x42\x61nkLink\x12\x16\n\x0erequisition_id\x18\x01 \x01(\t\x12\x0c\n\x04link\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"K\n\x16\x43reateBankLinkResponse\x12\x31\n\tbank_link\x18\x01 \x01(\x0b\x32\x1e.jobmesh.financial.v1.BankLink\"E\n\x17\x43ompleteBankLinkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0erequisition_id\x18\x02 \x01(\t\"~\n\x18\x43ompleteBankLinkResponse\x12\x31\n\tbank_link\x18\x01 \x01(\x0b\x32\x1e.jobmesh.financial.v1.BankLink\x12/\n\x08\x61\x63\x63ounts\x18\x02 \x03(\x0b\x32\x1d.jobmesh.financial.v1.Account\"\xae\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x05 \x01(\t\x12\x18\n\x10last_booked_date\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x14ListAccountsResponse\x12/\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x1d.jobmesh.financial.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa2\x02\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x30\n\x0breport_type\x18\x02 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12-\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.ReportFormat\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x10\n\x08location\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x04\x12\x0e\n\x06sha256\x18\x08 \x01(\t\x12\x14\n\x0ctransactions\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x12ListReportsRequest\x12\x30\n\x0breport_type\x18\x01 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"]\n\x13ListReportsResponse\x12-\n\x07reports\x18\x01 \x03(\x0b\x32\x1c.jobmesh.financial.v1.Report\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"*\n\x15\x44ownloadReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t\"U\n\x16\x44ownloadReportResponse\x12,\n\x06report\x18\x01 \x01(\x0b\x32\x1c.jobmesh.financial.v1.Report\x12\r\n\x05\x63hunk\x18\x02 \x01(\x0c\x32\xca\x04\n\x10\x46inancialService\x12q\n\x0e\x43reateBankLink\x12+.jobmesh.financial.v1.CreateBankLinkRequest\x1a,.jobmesh.financial.v1.CreateBankLinkResponse\"\x04\x88\xb5\x18\x02\x12w\n\x10\x43ompleteBankLink\x12-.jobmesh.financial.v1.CompleteBankLinkRequest\x1a..jobmesh.financial.v1.CompleteBankLinkResponse\"\x04\x88\xb5\x18\x02\x12k\n\x0cListAccounts\x12).jobmesh.financial.v1.ListAccountsRequest\x1a*.jobmesh.financial.v1.ListAccountsResponse\"\x04\x88\xb5\x18\x01\x12h\n\x0bListReports\x12(.jobmesh.financial.v1.ListReportsRequest\x1a).jobmesh.financial.v1.ListReportsResponse\"\x04\x88\xb5\x18\x01\x12s\n\x0e\x44ownloadReport\x12+.jobmesh.financial.v1.DownloadReportRequest\x1a,.jobmesh.financial.v1.DownloadReportResponse\"\x04\x88\xb5\x18\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,jobmesh/financial/v1/financial_service.proto\x12\x14jobmesh.financial.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1ajobmesh/auth/v1/auth.proto\x1a$jobmesh/jobs/v1/financial_jobs.proto\x1a\'jobmesh/jobs/v1/financial_results.proto\"l\n\x15\x43reateBankLinkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0einstitution_id\x18\x02 \x01(\t\x12\x14\n\x0credirect_url\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"S\n\x08\x42\x61nkLink\x12\x16\n\x0erequisition_id\x18\x01 \x01(\t\x12\x0c\n\x04link\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\"K\n\x16\x43reateBankLinkResponse\x12\x31\n\tbank_link\x18\x01 \x01(\x0b\x32\x1e.jobmesh.financial.v1.BankLink\"E\n\x17\x43ompleteBankLinkRequest\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0erequisition_id\x18\x02 \x01(\t\"~\n\x18\x43ompleteBankLinkResponse\x12\x31\n\tbank_link\x18\x01 \x01(\x0b\x32\x1e.jobmesh.financial.v1.BankLink\x12/\n\x08\x61\x63\x63ounts\x18\x02 \x03(\x0b\x32\x1d.jobmesh.financial.v1.Account\"\xae\x01\n\x07\x41\x63\x63ount\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x10\n\x08provider\x18\x04 \x01(\t\x12\x13\n\x0b\x65xternal_id\x18\x05 \x01(\t\x12\x18\n\x10last_booked_date\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"`\n\x14ListAccountsResponse\x12/\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x1d.jobmesh.financial.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa2\x02\n\x06Report\x12\x11\n\treport_id\x18\x01 \x01(\t\x12\x30\n\x0breport_type\x18\x02 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12-\n\x06\x66ormat\x18\x03 \x01(\x0e\x32\x1d.jobmesh.jobs.v1.ReportFormat\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x10\n\x08location\x18\x06 \x01(\t\x12\x12\n\nsize_bytes\x18\x07 \x01(\x04\x12\x0e\n\x06sha256\x18\x08 \x01(\t\x12\x14\n\x0ctransactions\x18\t \x01(\x05\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"m\n\x12ListReportsRequest\x12\x30\n\x0breport_type\x18\x01 \x01(\x0e\x32\x1b.jobmesh.jobs.v1.ReportType\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"]\n\x13ListReportsResponse\x12-\n\x07reports\x18\x01 \x03(\x0b\x32\x1c.jobmesh.financial.v1.Report\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"*\n\x15\x44ownloadReportRequest\x12\x11\n\treport_id\x18\x01 \x01(\t\"U\n\x16\x44ownloadReportResponse\x12,\n\x06report\x18\x01 \x01(\x0b\x32\x1c.jobmesh.financial.v1.Report\x12\r\n\x05\x63hunk\x18\x02 \x01(\x0c\"\xf7\x03\n\x0eReconciliation\x12\x19\n\x11reconciliation_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12@\n\x13reconciliation_type\x18\x03 \x01(\x0e\x32#.jobmesh.jobs.v1.ReconciliationType\x12\x14\n\x0cperiod_start\x18\x04 \x01(\t\x12\x12\n\nperiod_end\x18\x05 \x01(\t\x12\x16\n\x0etarget_balance\x18\x06 \x01(\t\x12\x15\n\rtarget_source\x18\x07 \x01(\t\x12\x17\n\x0fopening_balance\x18\x08 \x01(\t\x12\x15\n\rmatched_total\x18\t \x01(\t\x12\x1c\n\x14matched_transactions\x18\n \x01(\x05\x12\x13\n\x0b\x64iscrepancy\x18\x0b \x01(\t\x12\x1d\n\x15\x64iscrepancy_threshold\x18\x0c \x01(\t\x12\x0e\n\x06passed\x18\r \x01(\x08\x12\x16\n\x0eitems_compared\x18\x0e \x01(\x08\x12.\n\ncreated_at\x18\x0f \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16unmatched_ledger_count\x18\x10 \x01(\x05\x12!\n\x19unmatched_statement_count\x18\x11 \x01(\x05\"\x95\x01\n\x1aListReconciliationsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12<\n\x07outcome\x18\x02 \x01(\x0e\x32+.jobmesh.financial.v1.ReconciliationOutcome\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"u\n\x1bListReconciliationsResponse\x12=\n\x0freconciliations\x18\x01 \x03(\x0b\x32$.jobmesh.financial.v1.Reconciliation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"5\n\x18GetReconciliationRequest\x12\x19\n\x11reconciliation_id\x18\x01 \x01(\t\"\xda\x01\n\x19GetReconciliationResponse\x12<\n\x0ereconciliation\x18\x01 \x01(\x0b\x32$.jobmesh.financial.v1.Reconciliation\x12=\n\x10unmatched_ledger\x18\x02 \x03(\x0b\x32#.jobmesh.jobs.v1.ReconciliationItem\x12@\n\x13unmatched_statement\x18\x03 \x03(\x0b\x32#.jobmesh.jobs.v1.ReconciliationItem*\x85\x01\n\x15ReconciliationOutcome\x12&\n\"RECONCILIATION_OUTCOME_UNSPECIFIED\x10\x00\x12!\n\x1dRECONCILIATION_OUTCOME_PASSED\x10\x01\x12!\n\x1dRECONCILIATION_OUTCOME_FAILED\x10\x02\x32\xc9\x06\n\x10\x46inancialService\x12q\n\x0e\x43reateBankLink\x12+.jobmesh.financial.v1.CreateBankLinkRequest\x1a,.jobmesh.financial.v1.CreateBankLinkResponse\"\x04\x88\xb5\x18\x02\x12w\n\x10\x43ompleteBankLink\x12-.jobmesh.financial.v1.CompleteBankLinkRequest\x1a..jobmesh.financial.v1.CompleteBankLinkResponse\"\x04\x88\xb5\x18\x02\x12k\n\x0cListAccounts\x12).jobmesh.financial.v1.ListAccountsRequest\x1a*.jobmesh.financial.v1.ListAccountsResponse\"\x04\x88\xb5\x18\x01\x12h\n\x0bListReports\x12(.jobmesh.financial.v1.ListReportsRequest\x1a).jobmesh.financial.v1.ListReportsResponse\"\x04\x88\xb5\x18\x01\x12s\n\x0e\x44ownloadReport\x12+.jobmesh.financial.v1.DownloadReportRequest\x1a,.jobmesh.financial.v1.DownloadReportResponse\"\x04\x88\xb5\x18\x01\x30\x01\x12\x80\x01\n\x13ListReconciliations\x12\x30.jobmesh.financial.v1.ListReconciliationsRequest\x1a\x31.jobmesh.financial.v1.ListReconciliationsResponse\"\x04\x88\xb5\x18\x01\x12z\n\x11GetReconciliation\x12..jobmesh.financial.v1.GetReconciliationRequest\x1a/.jobmesh.financial.v1.GetReconciliationResponse\"\x04\x88\xb5\x18\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,32 +45,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FINANCIALSERVICE'].methods_by_name['ListReports']._serialized_options = b'\210\265\030\001'
   _globals['_FINANCIALSERVICE'].methods_by_name['DownloadReport']._loaded_options = None
   _globals['_FINANCIALSERVICE'].methods_by_name['DownloadReport']._serialized_options = b'\210\265\030\001'
-  _globals['_CREATEBANKLINKREQUEST']._serialized_start=169
-  _globals['_CREATEBANKLINKREQUEST']._serialized_end=277
-  _globals['_BANKLINK']._serialized_start=279
-  _globals['_BANKLINK']._serialized_end=362
-  _globals['_CREATEBANKLINKRESPONSE']._serialized_start=364
-  _globals['_CREATEBANKLINKRESPONSE']._serialized_end=439
-  _globals['_COMPLETEBANKLINKREQUEST']._serialized_start=441
-  _globals['_COMPLETEBANKLINKREQUEST']._serialized_end=510
-  _globals['_COMPLETEBANKLINKRESPONSE']._serialized_start=512
-  _globals['_COMPLETEBANKLINKRESPONSE']._serialized_end=638
-  _globals['_ACCOUNT']._serialized_start=641
-  _globals['_ACCOUNT']._serialized_end=815
-  _globals['_LISTACCOUNTSREQUEST']._serialized_start=817
-  _globals['_LISTACCOUNTSREQUEST']._serialized_end=877
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=879
-  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=975
-  _globals['_REPORT']._serialized_start=978
-  _globals['_REPORT']._serialized_end=1268
-  _globals['_LISTREPORTSREQUEST']._serialized_start=1270
-  _globals['_LISTREPORTSREQUEST']._serialized_end=1379
-  _globals['_LISTREPORTSRESPONSE']._serialized_start=1381
-  _globals['_LISTREPORTSRESPONSE']._serialized_end=1474
-  _globals['_DOWNLOADREPORTREQUEST']._serialized_start=1476
-  _globals['_DOWNLOADREPORTREQUEST']._serialized_end=1518
-  _globals['_DOWNLOADREPORTRESPONSE']._serialized_start=1520
-  _globals['_DOWNLOADREPORTRESPONSE']._serialized_end=1605
-  _globals['_FINANCIALSERVICE']._serialized_start=1608
-  _globals['_FINANCIALSERVICE']._serialized_end=2194
+  _globals['_FINANCIALSERVICE'].methods_by_name['ListReconciliations']._loaded_options = None
+  _globals['_FINANCIALSERVICE'].methods_by_name['ListReconciliations']._serialized_options = b'\210\265\030\001'
+  _globals['_FINANCIALSERVICE'].methods_by_name['GetReconciliation']._loaded_options = None
+  _globals['_FINANCIALSERVICE'].methods_by_name['GetReconciliation']._serialized_options = b'\210\265\030\001'
+  _globals['_RECONCILIATIONOUTCOME']._serialized_start=2702
+  _globals['_RECONCILIATIONOUTCOME']._serialized_end=2835
+  _globals['_CREATEBANKLINKREQUEST']._serialized_start=210
+  _globals['_CREATEBANKLINKREQUEST']._serialized_end=318
+  _globals['_BANKLINK']._serialized_start=320
+  _globals['_BANKLINK']._serialized_end=403
+  _globals['_CREATEBANKLINKRESPONSE']._serialized_start=405
+  _globals['_CREATEBANKLINKRESPONSE']._serialized_end=480
+  _globals['_COMPLETEBANKLINKREQUEST']._serialized_start=482
+  _globals['_COMPLETEBANKLINKREQUEST']._serialized_end=551
+  _globals['_COMPLETEBANKLINKRESPONSE']._serialized_start=553
+  _globals['_COMPLETEBANKLINKRESPONSE']._serialized_end=679
+  _globals['_ACCOUNT']._serialized_start=682
+  _globals['_ACCOUNT']._serialized_end=856
+  _globals['_LISTACCOUNTSREQUEST']._serialized_start=858
+  _globals['_LISTACCOUNTSREQUEST']._serialized_end=918
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_start=920
+  _globals['_LISTACCOUNTSRESPONSE']._serialized_end=1016
+  _globals['_REPORT']._serialized_start=1019
+  _globals['_REPORT']._serialized_end=1309
+  _globals['_LISTREPORTSREQUEST']._serialized_start=1311
+  _globals['_LISTREPORTSREQUEST']._serialized_end=1420
+  _globals['_LISTREPORTSRESPONSE']._serialized_start=1422
+  _globals['_LISTREPORTSRESPONSE']._serialized_end=1515
+  _globals['_DOWNLOADREPORTREQUEST']._serialized_start=1517
+  _globals['_DOWNLOADREPORTREQUEST']._serialized_end=1559
+  _globals['_DOWNLOADREPORTRESPONSE']._serialized_start=1561
+  _globals['_DOWNLOADREPORTRESPONSE']._serialized_end=1646
+  _globals['_RECONCILIATION']._serialized_start=1649
+  _globals['_RECONCILIATION']._serialized_end=2152
+  _globals['_LISTRECONCILIATIONSREQUEST']._serialized_start=2155
+  _globals['_LISTRECONCILIATIONSREQUEST']._serialized_end=2304
+  _globals['_LISTRECONCILIATIONSRESPONSE']._serialized_start=2306
+  _globals['_LISTRECONCILIATIONSRESPONSE']._serialized_end=2423
+  _globals['_GETRECONCILIATIONREQUEST']._serialized_start=2425
+  _globals['_GETRECONCILIATIONREQUEST']._serialized_end=2478
+  _globals['_GETRECONCILIATIONRESPONSE']._serialized_start=2481
+  _globals['_GETRECONCILIATIONRESPONSE']._serialized_end=2699
+  _globals['_FINANCIALSERVICE']._serialized_start=2838
+  _globals['_FINANCIALSERVICE']._serialized_end=3679
 # @@protoc_insertion_point(module_scope)

@@ -28,7 +28,8 @@ if _version_not_supported:
 class FinancialServiceStub:
     """worker-financial's own data, reachable by people: link a bank through
     GoCardless, see the ledger's accounts, and fetch the reports the
-    report-generation jobs wrote. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
+    report-generation jobs wrote, and read back the runs the account-reconciliation
+    jobs kept. Amounts are exact decimal strings. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
     """
 
     def __init__(self, channel):
@@ -62,12 +63,23 @@ class FinancialServiceStub:
                 request_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportRequest.SerializeToString,
                 response_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportResponse.FromString,
                 _registered_method=True)
+        self.ListReconciliations = channel.unary_unary(
+                '/jobmesh.financial.v1.FinancialService/ListReconciliations',
+                request_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsRequest.SerializeToString,
+                response_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsResponse.FromString,
+                _registered_method=True)
+        self.GetReconciliation = channel.unary_unary(
+                '/jobmesh.financial.v1.FinancialService/GetReconciliation',
+                request_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationRequest.SerializeToString,
+                response_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationResponse.FromString,
+                _registered_method=True)
 
 
 class FinancialServiceServicer:
     """worker-financial's own data, reachable by people: link a bank through
     GoCardless, see the ledger's accounts, and fetch the reports the
-    report-generation jobs wrote. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
+    report-generation jobs wrote, and read back the runs the account-reconciliation
+    jobs kept. Amounts are exact decimal strings. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
     """
 
     def CreateBankLink(self, request, context):
@@ -110,6 +122,21 @@ class FinancialServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListReconciliations(self, request, context):
+        """Runs the account-reconciliation jobs kept, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetReconciliation(self, request, context):
+        """One kept run with the transactions it could not match. NOT_FOUND for an
+        id no reconciliation job kept.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_FinancialServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -138,6 +165,16 @@ def add_FinancialServiceServicer_to_server(servicer, server):
                     request_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportRequest.FromString,
                     response_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportResponse.SerializeToString,
             ),
+            'ListReconciliations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReconciliations,
+                    request_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsRequest.FromString,
+                    response_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsResponse.SerializeToString,
+            ),
+            'GetReconciliation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetReconciliation,
+                    request_deserializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationRequest.FromString,
+                    response_serializer=jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'jobmesh.financial.v1.FinancialService', rpc_method_handlers)
@@ -149,7 +186,8 @@ def add_FinancialServiceServicer_to_server(servicer, server):
 class FinancialService:
     """worker-financial's own data, reachable by people: link a bank through
     GoCardless, see the ledger's accounts, and fetch the reports the
-    report-generation jobs wrote. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
+    report-generation jobs wrote, and read back the runs the account-reconciliation
+    jobs kept. Amounts are exact decimal strings. Dates are ISO 8601 calendar dates (YYYY-MM-DD).
     """
 
     @staticmethod
@@ -277,6 +315,60 @@ class FinancialService:
             '/jobmesh.financial.v1.FinancialService/DownloadReport',
             jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportRequest.SerializeToString,
             jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.DownloadReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReconciliations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobmesh.financial.v1.FinancialService/ListReconciliations',
+            jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsRequest.SerializeToString,
+            jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.ListReconciliationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetReconciliation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobmesh.financial.v1.FinancialService/GetReconciliation',
+            jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationRequest.SerializeToString,
+            jobmesh_dot_financial_dot_v1_dot_financial__service__pb2.GetReconciliationResponse.FromString,
             options,
             channel_credentials,
             insecure,
