@@ -26,7 +26,7 @@ import redis.asyncio as aioredis
 
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.keys import AuditField, audit_stream
-from queue_system.tokens import decode_token, encode_token
+from queue_system.tokens import decode_token, encode_token, not_our_token
 
 # Entries one call reads at most, whatever its filters (about 30 ms of XREVRANGE at ~300 bytes each).
 SCAN_MAX: Final = 10_000
@@ -130,7 +130,7 @@ def page_token_id(page_token: str) -> StreamId | None:
     before = data.get(_BEFORE)
     parsed = _parse_id(before) if isinstance(before, str) else None
     if parsed is None:
-        raise InvalidArgumentError([FieldViolation("page_token", "is not a token this service issued")])
+        raise not_our_token("page_token")
     return parsed
 
 

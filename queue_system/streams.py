@@ -27,9 +27,9 @@ from typing import Any, Final, Generic, TypeVar, cast
 
 import redis.asyncio as aioredis
 
-from queue_system.errors import FailedPreconditionError, FieldViolation, InvalidArgumentError
+from queue_system.errors import FailedPreconditionError
 from queue_system.outages import stop_if_cancelled
-from queue_system.tokens import decode_token, encode_token
+from queue_system.tokens import decode_token, encode_token, not_our_token
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +64,12 @@ def resume_positions(token: str, names: list[str], field: str = "resume_token") 
     """The positions a resume token holds for `names` (streams it does not name are absent)."""
     raw = decode_token(token, field)
     if not all(isinstance(v, str) for v in raw.values()):
-        raise InvalidArgumentError([FieldViolation(field, "is not a token this service issued")])
+        raise not_our_token(field)
     try:
         for value in raw.values():
             stream_id(str(value))
     except ValueError:
-        raise InvalidArgumentError([FieldViolation(field, "is not a token this service issued")]) from None
+        raise not_our_token(field) from None
     return {n: str(raw[n]) for n in names if n in raw}
 
 

@@ -24,6 +24,7 @@ from jobmesh.auth.v1 import audit_service_pb2 as pb
 from jobmesh.auth.v1 import audit_service_pb2_grpc as pb_grpc
 from queue_system.audit_trail import AuditFilters, AuditRecord, read_audit, time_violations
 from queue_system.errors import FieldViolation, InvalidArgumentError
+from queue_system.tokens import page_size_violations
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
@@ -50,9 +51,7 @@ def filters_of(request: pb.ListAuditEntriesRequest) -> AuditFilters:
     """The request's filters, or InvalidArgumentError naming every field that is wrong
     (page_size out of 0..MAX_PAGE, an unknown code name, since or until not a valid Timestamp
     or before 1970, since after until)."""
-    bad: list[FieldViolation] = []
-    if not 0 <= request.page_size <= MAX_PAGE:
-        bad.append(FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}"))
+    bad: list[FieldViolation] = page_size_violations(request.page_size, MAX_PAGE)
     code = request.code.strip().upper()
     if code and code not in CODE_NAMES:
         bad.append(FieldViolation("code", "must be a gRPC status code name such as OK or PERMISSION_DENIED"))

@@ -21,6 +21,7 @@ from jobmesh.worker.v1 import worker_service_pb2_grpc as pb_grpc
 from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.manager import QueueManager
 from queue_system.reads import MAX_PAGE
+from queue_system.tokens import page_size_violations
 from service_kit.idempotency import Idempotent
 from service_kit.schedule_book import NoSchedules
 
@@ -131,10 +132,9 @@ class WorkerServicer(pb_grpc.WorkerServiceServicer):
         return answer
 
     async def ListSchedules(self, request: pb.ListSchedulesRequest, context: Ctx) -> pb.ListSchedulesResponse:
-        if not 0 <= request.page_size <= MAX_PAGE:
-            raise InvalidArgumentError(
-                [FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}")]
-            )
+        bad = page_size_violations(request.page_size, MAX_PAGE)
+        if bad:
+            raise InvalidArgumentError(bad)
         schedules, token = await self.schedules.page(request.page_size, request.page_token)
         return pb.ListSchedulesResponse(schedules=schedules, next_page_token=token)
 

@@ -25,6 +25,7 @@ from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.options import duration_ms
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
 from queue_system.stream_hub import StreamHub
+from queue_system.tokens import page_size_violations
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
 
@@ -85,8 +86,7 @@ class DeadLetterServicer(pb_grpc.DeadLetterServiceServicer):
         _known(request.category, cpb.ErrorCategory, "category", bad)
         _known(request.min_risk, cpb.RiskLevel, "min_risk", bad)
         _known(request.status, dpb.DeadLetterStatus, "status", bad)
-        if not 0 <= request.page_size <= MAX_PAGE:
-            bad.append(FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {request.page_size}"))
+        bad.extend(page_size_violations(request.page_size, MAX_PAGE))
         _raise(bad)
         risks = tuple(r for r in cpb.RiskLevel.values() if r >= request.min_risk) if request.min_risk else ()
         filters = Filters(request.queue, request.category, risks, request.status, request.strategy_id)

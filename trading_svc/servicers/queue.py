@@ -26,6 +26,7 @@ from queue_system.options import duration_ms
 from queue_system.producer import Added
 from queue_system.reads import MAX_PAGE
 from queue_system.stream_hub import StreamHub
+from queue_system.tokens import not_our_token, page_size_violations
 from service_kit.idempotency import Idempotent, job_id_for
 from service_kit.watch import watch
 
@@ -50,9 +51,10 @@ def _require(value: str, field: str) -> None:
         raise InvalidArgumentError([FieldViolation(field, "required")])
 
 
-def _page_size(size: int, field: str = "page_size") -> None:
-    if not 0 <= size <= MAX_PAGE:
-        raise InvalidArgumentError([FieldViolation(field, f"must be from 0 to {MAX_PAGE}, got {size}")])
+def _page_size(size: int) -> None:
+    bad = page_size_violations(size, MAX_PAGE)
+    if bad:
+        raise InvalidArgumentError(bad)
 
 
 def _with_derived_job_id(options: env.JobOptions, request_id: str, index: int) -> env.JobOptions:
@@ -142,9 +144,7 @@ class QueueServicer(pb_grpc.QueueServiceServicer):
         start = 0
         if request.page_token:
             if request.page_token not in names:
-                raise InvalidArgumentError(
-                    [FieldViolation("page_token", "is not a token this service issued")]
-                )
+                raise not_our_token("page_token")
             start = names.index(request.page_token)
         size = request.page_size or len(names)
         page = names[start : start + size]

@@ -20,6 +20,7 @@ from queue_system.errors import FieldViolation, InvalidArgumentError
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
 from queue_system.stream_hub import StreamHub
 from queue_system.streams import Follow
+from queue_system.tokens import page_size_violations
 from service_kit.auth import current_caller
 from service_kit.idempotency import Idempotent
 from service_kit.watch import watch
@@ -44,8 +45,9 @@ def _required(value: str, field: str) -> None:
 
 
 def _page_size(size: int) -> int:
-    if not 0 <= size <= MAX_PAGE:
-        raise InvalidArgumentError([FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {size}")])
+    bad = page_size_violations(size, MAX_PAGE)
+    if bad:
+        raise InvalidArgumentError(bad)
     return size or DEFAULT_PAGE
 
 

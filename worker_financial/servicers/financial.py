@@ -45,6 +45,7 @@ from queue_system.errors import (
     UnavailableError,
 )
 from queue_system.reads import DEFAULT_PAGE, MAX_PAGE
+from queue_system.tokens import page_size_violations
 from service_kit.idempotency import Idempotent
 from worker_financial.ledger import listings
 from worker_financial.ledger.listings import ListedAccount, ListedReconciliation
@@ -129,8 +130,7 @@ def _id(value: str, field: str, bad: list[FieldViolation]) -> None:
 
 
 def _page_size(size: int, bad: list[FieldViolation]) -> int:
-    if not 0 <= size <= MAX_PAGE:
-        bad.append(FieldViolation("page_size", f"must be from 0 to {MAX_PAGE}, got {size}"))
+    bad.extend(page_size_violations(size, MAX_PAGE))
     return size or DEFAULT_PAGE
 
 
