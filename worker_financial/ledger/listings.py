@@ -20,8 +20,7 @@ from typing import Any, Final
 
 from sqlalchemy import and_, case, func, or_, select
 
-from queue_system.errors import FieldViolation, InvalidArgumentError
-from queue_system.tokens import decode_token, encode_token
+from queue_system.tokens import decode_token, encode_token, not_our_token
 from worker_financial.ledger.entries import AccountRecord
 from worker_financial.ledger.models import (
     Account,
@@ -50,10 +49,6 @@ class ListedAccount:
     last_booked_date: date | None
 
 
-def _not_ours() -> InvalidArgumentError:
-    return InvalidArgumentError([FieldViolation(TOKEN_FIELD, "is not a token this service issued")])
-
-
 def _accounts_query() -> Any:
     """Accounts with their own provider's sync cursor (one LEFT JOIN: the cursor is cheap)."""
     return select(Account, SyncCursor.last_booked_date).outerjoin(
@@ -66,7 +61,7 @@ async def accounts_page(ledger: Ledger, size: int, token: str) -> tuple[list[Lis
     data = decode_token(token, TOKEN_FIELD)
     after = data.get("after", "") if data.keys() <= {"after"} else None
     if not isinstance(after, str):  # not ours, or another list's (ListReports')
-        raise _not_ours()
+        raise not_our_token(TOKEN_FIELD)
     await ledger.migrate()
     query = _accounts_query().where(Account.id > after).order_by(Account.id).limit(size + 1)
     async with ledger.sessions() as session:
@@ -107,19 +102,39 @@ def _newest_first_key(token: str, marks: dict[str, str]) -> tuple[datetime, str]
         return None
     at, job_id = data.get("at"), data.get("id")
     if data.keys() != {"at", "id", *marks} or any(data.get(k) != v for k, v in marks.items()):
-        raise _not_ours()
+        raise not_our_token(TOKEN_FIELD)
     if not isinstance(at, str) or not isinstance(job_id, str):
-        raise _not_ours()
+        raise not_our_token(TOKEN_FIELD)
     try:
         created = datetime.fromisoformat(at)
         if created.tzinfo is None:
-            raise _not_ours()
+            raise not_our_token(TOKEN_FIELD)
         # In UTC here, as the query binds it: an offset that moves it past year 1 or 9999
         # ("0001-01-01T00:00:00+14:00") is no time this service wrote.
         created = created.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise _not_ours() from None
+        raise not_our_token(TOKEN_FIELD) from None
     return created, job_id
+
+
+def _newest_first(query: Any, created: Any, job_id: Any, before: tuple[datetime, str] | None) -> Any:
+    """`query` newest first by (`created`, `job_id`), from after the row `before` keys (None: the
+    newest), the order and the keyset test of ListReports and ListReconciliations alike."""
+    if before is not None:
+        at, last = before
+        query = query.where(or_(created < at, and_(created == at, job_id < last)))
+    return query.order_by(created.desc(), job_id.desc())
+
+
+def _newest_first_token(
+    fetched: int, size: int, created_at: datetime | None, job_id: str, marks: dict[str, str]
+) -> str:
+    """The next page's token after a page of `size` whose last row has (`created_at`, `job_id`),
+    when `fetched` (size + 1 asked) says there is one; '' at the end."""
+    if fetched <= size:
+        return ""
+    assert created_at is not None  # every registered report and kept reconciliation has its time
+    return encode_token({"at": created_at.isoformat(), "id": job_id, **marks})
 
 
 async def reports_page(
@@ -132,23 +147,13 @@ async def reports_page(
     query = select(GeneratedReport)
     if report_type is not None:
         query = query.where(GeneratedReport.report_type == report_type)
-    if before is not None:
-        at, job_id = before
-        query = query.where(
-            or_(
-                GeneratedReport.created_at < at,
-                and_(GeneratedReport.created_at == at, GeneratedReport.job_id < job_id),
-            )
-        )
-    query = query.order_by(GeneratedReport.created_at.desc(), GeneratedReport.job_id.desc()).limit(size + 1)
+    query = _newest_first(query, GeneratedReport.created_at, GeneratedReport.job_id, before).limit(size + 1)
     async with ledger.sessions() as session:
         rows = list(await session.scalars(query))
     files = [report_file(row) for row in rows[:size]]
-    if len(rows) <= size or not files:
+    if not files:
         return files, ""
-    last = files[-1]
-    assert last.created_at is not None  # every registered report has its time
-    return files, encode_token({"at": last.created_at.isoformat(), "id": last.job_id})
+    return files, _newest_first_token(len(rows), size, files[-1].created_at, files[-1].job_id, {})
 
 
 def _item_counts() -> Any:
@@ -186,15 +191,11 @@ async def reconciliations_page(
         query = query.where(r.account_id == account_id)
     if passed is not None:
         query = query.where(r.passed.is_(passed))
-    if before is not None:
-        at, job_id = before
-        query = query.where(or_(r.created_at < at, and_(r.created_at == at, r.job_id < job_id)))
-    query = query.order_by(r.created_at.desc(), r.job_id.desc()).limit(size + 1)
+    query = _newest_first(query, r.created_at, r.job_id, before).limit(size + 1)
     async with ledger.sessions() as session:
         rows = (await session.execute(query)).all()
     listed = [ListedReconciliation(record_of(row[0], ()), int(row[1]), int(row[2])) for row in rows[:size]]
-    if len(rows) <= size or not listed:
+    if not listed:
         return listed, ""
     last = listed[-1].record
-    assert last.created_at is not None  # every kept reconciliation has its time
-    return listed, encode_token({"at": last.created_at.isoformat(), "id": last.job_id, **_RECONCILIATIONS})
+    return listed, _newest_first_token(len(rows), size, last.created_at, last.job_id, _RECONCILIATIONS)
